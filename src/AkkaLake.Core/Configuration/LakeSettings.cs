@@ -1,0 +1,28 @@
+namespace AkkaLake.Core.Configuration;
+
+/// <summary>Validated settings of one lake. Built only by <see cref="LakeSettingsParser"/>.</summary>
+public sealed record LakeSettings
+{
+    public const string DefaultDataRoot = "/Users/Shared/FarmDashboard";
+
+    public required string DataRoot { get; init; }
+    public required string HotPath { get; init; }
+    public string? ColdPath { get; init; }
+    public required string TmpPath { get; init; }
+    public int Shards { get; init; } = 16;
+    public int HotRetentionDays { get; init; } = 90;
+    public int LateWindowHours { get; init; } = 48;
+    public TimeSpan ReplicationInterval { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan ReplicationLag { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan DeleteGrace { get; init; } = TimeSpan.FromSeconds(300);
+    public long? HotMaxBytes { get; init; }
+    public string? DatabaseUrl { get; init; }
+
+    /// <summary>Rows buffered across all shard-day writers before the largest is flushed; bounds memory.</summary>
+    public int MaxBufferedRows { get; init; } = 2_000_000;
+
+    /// <summary>Rows per Parquet row group: large enough for scans, small enough to write in bounded memory.</summary>
+    public int RowGroupRows { get; init; } = 1_000_000;
+
+    public string StatePath => Path.Combine(HotPath, "_state");
+}

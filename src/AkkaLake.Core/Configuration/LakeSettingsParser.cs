@@ -1,0 +1,127 @@
+using System.Globalization;
+
+namespace AkkaLake.Core.Configuration;
+
+/// <summary>
+/// Turns raw setting values (from HOCON, environment and flags, already layered) into
+/// <see cref="LakeSettings"/>. Every problem is reported at once, naming the setting and its
+/// environment variable, so an operator can fix the whole configuration in one go.
+/// </summary>
+public static class LakeSettingsParser
+{
+    public sealed record Setting(string Key, string? EnvironmentVariable);
+
+    public static readonly Setting DataRoot = new("data-root", "CORE_DATA_ROOT");
+    public static readonly Setting HotPath = new("hot-path", "CORE_ANALYSIS_LAKE_HOT_PATH");
+    public static readonly Setting ColdPath = new("cold-path", "CORE_ANALYSIS_LAKE_COLD_PATH");
+    public static readonly Setting TmpPath = new("tmp-path", "CORE_ANALYSIS_TMP_PATH");
+    public static readonly Setting Shards = new("shards", "CORE_ANALYSIS_LAKE_SHARDS");
+    public static readonly Setting HotRetentionDays = new("hot-retention-days", "CORE_ANALYSIS_HOT_RETENTION_DAYS");
+    public static readonly Setting LateWindowHours = new("late-window-hours", "CORE_ANALYSIS_LATE_WINDOW_HOURS");
+    public static readonly Setting ReplicationIntervalSeconds = new("replication-interval-seconds", "CORE_ANALYSIS_REPLICATION_INTERVAL_SECONDS");
+    public static readonly Setting ReplicationLagSeconds = new("replication-lag-seconds", "CORE_ANALYSIS_REPLICATION_LAG_SECONDS");
+    public static readonly Setting DeleteGraceSeconds = new("delete-grace-seconds", "CORE_ANALYSIS_DELETE_GRACE_SECONDS");
+    public static readonly Setting HotMaxBytes = new("hot-max-bytes", "CORE_ANALYSIS_HOT_MAX_BYTES");
+    public static readonly Setting DatabaseUrl = new("database-url", "CORE_DATABASE_URL");
+    public static readonly Setting MaxBufferedRows = new("max-buffered-rows", null);
+    public static readonly Setting RowGroupRows = new("row-group-rows", null);
+
+    public static IReadOnlyList<Setting> All { get; } =
+    [
+        DataRoot, HotPath, ColdPath, TmpPath, Shards, HotRetentionDays, LateWindowHours,
+        ReplicationIntervalSeconds, ReplicationLagSeconds, DeleteGraceSeconds, HotMaxBytes,
+        DatabaseUrl, MaxBufferedRows, RowGroupRows,
+    ];
+
+    /// <param name="values">Setting key to raw value; a missing, null or empty value means "use the default".</param>
+    public static LakeSettings Parse(IReadOnlyDictionary<string, string?> values)
+    {
+        var problems = new List<string>();
+        var reader = new Reader(values, problems);
+
+        var dataRoot = reader.AbsolutePath(DataRoot) ?? LakeSettings.DefaultDataRoot;
+        var settings = new LakeSettings
+        {
+            DataRoot = dataRoot,
+            HotPath = reader.AbsolutePath(HotPath) ?? Path.Combine(dataRoot, "storage", "analysis", "lake", "hot"),
+            ColdPath = reader.AbsolutePath(ColdPath),
+            TmpPath = reader.AbsolutePath(TmpPath) ?? Path.Combine(dataRoot, "storage", "analysis", "tmp"),
+            Shards = reader.Integer(Shards, 16, 1, 100),
+            HotRetentionDays = reader.Integer(HotRetentionDays, 90, 1, 36_500),
+            LateWindowHours = reader.Integer(LateWindowHours, 48, 1, 87_600),
+            ReplicationInterval = TimeSpan.FromSeconds(reader.Integer(ReplicationIntervalSeconds, 60, 10, 3600)),
+            ReplicationLag = TimeSpan.FromSeconds(reader.Integer(ReplicationLagSeconds, 60, 0, 3600)),
+            DeleteGrace = TimeSpan.FromSeconds(reader.Integer(DeleteGraceSeconds, 300, 0, 86_400)),
+            HotMaxBytes = reader.OptionalLong(HotMaxBytes, 1),
+            DatabaseUrl = reader.Text(DatabaseUrl),
+            MaxBufferedRows = reader.Integer(MaxBufferedRows, 2_000_000, 10_000, 100_000_000),
+            RowGroupRows = reader.Integer(RowGroupRows, 1_000_000, 1_000, 10_000_000),
+        };
+
+        if (settings.ColdPath is { } cold && IsSameOrInside(cold, settings.HotPath))
+            problems.Add($"{Describe(ColdPath)} must not be inside the hot path ({settings.HotPath}); got \"{cold}\".");
+        if (settings.ColdPath is { } cold2 && IsSameOrInside(settings.HotPath, cold2))
+            problems.Add($"{Describe(HotPath)} must not be inside the cold path ({cold2}); got \"{settings.HotPath}\".");
+
+        if (problems.Count > 0)
+            throw new SettingsException(problems);
+        return settings;
+    }
+
+    public static string Describe(Setting s) =>
+        s.EnvironmentVariable is null ? $"akkalake.{s.Key}" : $"{s.EnvironmentVariable} (akkalake.{s.Key})";
+
+    private static bool IsSameOrInside(string path, string root)
+    {
+        var p = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) + Path.DirectorySeparatorChar;
+        var r = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)) + Path.DirectorySeparatorChar;
+        return p.StartsWith(r, StringComparison.Ordinal);
+    }
+
+    private sealed class Reader(IReadOnlyDictionary<string, string?> values, List<string> problems)
+    {
+        public string? Text(Setting s) =>
+            values.TryGetValue(s.Key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+
+        public string? AbsolutePath(Setting s)
+        {
+            var v = Text(s);
+            if (v is null) return null;
+            if (!Path.IsPathFullyQualified(v))
+            {
+                problems.Add($"{Describe(s)} must be an absolute path; got \"{v}\".");
+                return null;
+            }
+            return Path.TrimEndingDirectorySeparator(Path.GetFullPath(v));
+        }
+
+        public int Integer(Setting s, int fallback, int min, int max)
+        {
+            var v = Text(s);
+            if (v is null) return fallback;
+            if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
+            {
+                problems.Add($"{Describe(s)} must be a whole number from {min} to {max}; got \"{v}\".");
+                return fallback;
+            }
+            if (n < min || n > max)
+            {
+                problems.Add($"{Describe(s)} must be from {min} to {max}; got {n}.");
+                return fallback;
+            }
+            return n;
+        }
+
+        public long? OptionalLong(Setting s, long min)
+        {
+            var v = Text(s);
+            if (v is null) return null;
+            if (!long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) || n < min)
+            {
+                problems.Add($"{Describe(s)} must be a whole number of at least {min}; got \"{v}\".");
+                return null;
+            }
+            return n;
+        }
+    }
+}

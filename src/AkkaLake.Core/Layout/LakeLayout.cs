@@ -1,0 +1,68 @@
+using System.Globalization;
+
+namespace AkkaLake.Core.Layout;
+
+/// <summary>
+/// Where things live inside a lake root (hot or cold):
+/// <c>metrics/v1/date=YYYY-MM-DD/shard=NN/&lt;kind&gt;-&lt;run_id&gt;….parquet</c>.
+/// Paths here are relative to a location root so the same file can live hot or cold.
+/// </summary>
+public static class LakeLayout
+{
+    public const string Dataset = "metrics/v1";
+    public const string TmpSuffix = ".tmp";
+    public const string ParquetSuffix = ".parquet";
+
+    public static string DateKey(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    public static DateOnly ParseDateKey(string key) =>
+        DateOnly.ParseExact(key, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    public static string ShardKey(int shard) => shard.ToString("00", CultureInfo.InvariantCulture);
+
+    public static string PartitionDirectory(DateOnly date) =>
+        $"{Dataset}/date={DateKey(date)}";
+
+    public static string ShardDirectory(DateOnly date, int shard) =>
+        $"{PartitionDirectory(date)}/shard={ShardKey(shard)}";
+
+    public static string FilePath(DateOnly date, int shard, string fileName) =>
+        $"{ShardDirectory(date, shard)}/{fileName}";
+
+    public static string FileName(PartKind kind, string runId, int sequence) =>
+        $"{kind.Prefix()}-{runId}-{sequence:D4}{ParquetSuffix}";
+
+    /// <summary>Absolute path of a lake-relative path under a location root.</summary>
+    public static string Resolve(string root, string relativePath) =>
+        Path.Combine(root, relativePath.Replace('/', Path.DirectorySeparatorChar));
+
+    public static bool IsPartFileName(string fileName) =>
+        fileName.EndsWith(ParquetSuffix, StringComparison.Ordinal) &&
+        Enum.GetValues<PartKind>().Any(k => fileName.StartsWith(k.Prefix() + "-", StringComparison.Ordinal));
+
+    /// <summary>Date and shard of a directory pair named by the layout; null for anything else.</summary>
+    public static (DateOnly Date, int Shard)? ParseShardDirectory(string dateDirName, string shardDirName)
+    {
+        if (!dateDirName.StartsWith("date=", StringComparison.Ordinal) || !shardDirName.StartsWith("shard=", StringComparison.Ordinal))
+            return null;
+        if (!DateOnly.TryParseExact(dateDirName[5..], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+            return null;
+        if (shardDirName.Length != 8 || !int.TryParse(shardDirName[6..], NumberStyles.None, CultureInfo.InvariantCulture, out var shard))
+            return null;
+        return (date, shard);
+    }
+
+    /// <summary>The UTC date a timestamp (in microseconds since the Unix epoch) falls on.</summary>
+    public static DateOnly DateOf(long tsMicros)
+    {
+        var days = tsMicros / MicrosPerDay;
+        if (tsMicros % MicrosPerDay < 0) days--;
+        return DateOnly.FromDayNumber((int)days + UnixEpochDayNumber);
+    }
+
+    /// <summary>Microseconds since the Unix epoch of a date's first instant (UTC).</summary>
+    public static long StartMicros(DateOnly date) => (date.DayNumber - UnixEpochDayNumber) * MicrosPerDay;
+
+    public const long MicrosPerDay = 86_400_000_000L;
+    private static readonly int UnixEpochDayNumber = new DateOnly(1970, 1, 1).DayNumber;
+}

@@ -1,0 +1,8 @@
+namespace AkkaLake.Core.Layout;
+
+/// <summary>Run ids sort by time and are unique per run: <c>20261125T172124Z-3f9a1c</c>.</summary>
+public static class RunId
+{
+    public static string New(DateTimeOffset now) =>
+        $"{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..6]}";
+}

@@ -1,0 +1,24 @@
+using System.Collections.Immutable;
+
+namespace AkkaLake.Core.Manifest;
+
+/// <summary>One atomic change to the lake: files added, files removed, watermark, backfill progress.</summary>
+public sealed record LakeCommit(
+    string Kind,
+    string RunId,
+    ImmutableList<FileAdd> Adds,
+    ImmutableList<FileRemove> Removes,
+    DateTimeOffset? Watermark = null,
+    BackfillState? Backfill = null)
+{
+    public const string Replication = "replication";
+    public const string BackfillKind = "backfill";
+    public const string Compaction = "compaction";
+}
+
+public sealed record FileAdd(DateOnly Date, int Shard, string Location, PartFile File);
+
+public sealed record FileRemove(DateOnly Date, int Shard, string Name);
+
+/// <summary>A commit that no longer fits the manifest (its inputs changed meanwhile); it is retried, not forced.</summary>
+public sealed class ManifestConflictException(string message) : Exception(message);

@@ -1,0 +1,102 @@
+using System.Collections.Immutable;
+using AkkaLake.Core.Layout;
+
+namespace AkkaLake.Core.Manifest;
+
+/// <summary>
+/// The single source of truth for what the lake holds: every committed file, where it is, the
+/// watermark, and work in flight. Immutable; every change is a pure function returning a new
+/// manifest (see <see cref="ManifestEdits"/>), persisted by <see cref="ManifestStore"/>.
+/// </summary>
+public sealed record LakeManifest(
+    int SchemaVersion,
+    int Shards,
+    long CommitSeq,
+    DateTimeOffset UpdatedAt,
+    PendingCommit? PendingCommit,
+    ImmutableList<PendingDeletion> PendingDeletions,
+    ImmutableSortedDictionary<string, DatasetState> Datasets)
+{
+    public const int CurrentSchemaVersion = 1;
+
+    public static LakeManifest Create(int shards, DateTimeOffset now) => new(
+        CurrentSchemaVersion,
+        shards,
+        0,
+        now,
+        null,
+        [],
+        ImmutableSortedDictionary<string, DatasetState>.Empty.Add(LakeLayout.Dataset, DatasetState.Empty));
+
+    public DatasetState Metrics => Datasets.TryGetValue(LakeLayout.Dataset, out var d) ? d : DatasetState.Empty;
+
+    /// <summary>Every committed file with its location and lake-relative path.</summary>
+    public IEnumerable<CommittedFile> Files() =>
+        from p in Metrics.Partitions
+        from s in p.Value.Shards
+        from f in s.Value.Files
+        select new CommittedFile(p.Value.Location, LakeLayout.ParseDateKey(p.Key), int.Parse(s.Key), f);
+}
+
+public sealed record DatasetState(
+    DateTimeOffset? ComputedThroughTs,
+    BackfillState? Backfill,
+    ImmutableSortedDictionary<string, PartitionState> Partitions)
+{
+    public static readonly DatasetState Empty = new(null, null, ImmutableSortedDictionary<string, PartitionState>.Empty);
+}
+
+/// <summary>One date. <c>location</c>, <c>updated_at</c>, <c>last_compacted_at</c> and <c>file_count</c> are the controller's contract.</summary>
+public sealed record PartitionState(
+    string Location,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? LastCompactedAt,
+    int FileCount,
+    long Rows,
+    long Bytes,
+    ImmutableSortedDictionary<string, ShardState> Shards);
+
+public sealed record ShardState(ImmutableList<PartFile> Files);
+
+/// <summary>A committed part file. Cursor bounds are the inserted_at range its rows were selected by.</summary>
+public sealed record PartFile(
+    string Name,
+    long Rows,
+    long Bytes,
+    DateTimeOffset MinTs,
+    DateTimeOffset MaxTs,
+    DateTimeOffset? CursorFrom,
+    DateTimeOffset? CursorTo,
+    long CommitSeq,
+    string RunId);
+
+public sealed record CommittedFile(string Location, DateOnly Date, int Shard, PartFile File)
+{
+    public string RelativePath => LakeLayout.FilePath(Date, Shard, File.Name);
+}
+
+/// <summary>A commit that was started but not finished; recovery undoes it.</summary>
+public sealed record PendingCommit(long CommitSeq, string Kind, string RunId, DateTimeOffset StartedAt, ImmutableList<FileLocation> Files);
+
+/// <summary>A file no longer referenced, deleted once <see cref="DueAt"/> passes so running scans keep it.</summary>
+public sealed record PendingDeletion(string Location, string Path, DateTimeOffset DueAt);
+
+public sealed record FileLocation(string Location, string Path);
+
+/// <summary>
+/// A first-start backfill of the hot horizon by ts, newest day first, of rows with
+/// inserted_at &lt;= <see cref="Cursor"/> or NULL. Days in <see cref="DaysDone"/> are committed.
+/// </summary>
+public sealed record BackfillState(
+    DateTimeOffset Cursor,
+    string FromDate,
+    string ToDate,
+    ImmutableSortedSet<string> DaysDone,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? CompletedAt);
+
+public static class Locations
+{
+    public const string Hot = "hot";
+    public const string Cold = "cold";
+}

@@ -1,0 +1,135 @@
+using System.Collections.Immutable;
+using AkkaLake.Core.Layout;
+
+namespace AkkaLake.Core.Manifest;
+
+/// <summary>The pure edits of a manifest. Each validates and returns a new manifest; none does I/O.</summary>
+public static class ManifestEdits
+{
+    /// <summary>Records that a commit has started, so recovery can undo it if the process dies.</summary>
+    public static LakeManifest Begin(this LakeManifest m, PendingCommit pending)
+    {
+        if (m.PendingCommit is { } p)
+            throw new ManifestConflictException($"Commit {p.CommitSeq} ({p.Kind}, run {p.RunId}) is still in progress.");
+        if (pending.CommitSeq != m.CommitSeq + 1)
+            throw new ManifestConflictException($"Commit sequence {pending.CommitSeq} does not follow {m.CommitSeq}.");
+        return m with { PendingCommit = pending };
+    }
+
+    public static LakeManifest AbandonPending(this LakeManifest m, DateTimeOffset now) =>
+        m with { PendingCommit = null, UpdatedAt = now };
+
+    /// <summary>
+    /// Applies a commit: removes and adds files, advances the watermark (never backwards),
+    /// records backfill progress. Removed files become pending deletions due at <paramref name="deleteAfter"/>.
+    /// </summary>
+    public static LakeManifest Apply(this LakeManifest m, LakeCommit commit, DateTimeOffset now, DateTimeOffset deleteAfter)
+    {
+        var seq = m.CommitSeq + 1;
+        var dataset = m.Metrics;
+        var partitions = dataset.Partitions.ToBuilder();
+        var deletions = m.PendingDeletions.ToBuilder();
+        var touched = new HashSet<string>();
+
+        foreach (var remove in commit.Removes)
+        {
+            var key = LakeLayout.DateKey(remove.Date);
+            var shardKey = LakeLayout.ShardKey(remove.Shard);
+            if (!partitions.TryGetValue(key, out var partition) ||
+                !partition.Shards.TryGetValue(shardKey, out var shard) ||
+                shard.Files.FirstOrDefault(f => f.Name == remove.Name) is not { } file)
+                throw new ManifestConflictException($"{LakeLayout.FilePath(remove.Date, remove.Shard, remove.Name)} is not in the manifest any more.");
+            partitions[key] = partition with
+            {
+                Shards = partition.Shards.SetItem(shardKey, new ShardState(shard.Files.Remove(file))),
+            };
+            deletions.Add(new PendingDeletion(partition.Location, LakeLayout.FilePath(remove.Date, remove.Shard, remove.Name), deleteAfter));
+            touched.Add(key);
+        }
+
+        foreach (var add in commit.Adds)
+        {
+            if (add.Shard < 0 || add.Shard >= m.Shards)
+                throw new ArgumentException($"Shard {add.Shard} is outside 0..{m.Shards - 1}.");
+            var key = LakeLayout.DateKey(add.Date);
+            var shardKey = LakeLayout.ShardKey(add.Shard);
+            var partition = partitions.TryGetValue(key, out var existing)
+                ? existing
+                : new PartitionState(add.Location, now, null, 0, 0, 0, ImmutableSortedDictionary<string, ShardState>.Empty);
+            if (partition.Location != add.Location)
+                throw new ManifestConflictException($"Partition {key} is {partition.Location} now, not {add.Location}.");
+            var files = partition.Shards.TryGetValue(shardKey, out var shard) ? shard.Files : [];
+            if (files.Any(f => f.Name == add.File.Name))
+                throw new ManifestConflictException($"{LakeLayout.FilePath(add.Date, add.Shard, add.File.Name)} is already committed.");
+            partitions[key] = partition with
+            {
+                Shards = partition.Shards.SetItem(shardKey, new ShardState(files.Add(add.File with { CommitSeq = seq }))),
+            };
+            touched.Add(key);
+        }
+
+        foreach (var key in touched)
+        {
+            var p = partitions[key];
+            var shards = p.Shards.Where(s => s.Value.Files.Count > 0).ToImmutableSortedDictionary();
+            var all = shards.Values.SelectMany(s => s.Files).ToList();
+            if (all.Count == 0)
+            {
+                partitions.Remove(key);
+                continue;
+            }
+            partitions[key] = p with
+            {
+                Shards = shards,
+                FileCount = all.Count,
+                Rows = all.Sum(f => f.Rows),
+                Bytes = all.Sum(f => f.Bytes),
+                UpdatedAt = now,
+                LastCompactedAt = commit.Kind == LakeCommit.Compaction ? now : p.LastCompactedAt,
+            };
+        }
+
+        var watermark = dataset.ComputedThroughTs;
+        if (commit.Watermark is { } w)
+        {
+            if (watermark is { } current && w < current)
+                throw new ManifestConflictException($"Watermark may not move back from {Timestamps.Format(current)} to {Timestamps.Format(w)}.");
+            watermark = w;
+        }
+
+        var newDataset = dataset with
+        {
+            ComputedThroughTs = watermark,
+            Backfill = commit.Backfill ?? dataset.Backfill,
+            Partitions = partitions.ToImmutable(),
+        };
+        return m with
+        {
+            CommitSeq = seq,
+            UpdatedAt = now,
+            PendingCommit = null,
+            PendingDeletions = deletions.ToImmutable(),
+            Datasets = m.Datasets.SetItem(LakeLayout.Dataset, newDataset),
+        };
+    }
+
+    /// <summary>Pending deletions whose grace period has passed, and the manifest without them.</summary>
+    public static (LakeManifest Manifest, IReadOnlyList<PendingDeletion> Due) TakeDueDeletions(this LakeManifest m, DateTimeOffset now)
+    {
+        var due = m.PendingDeletions.Where(d => d.DueAt <= now).ToList();
+        return due.Count == 0 ? (m, due) : (m with { PendingDeletions = m.PendingDeletions.RemoveRange(due), UpdatedAt = now }, due);
+    }
+
+    /// <summary>Lake-relative paths the manifest still needs in a location (committed or awaiting deletion).</summary>
+    public static ISet<string> ReferencedPaths(this LakeManifest m, string location)
+    {
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var f in m.Files())
+            if (f.Location == location)
+                paths.Add(f.RelativePath);
+        foreach (var d in m.PendingDeletions)
+            if (d.Location == location)
+                paths.Add(d.Path);
+        return paths;
+    }
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using AkkaLake.Core.Storage;
+
+namespace AkkaLake.Core.Manifest;
+
+/// <summary>A manifest that exists but cannot be trusted. It is never overwritten automatically.</summary>
+public sealed class ManifestUnreadableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Loads and atomically saves <c>_state/manifest.json</c>.</summary>
+public sealed class ManifestStore(string statePath)
+{
+    public const string FileName = "manifest.json";
+
+    public string FilePath { get; } = Path.Combine(statePath, FileName);
+
+    public bool Exists => File.Exists(FilePath);
+
+    /// <summary>The manifest, or null when the lake has none yet.</summary>
+    public LakeManifest? Load()
+    {
+        if (!Exists) return null;
+        var bytes = File.ReadAllBytes(FilePath);
+        return Parse(bytes, FilePath);
+    }
+
+    public void Save(LakeManifest manifest) =>
+        AtomicFile.WriteAllBytes(FilePath, JsonSerializer.SerializeToUtf8Bytes(manifest, LakeJson.Options));
+
+    public static LakeManifest Parse(byte[] bytes, string source)
+    {
+        LakeManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<LakeManifest>(bytes, LakeJson.Options);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or NotSupportedException or ArgumentException)
+        {
+            throw new ManifestUnreadableException(
+                $"The manifest {source} cannot be read ({e.Message}). It was left untouched; restore it from a backup or rebuild it with 'akkalake verify --rebuild-manifest'.", e);
+        }
+        if (manifest is null)
+            throw new ManifestUnreadableException($"The manifest {source} is empty (null). It was left untouched.");
+        if (manifest.SchemaVersion != LakeManifest.CurrentSchemaVersion)
+            throw new ManifestUnreadableException(
+                $"The manifest {source} has schema_version {manifest.SchemaVersion}; this AkkaLake understands {LakeManifest.CurrentSchemaVersion}. It was left untouched.");
+        if (manifest.Shards is < 1 or > 100)
+            throw new ManifestUnreadableException($"The manifest {source} records {manifest.Shards} shards, which is not 1..100. It was left untouched.");
+        return manifest;
+    }
+}

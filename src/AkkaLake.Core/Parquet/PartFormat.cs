@@ -1,0 +1,34 @@
+using ParquetSharp;
+using ParquetSharp.Schema;
+
+namespace AkkaLake.Core.Parquet;
+
+/// <summary>The one schema every part file has, whatever the source table carries.</summary>
+public static class PartFormat
+{
+    public static readonly string[] ColumnNames = ["sensor_id", "ts", "value", "quality", "samples", "source"];
+
+    public static GroupNode CreateSchema() => new("schema", Repetition.Required,
+    [
+        new PrimitiveNode("sensor_id", Repetition.Required, LogicalType.String(), PhysicalType.ByteArray),
+        new PrimitiveNode("ts", Repetition.Required, LogicalType.Timestamp(isAdjustedToUtc: true, TimeUnit.Micros), PhysicalType.Int64),
+        new PrimitiveNode("value", Repetition.Required, LogicalType.None(), PhysicalType.Double),
+        new PrimitiveNode("quality", Repetition.Optional, LogicalType.Int(32, isSigned: true), PhysicalType.Int32),
+        new PrimitiveNode("samples", Repetition.Optional, LogicalType.Int(32, isSigned: true), PhysicalType.Int32),
+        new PrimitiveNode("source", Repetition.Optional, LogicalType.String(), PhysicalType.ByteArray),
+    ]);
+
+    public static WriterProperties CreateWriterProperties(int rowGroupRows)
+    {
+        using var builder = new WriterPropertiesBuilder()
+            .Compression(Compression.Zstd)
+            .CompressionLevel(3)
+            .EnableDictionary()
+            .DisableDictionary("ts")
+            .DisableDictionary("value")
+            .EnableStatistics()
+            .MaxRowGroupLength(rowGroupRows)
+            .CreatedBy(PartMetadata.Writer);
+        return builder.Build();
+    }
+}

@@ -1,0 +1,39 @@
+namespace AkkaLake.Core.Parquet;
+
+/// <summary>
+/// What a part file says about itself in its Parquet key-value metadata, so the manifest can be
+/// rebuilt from the files alone: who wrote it, in which run, and the cursor range it covers.
+/// </summary>
+public sealed record PartMetadata(string RunId, string Kind, DateTimeOffset? CursorFrom, DateTimeOffset? CursorTo)
+{
+    public const string Writer = "akkalake";
+    private const string KeyWriter = "akkalake.writer";
+    private const string KeyRunId = "akkalake.run_id";
+    private const string KeyKind = "akkalake.kind";
+    private const string KeyCursorFrom = "akkalake.cursor_from";
+    private const string KeyCursorTo = "akkalake.cursor_to";
+
+    public IReadOnlyDictionary<string, string> ToKeyValues()
+    {
+        var kv = new Dictionary<string, string>
+        {
+            [KeyWriter] = $"{Writer} {typeof(PartMetadata).Assembly.GetName().Version}",
+            [KeyRunId] = RunId,
+            [KeyKind] = Kind,
+        };
+        if (CursorFrom is { } from) kv[KeyCursorFrom] = Timestamps.Format(from);
+        if (CursorTo is { } to) kv[KeyCursorTo] = Timestamps.Format(to);
+        return kv;
+    }
+
+    public static PartMetadata? FromKeyValues(IReadOnlyDictionary<string, string> kv)
+    {
+        if (!kv.TryGetValue(KeyRunId, out var runId) || !kv.TryGetValue(KeyKind, out var kind))
+            return null;
+        return new PartMetadata(
+            runId,
+            kind,
+            kv.TryGetValue(KeyCursorFrom, out var from) ? Timestamps.Parse(from) : null,
+            kv.TryGetValue(KeyCursorTo, out var to) ? Timestamps.Parse(to) : null);
+    }
+}

@@ -1,0 +1,82 @@
+using ParquetSharp;
+
+namespace AkkaLake.Core.Parquet;
+
+/// <summary>Reads part files back, a row group at a time, and their footer metadata.</summary>
+public sealed class PartReader : IDisposable
+{
+    private readonly ParquetFileReader _reader;
+
+    public PartReader(string path)
+    {
+        Path = path;
+        _reader = new ParquetFileReader(path);
+        CheckSchema();
+    }
+
+    public string Path { get; }
+    public int RowGroupCount => _reader.FileMetaData.NumRowGroups;
+    public long RowCount => _reader.FileMetaData.NumRows;
+    public PartMetadata? Metadata => PartMetadata.FromKeyValues(_reader.FileMetaData.KeyValueMetadata);
+
+    public MetricRows ReadRowGroup(int index)
+    {
+        using var rowGroup = _reader.RowGroup(index);
+        var n = checked((int)rowGroup.MetaData.NumRows);
+        string[] ids;
+        using (var r = rowGroup.Column(0).LogicalReader<string>()) ids = r.ReadAll(n);
+        var ts = ReadRequired<long>(rowGroup.Column(1), n);
+        var values = ReadRequired<double>(rowGroup.Column(2), n);
+        int?[] quality, samples;
+        string?[] source;
+        using (var r = rowGroup.Column(3).LogicalReader<int?>()) quality = r.ReadAll(n);
+        using (var r = rowGroup.Column(4).LogicalReader<int?>()) samples = r.ReadAll(n);
+        using (var r = rowGroup.Column(5).LogicalReader<string?>()) source = r.ReadAll(n);
+
+        var rows = new MetricRows(n);
+        for (var i = 0; i < n; i++)
+            rows.Add(ids[i], ts[i], values[i], quality[i], samples[i], source[i]);
+        return rows;
+    }
+
+    public IEnumerable<MetricRows> ReadRowGroups()
+    {
+        for (var i = 0; i < RowGroupCount; i++)
+            yield return ReadRowGroup(i);
+    }
+
+    public MetricRows ReadAll()
+    {
+        var all = new MetricRows(checked((int)Math.Max(RowCount, 1)));
+        foreach (var group in ReadRowGroups())
+            for (var i = 0; i < group.Count; i++)
+                all.AddFrom(group, i);
+        return all;
+    }
+
+    public void Dispose() => _reader.Dispose();
+
+    private static T[] ReadRequired<T>(ColumnReader column, int n) where T : unmanaged
+    {
+        using var reader = (ColumnReader<T>)column;
+        var values = new T[n];
+        var read = 0;
+        while (read < n && reader.HasNext)
+        {
+            reader.ReadBatch(n - read, values.AsSpan(read), out var got);
+            read += (int)got;
+        }
+        if (read != n)
+            throw new InvalidDataException($"Expected {n} values, read {read}.");
+        return values;
+    }
+
+    private void CheckSchema()
+    {
+        var schema = _reader.FileMetaData.Schema;
+        var names = Enumerable.Range(0, schema.NumColumns).Select(i => schema.Column(i).Name).ToArray();
+        if (!names.SequenceEqual(PartFormat.ColumnNames))
+            throw new InvalidDataException(
+                $"{Path} is not an AkkaLake part: columns are [{string.Join(", ", names)}], expected [{string.Join(", ", PartFormat.ColumnNames)}].");
+    }
+}

@@ -1,0 +1,113 @@
+using AkkaLake.Core.Storage;
+using ParquetSharp;
+using ParquetSharp.IO;
+
+namespace AkkaLake.Core.Parquet;
+
+/// <summary>What a finished part file holds; recorded in the manifest when it is committed.</summary>
+public sealed record WrittenPart(string TmpPath, long Rows, long Bytes, long MinTsMicros, long MaxTsMicros);
+
+/// <summary>
+/// Writes sorted rows to a new <c>.tmp</c> part file, flushed to disk. Publishing it (the rename)
+/// is the commit's job, not the writer's. Rows may be added in several chunks; each chunk becomes
+/// row groups, so a writer never needs all of a file's rows in memory.
+/// </summary>
+public sealed class PartWriter : IDisposable
+{
+    private readonly FileStream _stream;
+    private readonly ManagedOutputStream _output;
+    private readonly ParquetFileWriter _writer;
+    private readonly int _rowGroupRows;
+    private string? _lastSensorId;
+    private long _lastTs;
+    private long _rows;
+    private long _minTs = long.MaxValue;
+    private long _maxTs = long.MinValue;
+    private bool _closed;
+
+    public PartWriter(string tmpPath, PartMetadata metadata, int rowGroupRows)
+    {
+        if (!tmpPath.EndsWith(AtomicFile.TmpSuffix, StringComparison.Ordinal))
+            throw new ArgumentException($"A part is written as {AtomicFile.TmpSuffix} first; got {tmpPath}.", nameof(tmpPath));
+        TmpPath = tmpPath;
+        _rowGroupRows = rowGroupRows;
+        _stream = AtomicFile.CreateTmp(tmpPath);
+        _output = new ManagedOutputStream(_stream, leaveOpen: true);
+        using var schema = PartFormat.CreateSchema();
+        using var properties = PartFormat.CreateWriterProperties(rowGroupRows);
+        _writer = new ParquetFileWriter(_output, schema, properties, metadata.ToKeyValues());
+    }
+
+    public string TmpPath { get; }
+
+    /// <summary>Appends rows that are sorted and sort after everything already written.</summary>
+    public void Append(MetricRows rows)
+    {
+        if (rows.Count == 0) return;
+        CheckOrder(rows);
+        for (var start = 0; start < rows.Count; start += _rowGroupRows)
+            WriteRowGroup(rows, start, Math.Min(_rowGroupRows, rows.Count - start));
+    }
+
+    public WrittenPart Finish()
+    {
+        _writer.Close();
+        _stream.Flush(flushToDisk: true);
+        _closed = true;
+        return new WrittenPart(TmpPath, _rows, _stream.Length, _minTs, _maxTs);
+    }
+
+    public void Dispose()
+    {
+        if (!_closed)
+        {
+            try { _writer.Close(); } catch (ParquetException) { }
+        }
+        _writer.Dispose();
+        _output.Dispose();
+        _stream.Dispose();
+    }
+
+    /// <summary>Writes one complete part in a single call.</summary>
+    public static WrittenPart Write(string tmpPath, MetricRows sortedRows, PartMetadata metadata, int rowGroupRows)
+    {
+        using var writer = new PartWriter(tmpPath, metadata, rowGroupRows);
+        writer.Append(sortedRows);
+        return writer.Finish();
+    }
+
+    private void CheckOrder(MetricRows rows)
+    {
+        if (!rows.IsSorted())
+            throw new InvalidOperationException("Rows must be sorted by (sensor_id, ts) before they are written.");
+        if (_lastSensorId is not null && MetricRows.CompareKeys(_lastSensorId, _lastTs, rows.SensorIds[0], rows.TsMicros[0]) > 0)
+            throw new InvalidOperationException("Rows appended to a part must sort after the rows already in it.");
+        _lastSensorId = rows.SensorIds[^1];
+        _lastTs = rows.TsMicros[^1];
+    }
+
+    private void WriteRowGroup(MetricRows rows, int start, int count)
+    {
+        using var rowGroup = _writer.AppendRowGroup();
+        using (var w = rowGroup.NextColumn().LogicalWriter<string>())
+            w.WriteBatch(rows.SensorIds.Slice(start, count));
+        var ts = rows.TsMicros.Slice(start, count);
+        using (var w = (ColumnWriter<long>)rowGroup.NextColumn())
+            w.WriteBatch(ts);
+        using (var w = (ColumnWriter<double>)rowGroup.NextColumn())
+            w.WriteBatch(rows.Values.Slice(start, count));
+        using (var w = rowGroup.NextColumn().LogicalWriter<int?>())
+            w.WriteBatch(rows.Quality.Slice(start, count));
+        using (var w = rowGroup.NextColumn().LogicalWriter<int?>())
+            w.WriteBatch(rows.Samples.Slice(start, count));
+        using (var w = rowGroup.NextColumn().LogicalWriter<string?>())
+            w.WriteBatch(rows.Source.Slice(start, count));
+
+        foreach (var t in ts)
+        {
+            if (t < _minTs) _minTs = t;
+            if (t > _maxTs) _maxTs = t;
+        }
+        _rows += count;
+    }
+}

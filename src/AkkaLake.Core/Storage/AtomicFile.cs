@@ -1,0 +1,80 @@
+namespace AkkaLake.Core.Storage;
+
+/// <summary>
+/// Crash-safe file operations: data goes to a <c>.tmp</c> beside the target, is flushed to disk,
+/// renamed over the target, and the directory is synced. A crash leaves either the old file or
+/// the new one, plus at most a <c>.tmp</c> that recovery removes.
+/// </summary>
+public static class AtomicFile
+{
+    public const string TmpSuffix = ".tmp";
+
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory);
+        var tmp = path + TmpSuffix;
+        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+        RestrictToOwner(tmp);
+        File.Move(tmp, path, overwrite: true);
+        NativeFileSystem.SyncDirectory(directory);
+    }
+
+    /// <summary>Renames a finished, already flushed <c>.tmp</c> to its final name and syncs the directory.</summary>
+    public static void Publish(string tmpPath, string finalPath)
+    {
+        File.Move(tmpPath, finalPath, overwrite: false);
+        NativeFileSystem.SyncDirectory(Path.GetDirectoryName(finalPath)!);
+    }
+
+    /// <summary>Opens a new <c>.tmp</c> in the target directory for a writer that flushes it itself.</summary>
+    public static FileStream CreateTmp(string tmpPath)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(tmpPath)!);
+        return new FileStream(tmpPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
+    }
+
+    public static void SyncDirectory(string directory) => NativeFileSystem.SyncDirectory(directory);
+
+    /// <summary>
+    /// Copies a file to another directory (possibly another filesystem) as <c>.tmp</c>, flushes it,
+    /// checks its size, and renames it into place. The source is left alone.
+    /// </summary>
+    public static void CopyAcross(string source, string destination, Action<string>? verifyTmp = null)
+    {
+        var directory = Path.GetDirectoryName(destination)!;
+        Directory.CreateDirectory(directory);
+        var tmp = destination + TmpSuffix;
+        using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
+        using (var output = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        {
+            input.CopyTo(output);
+            output.Flush(flushToDisk: true);
+        }
+        try
+        {
+            var expected = new FileInfo(source).Length;
+            var actual = new FileInfo(tmp).Length;
+            if (expected != actual)
+                throw new IOException($"Copy of {source} to {destination} is {actual} bytes, expected {expected}; copy discarded.");
+            verifyTmp?.Invoke(tmp);
+        }
+        catch
+        {
+            File.Delete(tmp);
+            throw;
+        }
+        File.Move(tmp, destination, overwrite: true);
+        NativeFileSystem.SyncDirectory(directory);
+    }
+
+    private static void RestrictToOwner(string path)
+    {
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+}

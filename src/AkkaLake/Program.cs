@@ -1,0 +1,3 @@
+using AkkaLake.Commands;
+
+return Cli.Run(args);

@@ -1,0 +1,69 @@
+using AkkaLake.Core.Configuration;
+using Xunit;
+
+namespace AkkaLake.Core.Tests.Configuration;
+
+public class LakeSettingsParserTests
+{
+    private static LakeSettings Parse(params (string Key, string? Value)[] values) =>
+        LakeSettingsParser.Parse(values.ToDictionary(v => v.Key, v => v.Value));
+
+    [Fact]
+    public void Defaults_are_the_controllers()
+    {
+        var s = Parse();
+        Assert.Equal("/Users/Shared/FarmDashboard", s.DataRoot);
+        Assert.Equal("/Users/Shared/FarmDashboard/storage/analysis/lake/hot", s.HotPath);
+        Assert.Null(s.ColdPath);
+        Assert.Equal("/Users/Shared/FarmDashboard/storage/analysis/tmp", s.TmpPath);
+        Assert.Equal(16, s.Shards);
+        Assert.Equal(90, s.HotRetentionDays);
+        Assert.Equal(48, s.LateWindowHours);
+        Assert.Equal(TimeSpan.FromSeconds(60), s.ReplicationInterval);
+        Assert.Equal(TimeSpan.FromSeconds(60), s.ReplicationLag);
+        Assert.Equal(TimeSpan.FromSeconds(300), s.DeleteGrace);
+        Assert.Null(s.HotMaxBytes);
+        Assert.Equal("/Users/Shared/FarmDashboard/storage/analysis/lake/hot/_state", s.StatePath);
+    }
+
+    [Fact]
+    public void Paths_derive_from_the_data_root_unless_set()
+    {
+        var s = Parse(("data-root", "/srv/farm/"), ("cold-path", "/Volumes/nas/lake"));
+        Assert.Equal("/srv/farm/storage/analysis/lake/hot", s.HotPath);
+        Assert.Equal("/Volumes/nas/lake", s.ColdPath);
+        Assert.Equal("/srv/farm/storage/analysis/tmp", s.TmpPath);
+    }
+
+    [Fact]
+    public void Every_bad_value_is_reported_naming_the_setting_and_its_environment_variable()
+    {
+        var e = Assert.Throws<SettingsException>(() => Parse(
+            ("shards", "0"), ("hot-retention-days", "abc"), ("hot-path", "relative/lake"),
+            ("replication-interval-seconds", "5"), ("replication-lag-seconds", "-1"), ("hot-max-bytes", "lots")));
+        Assert.Equal(6, e.Problems.Count);
+        Assert.Contains(e.Problems, p => p.Contains("CORE_ANALYSIS_LAKE_SHARDS (akkalake.shards)") && p.Contains("got 0"));
+        Assert.Contains(e.Problems, p => p.Contains("CORE_ANALYSIS_HOT_RETENTION_DAYS") && p.Contains("\"abc\""));
+        Assert.Contains(e.Problems, p => p.Contains("CORE_ANALYSIS_LAKE_HOT_PATH") && p.Contains("absolute"));
+        Assert.Contains(e.Problems, p => p.Contains("CORE_ANALYSIS_REPLICATION_INTERVAL_SECONDS") && p.Contains("10 to 3600"));
+        Assert.Contains(e.Problems, p => p.Contains("CORE_ANALYSIS_REPLICATION_LAG_SECONDS"));
+        Assert.Contains(e.Problems, p => p.Contains("CORE_ANALYSIS_HOT_MAX_BYTES"));
+    }
+
+    [Fact]
+    public void More_than_a_hundred_shards_is_refused_because_shard_names_have_two_digits() =>
+        Assert.Throws<SettingsException>(() => Parse(("shards", "101")));
+
+    [Fact]
+    public void A_cold_path_inside_the_hot_path_is_refused()
+    {
+        var e = Assert.Throws<SettingsException>(() => Parse(("hot-path", "/lake/hot"), ("cold-path", "/lake/hot/cold")));
+        Assert.Contains("must not be inside the hot path", e.Message);
+        Assert.Throws<SettingsException>(() => Parse(("hot-path", "/lake/cold/hot"), ("cold-path", "/lake/cold")));
+        Assert.Equal("/lake/hot-cold", Parse(("hot-path", "/lake/hot"), ("cold-path", "/lake/hot-cold")).ColdPath);
+    }
+
+    [Fact]
+    public void Paths_with_spaces_are_kept_as_they_are() =>
+        Assert.Equal("/Users/Shared/Farm Dashboard/storage/analysis/lake/hot", Parse(("data-root", "/Users/Shared/Farm Dashboard")).HotPath);
+}

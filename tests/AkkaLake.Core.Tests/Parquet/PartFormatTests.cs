@@ -1,0 +1,139 @@
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Parquet;
+using AkkaLake.Testing;
+using Xunit;
+
+namespace AkkaLake.Core.Tests.Parquet;
+
+public class PartFormatTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static readonly DateTime Day = new(2026, 11, 20, 0, 0, 0, DateTimeKind.Utc);
+
+    private static MetricRows SampleRows()
+    {
+        var rows = new MetricRows();
+        // Deliberately out of order, with nulls, NaN, infinities and non-ASCII ids.
+        rows.Add("s-b", Timestamps.ToMicros(Day.AddSeconds(30)), 2.5, 0, null, null);
+        rows.Add("s-a", Timestamps.ToMicros(Day.AddSeconds(30)), double.NaN, null, 3, "modbus");
+        rows.Add("s-a", Timestamps.ToMicros(Day.AddSeconds(0).AddTicks(10)), -1.25, 7, 1, "modbus");
+        rows.Add("\uFB01-ligature", Timestamps.ToMicros(Day), double.PositiveInfinity, 1, null, null);
+        rows.Add("😀-emoji", Timestamps.ToMicros(Day), double.NegativeInfinity, null, null, "x");
+        return rows;
+    }
+
+    private string WritePart(MetricRows rows, int rowGroupRows = 1000)
+    {
+        var final = _dir.Combine(LakeLayout.FileName(PartKind.Incremental, "R1", 0));
+        rows.Sort();
+        var written = PartWriter.Write(final + ".tmp", rows, new PartMetadata("R1", "replication", null, DateTimeOffset.UnixEpoch), rowGroupRows);
+        Assert.Equal(rows.Count, written.Rows);
+        File.Move(written.TmpPath, final);
+        return final;
+    }
+
+    [Fact]
+    public void Sort_orders_by_sensor_id_in_utf8_byte_order_then_ts()
+    {
+        var rows = SampleRows();
+        rows.Sort();
+        // U+FB01 is a 3-byte UTF-8 sequence and sorts before the 4-byte emoji, unlike UTF-16 order.
+        Assert.Equal(["s-a", "s-a", "s-b", "\uFB01-ligature", "😀-emoji"], rows.SensorIds.ToArray());
+        Assert.True(rows.TsMicros[0] < rows.TsMicros[1]);
+        Assert.True(string.CompareOrdinal("😀", "\uFB01") < 0, "UTF-16 order differs, which is why Utf8Order exists");
+    }
+
+    [Fact]
+    public void A_part_round_trips_through_ParquetSharp_with_every_value_and_its_metadata()
+    {
+        var rows = SampleRows();
+        var path = WritePart(rows, rowGroupRows: 2);
+        using var reader = new PartReader(path);
+        Assert.Equal(3, reader.RowGroupCount);
+        Assert.Equal("R1", reader.Metadata!.RunId);
+        Assert.Equal(DateTimeOffset.UnixEpoch, reader.Metadata.CursorTo);
+        Assert.Null(reader.Metadata.CursorFrom);
+        var back = reader.ReadAll();
+        Assert.Equal(rows.Count, back.Count);
+        for (var i = 0; i < rows.Count; i++)
+            Assert.Equal(rows[i], back[i]);
+    }
+
+    [Fact]
+    public void DuckDB_reads_a_part_with_the_contract_types_in_sorted_order()
+    {
+        var rows = SampleRows();
+        var path = WritePart(rows);
+        Assert.Equal(
+            [("sensor_id", "VARCHAR"), ("ts", "TIMESTAMP WITH TIME ZONE"), ("value", "DOUBLE"), ("quality", "INTEGER"), ("samples", "INTEGER"), ("source", "VARCHAR")],
+            LakeDuckDb.DescribeFile(path));
+        var back = LakeDuckDb.ReadFile(path);
+        Assert.Equal(rows.SensorIds.ToArray(), back.Select(r => r.SensorId).ToArray());
+        Assert.Equal(rows.TsMicros.ToArray(), back.Select(r => Timestamps.ToMicros(r.Ts)).ToArray());
+        Assert.Equal(rows.Values.ToArray(), back.Select(r => r.Value).ToArray());
+        Assert.Equal(rows.Quality.ToArray(), back.Select(r => r.Quality).ToArray());
+        Assert.Equal(rows.Samples.ToArray(), back.Select(r => r.Samples).ToArray());
+        Assert.Equal(rows.Source.ToArray(), back.Select(r => r.Source).ToArray());
+        // DuckDB's own ordering agrees that the file is sorted.
+        Assert.Equal(0L, LakeDuckDb.Scalar($"""
+            SELECT count(*) FROM (SELECT sensor_id, ts, lag(sensor_id) OVER () AS ps, lag(ts) OVER () AS pt
+            FROM read_parquet('{path}')) WHERE ps > sensor_id OR (ps = sensor_id AND pt > ts)
+            """));
+    }
+
+    [Fact]
+    public void Parts_use_zstd_dictionary_ids_and_statistics()
+    {
+        var path = WritePart(SampleRows());
+        Assert.Equal("ZSTD", LakeDuckDb.Scalar($"SELECT DISTINCT compression FROM parquet_metadata('{path}')"));
+        Assert.Equal("s-a", LakeDuckDb.Scalar($"SELECT stats_min_value FROM parquet_metadata('{path}') WHERE path_in_schema = 'sensor_id'"));
+        Assert.Contains("RLE_DICTIONARY", (string)LakeDuckDb.Scalar($"SELECT encodings FROM parquet_metadata('{path}') WHERE path_in_schema = 'sensor_id'")!);
+    }
+
+    [Fact]
+    public void Unsorted_rows_are_refused_by_the_writer()
+    {
+        var rows = new MetricRows();
+        rows.Add("b", 1, 0, null, null, null);
+        rows.Add("a", 1, 0, null, null, null);
+        using var writer = new PartWriter(_dir.Combine("x.parquet.tmp"), new PartMetadata("R", "k", null, null), 100);
+        Assert.Throws<InvalidOperationException>(() => writer.Append(rows));
+    }
+
+    [Fact]
+    public void Appending_in_chunks_keeps_the_file_sorted_across_chunks()
+    {
+        var tmp = _dir.Combine("chunks.parquet.tmp");
+        using (var writer = new PartWriter(tmp, new PartMetadata("R", "k", null, null), 100))
+        {
+            var first = new MetricRows();
+            first.Add("a", 1, 0, null, null, null);
+            first.Add("b", 1, 0, null, null, null);
+            writer.Append(first);
+            var earlier = new MetricRows();
+            earlier.Add("a", 5, 0, null, null, null);
+            Assert.Throws<InvalidOperationException>(() => writer.Append(earlier));
+            var later = new MetricRows();
+            later.Add("c", 0, 0, null, null, null);
+            writer.Append(later);
+            var part = writer.Finish();
+            Assert.Equal(3, part.Rows);
+            Assert.Equal(0, part.MinTsMicros);
+            Assert.Equal(new FileInfo(tmp).Length, part.Bytes);
+        }
+        using var reader = new PartReader(tmp);
+        Assert.Equal(["a", "b", "c"], reader.ReadAll().SensorIds.ToArray());
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_part_is_refused_with_its_columns_named()
+    {
+        var path = _dir.Combine("other.parquet");
+        LakeDuckDb.Scalar($"COPY (SELECT 1 AS x) TO '{path}' (FORMAT parquet)");
+        var e = Assert.Throws<InvalidDataException>(() => new PartReader(path));
+        Assert.Contains("columns are [x]", e.Message);
+    }
+}
