@@ -1,0 +1,68 @@
+using Npgsql;
+
+namespace AkkaLake.Core.Source;
+
+/// <summary>What the database says about the cursor right now, in its own clock.</summary>
+public sealed record DatabaseClock(DateTimeOffset Now, DateTimeOffset? OldestOpenTransactionStart, IReadOnlyList<string> PreparedTransactions, bool CanSeeAllSessions)
+{
+    /// <summary>
+    /// One query, run before the export's snapshot: the server clock, the start of the oldest
+    /// transaction still open in this database (idle-in-transaction sessions included), and any
+    /// prepared transactions. A transaction's rows carry its start time as inserted_at, so the
+    /// cursor must stay before it until it commits.
+    /// </summary>
+    public static async Task<DatabaseClock> ReadAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT clock_timestamp(),
+                   (SELECT min(xact_start) FROM pg_stat_activity
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()
+                       AND backend_type = 'client backend' AND xact_start IS NOT NULL),
+                   (SELECT coalesce(array_agg(gid::text), '{}') FROM pg_prepared_xacts WHERE database = current_database()),
+                   (SELECT count(*) = 0 FROM pg_stat_activity
+                     WHERE datname = current_database() AND backend_type = 'client backend' AND state IS NULL AND pid <> pg_backend_pid())
+            """;
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return new DatabaseClock(
+            reader.GetFieldValue<DateTimeOffset>(0),
+            reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1),
+            reader.GetFieldValue<string[]>(2),
+            reader.GetBoolean(3));
+    }
+}
+
+/// <summary>The upper bound of the next incremental batch, and why it is where it is.</summary>
+public sealed record CursorBound(DateTimeOffset Through, CursorLimit LimitedBy);
+
+public enum CursorLimit
+{
+    /// <summary>now - lag.</summary>
+    Lag,
+    /// <summary>Just before the start of the oldest open transaction.</summary>
+    OpenTransaction,
+    /// <summary>A prepared transaction exists; its start is unknown, so the watermark holds.</summary>
+    PreparedTransaction,
+}
+
+public static class CursorBounds
+{
+    /// <summary>
+    /// The batch covers (watermark, Through]. Through is now - lag, capped strictly before the oldest
+    /// open transaction's start, and held at the watermark while a prepared transaction exists
+    /// (its rows may be stamped with any earlier start time). Never below the watermark.
+    /// </summary>
+    public static CursorBound Compute(DatabaseClock clock, TimeSpan lag, DateTimeOffset watermark)
+    {
+        var bound = new CursorBound(Timestamps.TruncateToMicros(clock.Now - lag), CursorLimit.Lag);
+        if (clock.OldestOpenTransactionStart is { } open)
+        {
+            var beforeOpen = Timestamps.FromMicros(Timestamps.ToMicros(open) - 1);
+            if (beforeOpen < bound.Through) bound = new CursorBound(beforeOpen, CursorLimit.OpenTransaction);
+        }
+        if (clock.PreparedTransactions.Count > 0)
+            bound = new CursorBound(watermark, CursorLimit.PreparedTransaction);
+        return bound.Through < watermark ? bound with { Through = watermark } : bound;
+    }
+}

@@ -1,0 +1,54 @@
+using Npgsql;
+
+namespace AkkaLake.Core.Source;
+
+/// <summary>
+/// The database setting in either form the controller uses: a URL
+/// (<c>postgres://user:pass@host:5432/db?sslmode=require</c>) or an Npgsql connection string.
+/// </summary>
+public static class DatabaseUrl
+{
+    public static string ToConnectionString(string value)
+    {
+        if (!value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) &&
+            !value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                return new NpgsqlConnectionStringBuilder(value).ConnectionString;
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"The database setting is neither a postgres:// URL nor a valid connection string: {e.Message}");
+            }
+        }
+        var uri = new Uri(value);
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')) is { Length: > 0 } db ? db : "postgres",
+        };
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            builder.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length == 2) builder.Password = Uri.UnescapeDataString(parts[1]);
+        }
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = pair.Split('=', 2);
+            var key = Uri.UnescapeDataString(kv[0]);
+            var val = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "";
+            builder[key.Equals("sslmode", StringComparison.OrdinalIgnoreCase) ? "SSL Mode" : key] = val;
+        }
+        return builder.ConnectionString;
+    }
+
+    /// <summary>Where it points, for logs: host, port, database and user, never the password.</summary>
+    public static string Describe(string connectionString)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"postgres://{(b.Username is { Length: > 0 } u ? u + "@" : "")}{b.Host}:{b.Port}/{b.Database}";
+    }
+}

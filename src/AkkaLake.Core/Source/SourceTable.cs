@@ -1,0 +1,27 @@
+using Npgsql;
+
+namespace AkkaLake.Core.Source;
+
+/// <summary>The source table as deployed: which optional columns (<c>samples</c>, <c>source</c>) it has.</summary>
+public sealed record SourceTable(string Name, bool HasSamples, bool HasSource)
+{
+    public const string DefaultName = "metrics";
+
+    public static async Task<SourceTable> DescribeAsync(NpgsqlConnection connection, CancellationToken ct, string name = DefaultName)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = @t", connection);
+        command.Parameters.AddWithValue("t", name);
+        var columns = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct))
+                columns.Add(reader.GetString(0));
+        if (columns.Count == 0)
+            throw new InvalidOperationException($"The source table '{name}' does not exist in the database's current schema.");
+        string[] required = ["sensor_id", "ts", "value", "inserted_at"];
+        var missing = required.Where(c => !columns.Contains(c)).ToList();
+        if (missing.Count > 0)
+            throw new InvalidOperationException($"The source table '{name}' lacks required columns: {string.Join(", ", missing)}.");
+        return new SourceTable(name, columns.Contains("samples"), columns.Contains("source"));
+    }
+}
