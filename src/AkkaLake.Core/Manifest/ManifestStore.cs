@@ -11,6 +11,8 @@ public sealed class ManifestStore(string statePath)
 {
     public const string FileName = "manifest.json";
 
+    public string StatePath { get; } = statePath;
+
     public string FilePath { get; } = Path.Combine(statePath, FileName);
 
     public bool Exists => File.Exists(FilePath);

@@ -38,13 +38,13 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         var chunk = NewChunk();
         while (await reader.StartRowAsync(ct) != -1)
         {
-            var sensorId = reader.IsNull ? await SkipNull<string>(reader, ct) : await reader.ReadAsync<string>(NpgsqlDbType.Text, ct);
-            long? ts = reader.IsNull ? await SkipNull<long>(reader, ct) : await reader.ReadAsync<long>(NpgsqlDbType.TimestampTz, ct);
-            double? value = reader.IsNull ? await SkipNull<double>(reader, ct) : await reader.ReadAsync<double>(NpgsqlDbType.Double, ct);
-            int? quality = reader.IsNull ? await SkipNull<int>(reader, ct) : await reader.ReadAsync<int>(NpgsqlDbType.Integer, ct);
-            int? samples = reader.IsNull ? await SkipNull<int>(reader, ct) : await reader.ReadAsync<int>(NpgsqlDbType.Integer, ct);
-            var source = reader.IsNull ? await SkipNull<string>(reader, ct) : await reader.ReadAsync<string>(NpgsqlDbType.Text, ct);
-            long? insertedAt = reader.IsNull ? await SkipNull<long>(reader, ct) : await reader.ReadAsync<long>(NpgsqlDbType.TimestampTz, ct);
+            var sensorId = await ReadClass<string>(reader, NpgsqlDbType.Text, ct);
+            var ts = await ReadStruct<long>(reader, NpgsqlDbType.TimestampTz, ct);
+            var value = await ReadStruct<double>(reader, NpgsqlDbType.Double, ct);
+            var quality = await ReadStruct<int>(reader, NpgsqlDbType.Integer, ct);
+            var samples = await ReadStruct<int>(reader, NpgsqlDbType.Integer, ct);
+            var source = await ReadClass<string>(reader, NpgsqlDbType.Text, ct);
+            var insertedAt = await ReadStruct<long>(reader, NpgsqlDbType.TimestampTz, ct);
 
             if (insertedAt is { } ins && ins != long.MaxValue && ins != long.MinValue)
             {
@@ -86,10 +86,18 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
 
     private ChunkBuilder NewChunk() => new(new MetricRows(chunkRows));
 
-    private static async ValueTask<T?> SkipNull<T>(NpgsqlBinaryExporter reader, CancellationToken ct)
+    private static async ValueTask<T?> ReadStruct<T>(NpgsqlBinaryExporter reader, NpgsqlDbType type, CancellationToken ct) where T : struct
     {
+        if (!reader.IsNull) return await reader.ReadAsync<T>(type, ct);
         await reader.SkipAsync(ct);
-        return default;
+        return null;
+    }
+
+    private static async ValueTask<T?> ReadClass<T>(NpgsqlBinaryExporter reader, NpgsqlDbType type, CancellationToken ct) where T : class
+    {
+        if (!reader.IsNull) return await reader.ReadAsync<T>(type, ct);
+        await reader.SkipAsync(ct);
+        return null;
     }
 
     private static string Key(string? sensorId, long? pgTs)

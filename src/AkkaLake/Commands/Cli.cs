@@ -14,6 +14,7 @@ public static class Cli
         var root = new RootCommand("AkkaLake keeps a Parquet analysis lake in step with the controller's PostgreSQL metrics.");
         global.AddTo(root);
         root.Subcommands.Add(InspectCommand.Create(global));
+        root.Subcommands.Add(RunCommand.Create(global));
         return root;
     }
 
@@ -24,6 +25,7 @@ public static class Cli
             Output = output ?? Console.Out,
             Error = error ?? Console.Error,
             EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null,
         };
         try
         {

@@ -1,0 +1,72 @@
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Recovery;
+using AkkaLake.Core.State;
+
+namespace AkkaLake.Actors.Coordinator;
+
+/// <summary>Messages of the <see cref="LakeCoordinator"/>.</summary>
+public static class CoordinatorProtocol
+{
+    public sealed record GetManifest
+    {
+        public static readonly GetManifest Instance = new();
+    }
+
+    public sealed record ManifestSnapshot(LakeManifest Manifest);
+
+    /// <summary>Publish the staged parts and apply the commit in one atomic manifest change.</summary>
+    public sealed record Commit(LakeCommit Change, IReadOnlyList<StagedPart> Parts, RunReport Report);
+
+    public sealed record CommitSucceeded(LakeManifest Manifest);
+
+    public sealed record CommitFailed(string Reason, bool Conflict);
+
+    /// <summary>A run that did not commit; recorded in replication.json.</summary>
+    public sealed record RecordFailure(RunReport Report, string Error);
+
+    /// <summary>Sent to the lifecycle listener once the lake is loaded and recovered.</summary>
+    public sealed record Ready(LakeManifest Manifest, RecoveryReport Recovery);
+
+    /// <summary>Sent to the lifecycle listener when the lake cannot be opened (locked, unreadable, misconfigured).</summary>
+    public sealed record StartFailed(string Reason);
+
+    public sealed record DeleteDueFiles
+    {
+        public static readonly DeleteDueFiles Instance = new();
+    }
+}
+
+/// <summary>What one replication run did, for replication.json and the log.</summary>
+public sealed record RunReport(
+    string RunId,
+    string Kind,
+    DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt,
+    long Rows,
+    long Files,
+    long Bytes,
+    DateTimeOffset? ExportStart,
+    DateTimeOffset? ExportEnd,
+    DateTimeOffset? MaxInsertedAt)
+{
+    public long DurationMs => (long)(FinishedAt - StartedAt).TotalMilliseconds;
+
+    public ReplicationState ApplyTo(ReplicationState? previous, LakeManifest manifest, int lateWindowHours, string? error) =>
+        (previous ?? new ReplicationState()) with
+        {
+            LastInsertedAt = MaxInsertedAt ?? previous?.LastInsertedAt,
+            ComputedThroughTs = manifest.Metrics.ComputedThroughTs,
+            LastRunAt = StartedAt,
+            LastRunDurationMs = DurationMs,
+            LastRunRowCount = Rows,
+            LastRunBacklogSeconds = manifest.Metrics.ComputedThroughTs is { } w ? Math.Max(0, (FinishedAt - w).TotalSeconds) : null,
+            LastRunStatus = error is null ? ReplicationState.Ok : ReplicationState.Failed,
+            LastRunError = error,
+            LastExportStart = ExportStart ?? previous?.LastExportStart,
+            LastExportEnd = ExportEnd ?? previous?.LastExportEnd,
+            LastLateWindowHours = lateWindowHours,
+            BackfillFromTs = manifest.Metrics.Backfill is { } b ? new DateTimeOffset(Core.Layout.LakeLayout.ParseDateKey(b.FromDate).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : previous?.BackfillFromTs,
+            BackfillToTs = manifest.Metrics.Backfill?.Cursor ?? previous?.BackfillToTs,
+            BackfillCompletedAt = manifest.Metrics.Backfill?.CompletedAt ?? previous?.BackfillCompletedAt,
+        };
+}

@@ -1,0 +1,16 @@
+using Akka.Hosting;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Storage;
+
+namespace AkkaLake.Actors.Daemon;
+
+/// <summary>Marker for the daemon's root actor in the Akka.Hosting registry.</summary>
+public sealed class LakeDaemonActor;
+
+public static class AkkaLakeHostingExtensions
+{
+    public static AkkaConfigurationBuilder AddLakeDaemon(this AkkaConfigurationBuilder builder, LakeSettings settings, bool once,
+        Action<DaemonOutcome> onOutcome, IFaultPoints? faults = null) =>
+        builder.WithActors((system, registry) =>
+            registry.Register<LakeDaemonActor>(system.ActorOf(LakeDaemon.Props(settings, once, onOutcome, faults), "lake")));
+}

@@ -1,0 +1,50 @@
+using Akka.Actor;
+using Akka.Event;
+using AkkaLake.Actors.Coordinator;
+using AkkaLake.Actors.Replication;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Storage;
+
+namespace AkkaLake.Actors.Daemon;
+
+/// <summary>How a daemon run ended, for the process exit code.</summary>
+public sealed record DaemonOutcome(bool Succeeded, string? Error);
+
+/// <summary>
+/// The root of the pipeline: starts the coordinator, and once the lake is loaded and recovered,
+/// the replication actor. Reports the outcome: a start failure at once, and with
+/// <c>once</c> the result of the first full cycle.
+/// </summary>
+public sealed class LakeDaemon : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public LakeDaemon(LakeSettings settings, bool once, Action<DaemonOutcome> onOutcome, IFaultPoints? faults)
+    {
+        var coordinator = Context.ActorOf(LakeCoordinator.Props(settings, Self, faults), "coordinator");
+        Context.Watch(coordinator);
+
+        Receive<CoordinatorProtocol.Ready>(_ =>
+            Context.ActorOf(ReplicationActor.Props(settings, coordinator, Self, once), "replication"));
+        Receive<CoordinatorProtocol.StartFailed>(f => onOutcome(new DaemonOutcome(false, f.Reason)));
+        Receive<ReplicationActor.CycleCompleted>(c =>
+        {
+            if (once) onOutcome(new DaemonOutcome(c.Succeeded, c.Error));
+        });
+        Receive<Terminated>(t =>
+        {
+            if (t.ActorRef.Equals(coordinator))
+            {
+                _log.Error("The lake coordinator stopped; the daemon stops too");
+                onOutcome(new DaemonOutcome(false, "the lake coordinator stopped"));
+            }
+        });
+    }
+
+    public static Props Props(LakeSettings settings, bool once, Action<DaemonOutcome> onOutcome, IFaultPoints? faults = null) =>
+        Akka.Actor.Props.Create(() => new LakeDaemon(settings, once, onOutcome, faults));
+
+    /// <summary>A failing child (a bug, or a replication that cannot start) is restarted; the coordinator only with a clean reload.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(maxNrOfRetries: 10, withinTimeRange: TimeSpan.FromMinutes(1), localOnlyDecider: _ => Directive.Restart);
+}

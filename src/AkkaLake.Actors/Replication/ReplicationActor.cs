@@ -1,0 +1,400 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using AkkaLake.Actors.Coordinator;
+using AkkaLake.Actors.Writers;
+using AkkaLake.Core;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Parquet;
+using AkkaLake.Core.Replication;
+using AkkaLake.Core.Source;
+using Npgsql;
+using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
+
+namespace AkkaLake.Actors.Replication;
+
+/// <summary>
+/// Keeps the lake in step with Postgres. Each cycle takes the manifest from the coordinator,
+/// plans the next step (a backfill day, or an incremental batch up to the cursor bound), streams
+/// the rows out of a binary COPY through an Akka.Streams graph into shard-day writers with back
+/// pressure, flushes them, and asks the coordinator to commit the whole batch at once. The next
+/// step starts only after the commit is answered. Failures abandon the batch and retry with backoff.
+/// </summary>
+public sealed class ReplicationActor : ReceiveActor, IWithTimers
+{
+    public sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    /// <summary>Sent to the listener after each cycle (backfill days plus one incremental batch).</summary>
+    public sealed record CycleCompleted(bool Succeeded, string? Error, LakeManifest? Manifest);
+
+    private sealed record Prepared(DatabaseClock Clock, SourceTable Table);
+
+    private sealed record Failed(string Stage, Exception Error);
+
+    private sealed record StreamInit
+    {
+        public static readonly StreamInit Instance = new();
+    }
+
+    private sealed record StreamAck
+    {
+        public static readonly StreamAck Instance = new();
+    }
+
+    private sealed record StreamDone
+    {
+        public static readonly StreamDone Instance = new();
+    }
+
+    private sealed class Batch(ReplicationStep step, string runId, SourceTable table, RowRouter router, DateTimeOffset startedAt)
+    {
+        public ReplicationStep Step { get; } = step;
+        public string RunId { get; } = runId;
+        public SourceTable Table { get; } = table;
+        public RowRouter Router { get; } = router;
+        public DateTimeOffset StartedAt { get; } = startedAt;
+        public Dictionary<ShardDay, IActorRef> Writers { get; } = [];
+        public Dictionary<ShardDay, long> Buffered { get; } = [];
+        public long BufferedTotal { get; set; }
+        public int AwaitingSpills { get; set; }
+        public IActorRef? StreamSender { get; set; }
+        public List<StagedPart> Parts { get; } = [];
+        public int AwaitingFlushes { get; set; }
+        public long Rows { get; set; }
+        public long TooOld { get; set; }
+        public long NonFinite { get; set; }
+        public long? MaxInsertedAtMicros { get; set; }
+        public SkippedRows Skipped { get; } = new();
+        public UniqueKillSwitch? KillSwitch { get; set; }
+    }
+
+    private readonly LakeSettings _settings;
+    private readonly IActorRef _coordinator;
+    private readonly IActorRef? _listener;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly bool _once;
+    private int _failures;
+    private int _batches;
+    private bool _warnedAboutVisibility;
+    private Batch? _batch;
+
+    public ReplicationActor(LakeSettings settings, IActorRef coordinator, IActorRef? listener, bool once)
+    {
+        _settings = settings;
+        _coordinator = coordinator;
+        _listener = listener;
+        _once = once;
+        _dataSource = NpgsqlDataSource.Create(DatabaseUrl.ToConnectionString(settings.DatabaseUrl
+            ?? throw new InvalidOperationException("No database configured: set --database-url, CORE_DATABASE_URL, or database_url in setup/config.json.")));
+        Idle();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(LakeSettings settings, IActorRef coordinator, IActorRef? listener, bool once) =>
+        Akka.Actor.Props.Create(() => new ReplicationActor(settings, coordinator, listener, once));
+
+    protected override void PreStart()
+    {
+        _log.Info("Replicating from {Database} every {IntervalSeconds} s (lag guard {LagSeconds} s)",
+            DatabaseUrl.Describe(_dataSource.ConnectionString), _settings.ReplicationInterval.TotalSeconds, _settings.ReplicationLag.TotalSeconds);
+        Self.Tell(Tick.Instance);
+    }
+
+    protected override void PostStop()
+    {
+        _batch?.KillSwitch?.Shutdown();
+        _dataSource.Dispose();
+    }
+
+    private void Idle()
+    {
+        Receive<Tick>(_ => StartStep());
+    }
+
+    private void StartStep()
+    {
+        _coordinator.Tell(GetManifest.Instance);
+        Become(Planning);
+    }
+
+    private void Planning()
+    {
+        ManifestSnapshot? snapshot = null;
+        Receive<ManifestSnapshot>(s =>
+        {
+            snapshot = s;
+            var dataSource = _dataSource;
+            PrepareAsync(dataSource).PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
+        });
+        Receive<Prepared>(p => Plan(snapshot!.Manifest, p));
+        Receive<Failed>(Fail);
+        Receive<Tick>(_ => { });
+    }
+
+    private static async Task<Prepared> PrepareAsync(NpgsqlDataSource dataSource)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        var clock = await DatabaseClock.ReadAsync(connection, CancellationToken.None);
+        var table = await SourceTable.DescribeAsync(connection, CancellationToken.None);
+        return new Prepared(clock, table);
+    }
+
+    private void Plan(LakeManifest manifest, Prepared prepared)
+    {
+        if (!prepared.Clock.CanSeeAllSessions && !_warnedAboutVisibility)
+        {
+            _warnedAboutVisibility = true;
+            _log.Warning("The database role cannot see other sessions' transactions, so a long-running insert could be missed. Grant it pg_read_all_stats.");
+        }
+        var now = DateTimeOffset.UtcNow;
+        var step = ReplicationPlanner.Next(manifest, prepared.Clock, _settings.ReplicationLag, _settings.HotRetentionDays, now);
+        switch (step)
+        {
+            case ReplicationStep.UpToDate u:
+                LogCap(u.Bound, u.Watermark);
+                CycleDone(manifest);
+                return;
+            case ReplicationStep.Incremental i:
+                LogCap(i.Bound, i.After);
+                var backlog = now - i.After;
+                if (backlog > TimeSpan.FromHours(_settings.LateWindowHours))
+                    _log.Warning("Replication is {BacklogHours:0.0} h behind (late window {LateWindowHours} h); catching up from {Watermark}",
+                        backlog.TotalHours, _settings.LateWindowHours, Timestamps.Format(i.After));
+                break;
+        }
+        StartExport(manifest, step, prepared.Table, now);
+    }
+
+    private void LogCap(CursorBound bound, DateTimeOffset watermark)
+    {
+        if (bound.LimitedBy == CursorLimit.OpenTransaction)
+            _log.Warning("An open transaction holds the watermark back: it may only advance to {Bound} (lag behind now {LagSeconds:0} s) until that transaction ends",
+                Timestamps.Format(bound.Through), (DateTimeOffset.UtcNow - bound.Through).TotalSeconds);
+        else if (bound.LimitedBy == CursorLimit.PreparedTransaction)
+            _log.Warning("A prepared transaction exists in the source database; the watermark holds at {Watermark} until it is committed or rolled back",
+                Timestamps.Format(watermark));
+    }
+
+    private void StartExport(LakeManifest manifest, ReplicationStep step, SourceTable table, DateTimeOffset now)
+    {
+        var runId = RunId.New(now);
+        var placement = new PartitionPlacement(manifest, DateOnly.FromDateTime(now.UtcDateTime), _settings.HotRetentionDays, _settings.ColdPath is not null);
+        var batch = new Batch(step, runId, table, new RowRouter(manifest.Shards, placement.LocationFor), now);
+        _batch = batch;
+        SourceWindow window = step switch
+        {
+            ReplicationStep.Backfill b => b.Window,
+            ReplicationStep.Incremental i => i.Window,
+            _ => throw new InvalidOperationException(),
+        };
+        _log.Debug("Run {RunId}: exporting {Window}", runId, window.Describe());
+        var source = new MetricsSource(_dataSource, table);
+        batch.KillSwitch = Source.From(() => source.ReadAsync(window))
+            .ViaMaterialized(KillSwitches.Single<SourceChunk>(), Keep.Right)
+            .To(Sink.ActorRefWithAck<SourceChunk>(Self, StreamInit.Instance, StreamAck.Instance, StreamDone.Instance, e => new Failed("exporting rows", e)))
+            .Run(Context.System.Materializer());
+        Become(Exporting);
+    }
+
+    private void Exporting()
+    {
+        Receive<StreamInit>(_ => Sender.Tell(StreamAck.Instance));
+        Receive<SourceChunk>(chunk =>
+        {
+            var batch = _batch!;
+            batch.StreamSender = Sender;
+            Route(batch, chunk);
+            if (batch.BufferedTotal > _settings.MaxBufferedRows)
+                SpillLargest(batch);
+            else
+                Sender.Tell(StreamAck.Instance);
+        });
+        Receive<ShardDayWriter.Spilled>(s =>
+        {
+            var batch = _batch!;
+            batch.Buffered[s.ShardDay] -= s.Rows;
+            batch.BufferedTotal -= s.Rows;
+            if (--batch.AwaitingSpills == 0) batch.StreamSender?.Tell(StreamAck.Instance);
+        });
+        Receive<StreamDone>(_ => FlushAll());
+        Receive<ShardDayWriter.WriteFailed>(w => Fail(new Failed($"writing {w.ShardDay}", new IOException(w.Error))));
+        Receive<Failed>(Fail);
+        Receive<Tick>(_ => { });
+    }
+
+    private void Route(Batch batch, SourceChunk chunk)
+    {
+        var routed = batch.Router.Route(chunk.Rows);
+        batch.TooOld += routed.TooOld;
+        batch.NonFinite += chunk.NonFiniteValues;
+        batch.Skipped.AddRange(chunk.Skipped);
+        if (chunk.MaxInsertedAtMicros is { } m && (batch.MaxInsertedAtMicros is null || m > batch.MaxInsertedAtMicros))
+            batch.MaxInsertedAtMicros = m;
+        foreach (var (shardDay, rows) in routed.ByShardDay)
+        {
+            if (!batch.Writers.TryGetValue(shardDay, out var writer))
+            {
+                var location = routed.Locations[shardDay];
+                var settings = new ShardDayWriter.Settings(shardDay, location, location == Core.Manifest.Locations.Hot ? _settings.HotPath : _settings.ColdPath!,
+                    batch.Step is ReplicationStep.Backfill ? PartKind.Backfill : PartKind.Incremental, Metadata(batch), _settings.RowGroupRows);
+                writer = Context.ActorOf(ShardDayWriter.Props(settings), $"writer-{_batches}-{LakeLayout.DateKey(shardDay.Date)}-{shardDay.Shard}");
+                batch.Writers[shardDay] = writer;
+                batch.Buffered[shardDay] = 0;
+            }
+            writer.Tell(new ShardDayWriter.Append(rows));
+            batch.Buffered[shardDay] += rows.Count;
+            batch.BufferedTotal += rows.Count;
+            batch.Rows += rows.Count;
+        }
+    }
+
+    private static PartMetadata Metadata(Batch batch) => batch.Step switch
+    {
+        ReplicationStep.Backfill b => new PartMetadata(batch.RunId, LakeCommit.BackfillKind, null, b.After.Cursor),
+        ReplicationStep.Incremental i => new PartMetadata(batch.RunId, LakeCommit.Replication, i.After, i.Bound.Through),
+        _ => throw new InvalidOperationException(),
+    };
+
+    /// <summary>Writes the largest buffers out until half the budget is free; the stream waits meanwhile.</summary>
+    private void SpillLargest(Batch batch)
+    {
+        var projected = batch.BufferedTotal;
+        foreach (var (shardDay, rows) in batch.Buffered.OrderByDescending(kv => kv.Value))
+        {
+            if (projected <= _settings.MaxBufferedRows / 2 || rows == 0) break;
+            batch.Writers[shardDay].Tell(ShardDayWriter.Spill.Instance);
+            batch.AwaitingSpills++;
+            projected -= rows;
+        }
+    }
+
+    private void FlushAll()
+    {
+        var batch = _batch!;
+        batch.AwaitingFlushes = batch.Writers.Count;
+        if (batch.AwaitingFlushes == 0)
+        {
+            RequestCommit(batch);
+            return;
+        }
+        foreach (var writer in batch.Writers.Values) writer.Tell(ShardDayWriter.Flush.Instance);
+        Become(Flushing);
+    }
+
+    private void Flushing()
+    {
+        Receive<ShardDayWriter.Flushed>(f =>
+        {
+            var batch = _batch!;
+            batch.Parts.AddRange(f.Parts);
+            if (--batch.AwaitingFlushes == 0) RequestCommit(batch);
+        });
+        Receive<ShardDayWriter.Spilled>(_ => { });
+        Receive<ShardDayWriter.WriteFailed>(w => Fail(new Failed($"writing {w.ShardDay}", new IOException(w.Error))));
+        Receive<Failed>(Fail);
+        Receive<Tick>(_ => { });
+    }
+
+    private void RequestCommit(Batch batch)
+    {
+        var report = Report(batch, DateTimeOffset.UtcNow);
+        _coordinator.Tell(new Commit(ReplicationPlanner.CommitFor(batch.Step, batch.RunId), batch.Parts, report));
+        Become(Committing);
+    }
+
+    private static RunReport Report(Batch batch, DateTimeOffset finishedAt)
+    {
+        var (kind, start, end) = batch.Step switch
+        {
+            ReplicationStep.Backfill b => (LakeCommit.BackfillKind, (DateTimeOffset?)null, (DateTimeOffset?)b.After.Cursor),
+            ReplicationStep.Incremental i => (LakeCommit.Replication, i.After, i.Bound.Through),
+            _ => ("none", null, null),
+        };
+        return new RunReport(batch.RunId, kind, batch.StartedAt, finishedAt, batch.Rows, batch.Parts.Count, batch.Parts.Sum(p => p.Written.Bytes),
+            start, end, batch.MaxInsertedAtMicros is { } m ? Timestamps.FromMicros(m) : null);
+    }
+
+    private void Committing()
+    {
+        Receive<CommitSucceeded>(c =>
+        {
+            var batch = _batch!;
+            LogBatch(batch, c.Manifest);
+            StopWriters(batch);
+            _batch = null;
+            _batches++;
+            _failures = 0;
+            if (batch.Step is ReplicationStep.Backfill)
+                StartStep();
+            else
+                CycleDone(c.Manifest);
+        });
+        Receive<CommitFailed>(f => Fail(new Failed(f.Conflict ? "committing (the lake changed meanwhile)" : "committing", new IOException(f.Reason))));
+        Receive<Tick>(_ => { });
+    }
+
+    private void LogBatch(Batch batch, LakeManifest manifest)
+    {
+        var duration = DateTimeOffset.UtcNow - batch.StartedAt;
+        var watermark = manifest.Metrics.ComputedThroughTs;
+        var what = batch.Step is ReplicationStep.Backfill b ? $"Backfilled {LakeLayout.DateKey(b.Day)}" : "Replicated";
+        _log.Info(what + ": {Rows} rows into {Files} files ({Bytes} bytes) in {DurationMs} ms ({RowsPerSecond:0} rows/s); watermark {Watermark}, {LagSeconds:0} s behind now; run {RunId}",
+            [batch.Rows, batch.Parts.Count, batch.Parts.Sum(p => p.Written.Bytes), (long)duration.TotalMilliseconds,
+                batch.Rows / Math.Max(duration.TotalSeconds, 0.001), watermark is { } w ? Timestamps.Format(w) : "none",
+                watermark is { } w2 ? (DateTimeOffset.UtcNow - w2).TotalSeconds : 0, batch.RunId]);
+        if (batch.Skipped.Total > 0)
+            _log.Warning("Skipped {Skipped} rows the lake cannot hold ({Reasons}); e.g. {Examples}",
+                batch.Skipped.Total, batch.Skipped.ToString(), string.Join("; ", batch.Skipped.SampleKeys));
+        if (batch.TooOld > 0)
+            _log.Warning("Skipped {Rows} rows older than the hot horizon ({RetentionDays} days): no cold path is configured, Postgres keeps them",
+                batch.TooOld, _settings.HotRetentionDays);
+        if (batch.NonFinite > 0)
+            _log.Info("Wrote {Rows} rows whose value is NaN or infinite as they are", batch.NonFinite);
+    }
+
+    private void CycleDone(LakeManifest manifest)
+    {
+        _listener?.Tell(new CycleCompleted(true, null, manifest));
+        Become(Idle);
+        if (!_once) Timers.StartSingleTimer("tick", Tick.Instance, _settings.ReplicationInterval);
+    }
+
+    private void Fail(Failed failed)
+    {
+        var error = failed.Error is AggregateException { InnerException: { } inner } ? inner : failed.Error;
+        var message = $"{failed.Stage}: {error.Message}";
+        _failures++;
+        var delay = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, _failures - 1), Math.Max(_settings.ReplicationInterval.TotalSeconds, 60)));
+        _log.Error("Replication failed while {Stage}: {Error}. The batch was abandoned and nothing was committed; retrying in {RetrySeconds} s (attempt {Attempt})",
+            [failed.Stage, error.Message, delay.TotalSeconds, _failures]);
+        if (_batch is { } batch)
+        {
+            batch.KillSwitch?.Abort(error);
+            StopWriters(batch);
+            _coordinator.Tell(new RecordFailure(Report(batch, DateTimeOffset.UtcNow), message));
+            _batch = null;
+            _batches++;
+        }
+        else
+        {
+            var now = DateTimeOffset.UtcNow;
+            _coordinator.Tell(new RecordFailure(new RunReport("-", "none", now, now, 0, 0, 0, null, null, null), message));
+        }
+        _listener?.Tell(new CycleCompleted(false, message, null));
+        Become(Idle);
+        if (!_once) Timers.StartSingleTimer("tick", Tick.Instance, delay);
+    }
+
+    private static void StopWriters(Batch batch)
+    {
+        foreach (var writer in batch.Writers.Values) Context.Stop(writer);
+    }
+}

@@ -1,0 +1,124 @@
+using Akka.Actor;
+using Akka.Event;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Parquet;
+using AkkaLake.Core.Replication;
+
+namespace AkkaLake.Actors.Writers;
+
+/// <summary>
+/// Owns one shard-day for one run: buffers rows column-wise, and on Spill or Flush sorts them and
+/// writes a <c>.tmp</c> part (flushed to disk) off the actor thread. Parts stay <c>.tmp</c> until
+/// the coordinator's commit publishes them; an abandoned or stopped writer deletes its own.
+/// </summary>
+internal sealed class ShardDayWriter : ReceiveActor, IWithStash
+{
+    public sealed record Settings(ShardDay ShardDay, string Location, string Root, PartKind Kind, PartMetadata Metadata, int RowGroupRows);
+
+    public sealed record Append(MetricRows Rows);
+
+    /// <summary>Write what is buffered now, to free memory; replies <see cref="Spilled"/>.</summary>
+    public sealed record Spill
+    {
+        public static readonly Spill Instance = new();
+    }
+
+    public sealed record Spilled(ShardDay ShardDay, long Rows);
+
+    /// <summary>Write what is buffered and report every part of this run; replies <see cref="Flushed"/>.</summary>
+    public sealed record Flush
+    {
+        public static readonly Flush Instance = new();
+    }
+
+    public sealed record Flushed(ShardDay ShardDay, IReadOnlyList<StagedPart> Parts);
+
+    public sealed record WriteFailed(ShardDay ShardDay, string Error);
+
+    private sealed record PartWritten(StagedPart Part, IActorRef ReplyTo, bool IsFlush, long Rows);
+
+    private sealed record PartFailed(Exception Error, IActorRef ReplyTo);
+
+    private readonly Settings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly List<StagedPart> _parts = [];
+    private MetricRows _buffer = new(4096);
+    private int _sequence;
+    private string? _writingTmp;
+
+    public ShardDayWriter(Settings settings)
+    {
+        _settings = settings;
+        Accepting();
+    }
+
+    public IStash Stash { get; set; } = null!;
+
+    public static Props Props(Settings settings) => Akka.Actor.Props.Create(() => new ShardDayWriter(settings));
+
+    private void Accepting()
+    {
+        Receive<Append>(a =>
+        {
+            for (var i = 0; i < a.Rows.Count; i++) _buffer.AddFrom(a.Rows, i);
+        });
+        Receive<Spill>(_ => Write(isFlush: false));
+        Receive<Flush>(_ => Write(isFlush: true));
+    }
+
+    private void Write(bool isFlush)
+    {
+        if (_buffer.Count == 0)
+        {
+            Sender.Tell(isFlush ? new Flushed(_settings.ShardDay, _parts.ToList()) : new Spilled(_settings.ShardDay, 0));
+            return;
+        }
+        var rows = _buffer;
+        _buffer = new MetricRows(4096);
+        var fileName = LakeLayout.FileName(_settings.Kind, _settings.Metadata.RunId, _sequence++);
+        var relative = LakeLayout.FilePath(_settings.ShardDay.Date, _settings.ShardDay.Shard, fileName);
+        var tmp = LakeLayout.Resolve(_settings.Root, relative) + LakeLayout.TmpSuffix;
+        _writingTmp = tmp;
+        var replyTo = Sender;
+        var settings = _settings;
+        Task.Run(() =>
+        {
+            rows.Sort();
+            var written = PartWriter.Write(tmp, rows, settings.Metadata, settings.RowGroupRows);
+            return new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, fileName, written, settings.Metadata);
+        }).PipeTo(Self, success: part => new PartWritten(part, replyTo, isFlush, rows.Count), failure: e => new PartFailed(e, replyTo));
+        BecomeStacked(Writing);
+    }
+
+    private void Writing()
+    {
+        Receive<PartWritten>(w =>
+        {
+            _writingTmp = null;
+            _parts.Add(w.Part);
+            _log.Debug("Wrote part {0} for {1}: {2} rows, {3} bytes", w.Part.FileName, _settings.ShardDay, w.Part.Written.Rows, w.Part.Written.Bytes);
+            w.ReplyTo.Tell(w.IsFlush ? new Flushed(_settings.ShardDay, _parts.ToList()) : new Spilled(_settings.ShardDay, w.Rows));
+            UnbecomeStacked();
+            Stash.UnstashAll();
+        });
+        Receive<PartFailed>(f =>
+        {
+            _log.Error(f.Error, "Could not write a part for {0}", _settings.ShardDay);
+            f.ReplyTo.Tell(new WriteFailed(_settings.ShardDay, f.Error.Message));
+            UnbecomeStacked();
+            Stash.UnstashAll();
+        });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    /// <summary>Parts never committed are still <c>.tmp</c>; committed ones were renamed, so this deletes only leftovers.</summary>
+    protected override void PostStop()
+    {
+        foreach (var tmp in _parts.Select(p => p.Written.TmpPath).Append(_writingTmp))
+        {
+            if (tmp is null) continue;
+            try { File.Delete(tmp); } catch (IOException) { }
+        }
+    }
+}

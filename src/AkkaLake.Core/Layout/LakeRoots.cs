@@ -1,0 +1,16 @@
+using AkkaLake.Core.Manifest;
+
+namespace AkkaLake.Core.Layout;
+
+/// <summary>The hot root and the optional cold root a location name resolves to.</summary>
+public sealed record LakeRoots(string Hot, string? Cold)
+{
+    public string RootOf(string location) => location switch
+    {
+        Locations.Hot => Hot,
+        Locations.Cold => Cold ?? throw new InvalidOperationException("The lake has cold partitions but no cold path is configured (CORE_ANALYSIS_LAKE_COLD_PATH)."),
+        _ => throw new ArgumentOutOfRangeException(nameof(location), location, null),
+    };
+
+    public string Resolve(string location, string relativePath) => LakeLayout.Resolve(RootOf(location), relativePath);
+}

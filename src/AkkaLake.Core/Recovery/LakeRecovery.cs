@@ -1,0 +1,101 @@
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Storage;
+
+namespace AkkaLake.Core.Recovery;
+
+/// <summary>What recovery found and did, for the log.</summary>
+public sealed record RecoveryReport(
+    PendingCommit? UndoneCommit,
+    IReadOnlyList<string> RemovedTmpFiles,
+    IReadOnlyList<string> RemovedUnreferencedParts,
+    IReadOnlyList<string> DeletedDueFiles,
+    IReadOnlyList<string> Warnings)
+{
+    public bool DidSomething => UndoneCommit is not null || RemovedTmpFiles.Count + RemovedUnreferencedParts.Count + DeletedDueFiles.Count > 0;
+}
+
+/// <summary>
+/// Brings a lake back to exactly what its manifest says after a crash: undoes a commit that was
+/// in progress, removes <c>.tmp</c> files and part files that no commit references, and deletes
+/// files whose deletion grace has passed. Files that are not parts are never touched.
+/// </summary>
+public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
+{
+    public (LakeManifest Manifest, RecoveryReport Report) Recover(LakeManifest manifest, DateTimeOffset now)
+    {
+        var warnings = new List<string>();
+        var undone = manifest.PendingCommit;
+        if (undone is not null)
+        {
+            manifest = manifest.AbandonPending(now);
+            store.Save(manifest);
+        }
+
+        var (afterDeletions, deleted) = DeleteDue(manifest, now, warnings);
+        manifest = afterDeletions;
+
+        var tmps = new List<string>();
+        var unreferenced = new List<string>();
+        foreach (var location in new[] { Locations.Hot, Locations.Cold })
+        {
+            var root = location == Locations.Hot ? roots.Hot : roots.Cold;
+            if (root is null) continue;
+            var datasetDir = LakeLayout.Resolve(root, LakeLayout.Dataset);
+            if (!Directory.Exists(datasetDir))
+            {
+                if (location == Locations.Cold && manifest.Files().Any(f => f.Location == Locations.Cold))
+                    warnings.Add($"The cold path {root} is not available; cold partitions could not be checked.");
+                continue;
+            }
+            var referenced = manifest.ReferencedPaths(location);
+            foreach (var file in Directory.EnumerateFiles(datasetDir, "*", SearchOption.AllDirectories))
+            {
+                var name = Path.GetFileName(file);
+                var relative = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
+                if (name.EndsWith(AtomicFile.TmpSuffix, StringComparison.Ordinal))
+                {
+                    File.Delete(file);
+                    tmps.Add($"{location}:{relative}");
+                }
+                else if (LakeLayout.IsPartFileName(name) && !referenced.Contains(relative))
+                {
+                    File.Delete(file);
+                    unreferenced.Add($"{location}:{relative}");
+                }
+            }
+        }
+        foreach (var stateTmp in Directory.Exists(store.StatePath) ? Directory.GetFiles(store.StatePath, "*" + AtomicFile.TmpSuffix) : [])
+        {
+            File.Delete(stateTmp);
+            tmps.Add($"state:{Path.GetFileName(stateTmp)}");
+        }
+        return (manifest, new RecoveryReport(undone, tmps, unreferenced, deleted, warnings));
+    }
+
+    /// <summary>Deletes files whose grace period has passed and drops them from the manifest.</summary>
+    public (LakeManifest Manifest, IReadOnlyList<string> Deleted) DeleteDue(LakeManifest manifest, DateTimeOffset now, List<string> warnings)
+    {
+        var (remaining, due) = manifest.TakeDueDeletions(now);
+        if (due.Count == 0) return (manifest, []);
+        var deleted = new List<string>();
+        var kept = new List<PendingDeletion>();
+        foreach (var d in due)
+        {
+            try
+            {
+                var path = roots.Resolve(d.Location, d.Path);
+                if (File.Exists(path)) File.Delete(path);
+                deleted.Add($"{d.Location}:{d.Path}");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                warnings.Add($"Could not delete {d.Location}:{d.Path} ({e.Message}); will retry.");
+                kept.Add(d);
+            }
+        }
+        remaining = remaining with { PendingDeletions = remaining.PendingDeletions.AddRange(kept) };
+        store.Save(remaining);
+        return (remaining, deleted);
+    }
+}

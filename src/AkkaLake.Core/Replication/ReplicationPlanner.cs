@@ -1,0 +1,76 @@
+using System.Collections.Immutable;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Source;
+
+namespace AkkaLake.Core.Replication;
+
+/// <summary>The next thing replication should export.</summary>
+public abstract record ReplicationStep
+{
+    /// <summary>One day of the first-start backfill. <see cref="After"/> is the backfill state once this day is committed.</summary>
+    public sealed record Backfill(BackfillState After, DateOnly Day, bool OpenEnded, bool IsLast) : ReplicationStep
+    {
+        public SourceWindow.BackfillDay Window => new(Day, OpenEnded, After.Cursor);
+    }
+
+    /// <summary>Rows inserted in (After, Bound.Through].</summary>
+    public sealed record Incremental(DateTimeOffset After, CursorBound Bound) : ReplicationStep
+    {
+        public SourceWindow.Inserted Window => new(After, Bound.Through);
+    }
+
+    /// <summary>Nothing new can be exported yet (the bound is at the watermark).</summary>
+    public sealed record UpToDate(DateTimeOffset Watermark, CursorBound Bound) : ReplicationStep;
+}
+
+/// <summary>
+/// Decides the next step from the manifest and the database clock. An empty lake starts a
+/// backfill of the hot horizon by ts, newest day first, of rows inserted up to a cursor W
+/// (or with no inserted_at); once every day is committed the watermark becomes W and
+/// incremental batches take over from there.
+/// </summary>
+public static class ReplicationPlanner
+{
+    public static ReplicationStep Next(LakeManifest manifest, DatabaseClock clock, TimeSpan lag, int retentionDays, DateTimeOffset now)
+    {
+        var dataset = manifest.Metrics;
+        var backfill = dataset.Backfill;
+        if (dataset.ComputedThroughTs is null && backfill is null)
+        {
+            var today = DateOnly.FromDateTime(now.UtcDateTime);
+            var cursor = CursorBounds.Compute(clock, lag, DateTimeOffset.MinValue).Through;
+            backfill = new BackfillState(cursor, LakeLayout.DateKey(today.AddDays(-retentionDays)), LakeLayout.DateKey(today), [], now, null);
+        }
+
+        if (backfill is { CompletedAt: null })
+        {
+            var from = LakeLayout.ParseDateKey(backfill.FromDate);
+            var to = LakeLayout.ParseDateKey(backfill.ToDate);
+            for (var day = to; day >= from; day = day.AddDays(-1))
+            {
+                var key = LakeLayout.DateKey(day);
+                if (backfill.DaysDone.Contains(key)) continue;
+                var done = backfill.DaysDone.Add(key);
+                var isLast = done.Count == to.DayNumber - from.DayNumber + 1;
+                var after = backfill with { DaysDone = done, CompletedAt = isLast ? now : null };
+                return new ReplicationStep.Backfill(after, day, day == to, isLast);
+            }
+        }
+
+        var watermark = dataset.ComputedThroughTs ?? backfill!.Cursor;
+        var bound = CursorBounds.Compute(clock, lag, watermark);
+        return bound.Through > watermark
+            ? new ReplicationStep.Incremental(watermark, bound)
+            : new ReplicationStep.UpToDate(watermark, bound);
+    }
+
+    /// <summary>The commit that records a step: backfill progress, or the watermark moving to the bound.</summary>
+    public static LakeCommit CommitFor(ReplicationStep step, string runId) => step switch
+    {
+        ReplicationStep.Backfill b => new LakeCommit(LakeCommit.BackfillKind, runId, [], [], b.IsLast ? b.After.Cursor : null, b.After),
+        ReplicationStep.Incremental i => new LakeCommit(LakeCommit.Replication, runId, [], [], i.Bound.Through),
+        _ => throw new ArgumentOutOfRangeException(nameof(step), step, "Nothing to commit."),
+    };
+
+}

@@ -1,0 +1,76 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AkkaLake.Core.Source;
+
+/// <summary>
+/// The controller's schema and generated readings, for the demo, the tests and the benchmark.
+/// Readings are deterministic: sensor i at time t has value sin(t/600 + i) * 10 + i.
+/// </summary>
+public static class SampleReadings
+{
+    public static async Task CreateSchemaAsync(NpgsqlConnection connection, bool withOptionalColumns = true)
+    {
+        var optional = withOptionalColumns ? ", samples integer, source text" : "";
+        var sql = $"""
+            CREATE TABLE IF NOT EXISTS sensors (sensor_id varchar(24) PRIMARY KEY);
+            CREATE TABLE IF NOT EXISTS metrics (
+              sensor_id   varchar(24)      NOT NULL REFERENCES sensors(sensor_id),
+              ts          timestamptz      NOT NULL,
+              value       double precision NOT NULL,
+              quality     smallint DEFAULT 0,
+              inserted_at timestamptz DEFAULT now(){optional},
+              PRIMARY KEY (sensor_id, ts));
+            CREATE INDEX IF NOT EXISTS metrics_inserted_at_idx ON metrics(inserted_at);
+            -- A TimescaleDB hypertable has this time index by default; plain PostgreSQL needs it for day scans.
+            CREATE INDEX IF NOT EXISTS metrics_ts_idx ON metrics(ts DESC);
+            """;
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static string SensorId(int i) => $"sensor-{i:D4}";
+
+    public static double ValueAt(int sensor, DateTimeOffset ts) => Math.Sin(ts.ToUnixTimeSeconds() / 600.0 + sensor) * 10 + sensor;
+
+    /// <summary>
+    /// Inserts readings for sensors [firstSensor, firstSensor + sensors) every <paramref name="cadence"/>
+    /// in [from, to), each stamped inserted_at = ts + <paramref name="insertDelay"/> (or NULL, as
+    /// old rows are), with a binary COPY. Returns the number of rows.
+    /// </summary>
+    public static async Task<long> InsertAsync(NpgsqlConnection connection, int sensors, TimeSpan cadence, DateTimeOffset from, DateTimeOffset to,
+        int firstSensor = 0, TimeSpan? insertDelay = null, bool withOptionalColumns = true, CancellationToken ct = default)
+    {
+        await using (var ids = new NpgsqlCommand("INSERT INTO sensors SELECT format('sensor-%s', lpad(i::text, 4, '0')) FROM generate_series(@a, @b) i ON CONFLICT DO NOTHING", connection))
+        {
+            ids.Parameters.AddWithValue("a", firstSensor);
+            ids.Parameters.AddWithValue("b", firstSensor + sensors - 1);
+            await ids.ExecuteNonQueryAsync(ct);
+        }
+        var columns = withOptionalColumns ? "sensor_id, ts, value, quality, inserted_at, samples, source" : "sensor_id, ts, value, quality, inserted_at";
+        long rows = 0;
+        await using var writer = await connection.BeginBinaryImportAsync($"COPY metrics ({columns}) FROM STDIN (FORMAT BINARY)", ct);
+        for (var t = from; t < to; t += cadence)
+        {
+            for (var s = firstSensor; s < firstSensor + sensors; s++)
+            {
+                await writer.StartRowAsync(ct);
+                await writer.WriteAsync(SensorId(s), NpgsqlDbType.Varchar, ct);
+                await writer.WriteAsync(t, NpgsqlDbType.TimestampTz, ct);
+                await writer.WriteAsync(ValueAt(s, t), NpgsqlDbType.Double, ct);
+                await writer.WriteAsync((short)(s % 3), NpgsqlDbType.Smallint, ct);
+                if (insertDelay is { } delay) await writer.WriteAsync(t + delay, NpgsqlDbType.TimestampTz, ct);
+                else await writer.WriteNullAsync(ct);
+                if (withOptionalColumns)
+                {
+                    if (s % 2 == 0) await writer.WriteAsync(s % 7, NpgsqlDbType.Integer, ct);
+                    else await writer.WriteNullAsync(ct);
+                    await writer.WriteAsync(s % 5 == 0 ? "modbus" : "lora", NpgsqlDbType.Text, ct);
+                }
+                rows++;
+            }
+        }
+        await writer.CompleteAsync(ct);
+        return rows;
+    }
+}

@@ -1,0 +1,24 @@
+using System.CommandLine;
+using AkkaLake.Hosting;
+
+namespace AkkaLake.Commands;
+
+/// <summary><c>akkalake run [--once]</c>: the daemon, or one cycle of it for scripts and tests.</summary>
+public static class RunCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var once = new Option<bool>("--once") { Description = "Do one cycle (backfill if needed, then one incremental batch) and exit." };
+        var command = new Command("run", "Keep the lake in step with PostgreSQL until stopped (SIGTERM/SIGINT).") { once };
+        command.SetAction(async (result, ct) =>
+        {
+            var settings = global.LoadSettings(result);
+            using var logger = LakeLogging.Create(settings, console: result.InvocationConfiguration.Output == Console.Out);
+            var outcome = await DaemonHost.RunAsync(settings, result.GetValue(once), logger, ct);
+            if (!outcome.Succeeded)
+                await result.InvocationConfiguration.Error.WriteLineAsync($"akkalake run failed: {outcome.Error}");
+            return outcome.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,32 @@
+using AkkaLake.Core.Configuration;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace AkkaLake.Hosting;
+
+/// <summary>
+/// Structured logs: a readable console, plus a daily rolling file of compact JSON (one event per
+/// line) under <c>${data_root}/logs/</c>. AKKALAKE_LOG_LEVEL sets the level (default Information).
+/// </summary>
+public static class LakeLogging
+{
+    public const string LevelVariable = "AKKALAKE_LOG_LEVEL";
+
+    public static Serilog.Core.Logger Create(LakeSettings settings, bool console = true)
+    {
+        var level = Enum.TryParse<LogEventLevel>(Environment.GetEnvironmentVariable(LevelVariable), ignoreCase: true, out var l) ? l : LogEventLevel.Information;
+        var configuration = new LoggerConfiguration()
+            .MinimumLevel.Is(level)
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .WriteTo.File(new CompactJsonFormatter(), LogFilePath(settings), rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14);
+        if (console)
+            configuration = configuration.WriteTo.Console(
+                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
+                standardErrorFromLevel: LogEventLevel.Error);
+        return configuration.CreateLogger();
+    }
+
+    public static string LogFilePath(LakeSettings settings) => Path.Combine(settings.DataRoot, "logs", "akkalake-.json");
+}

@@ -1,0 +1,50 @@
+using AkkaLake.Core.Source;
+using AkkaLake.Testing;
+using Npgsql;
+
+namespace AkkaLake.Tests.Support;
+
+/// <summary>A private source database with the controller's schema, and the rows it holds.</summary>
+public sealed class SourceDatabase(string connectionString)
+{
+    public string ConnectionString { get; } = connectionString;
+
+    public static async Task<SourceDatabase> CreateAsync(PostgresFixture postgres, bool withOptionalColumns = true)
+    {
+        var db = new SourceDatabase(await postgres.CreateDatabaseAsync());
+        await using var connection = await db.OpenAsync();
+        await SampleReadings.CreateSchemaAsync(connection, withOptionalColumns);
+        return db;
+    }
+
+    public async Task<NpgsqlConnection> OpenAsync()
+    {
+        var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Rows as (sensor_id, ts in µs, value, quality, samples, source), sorted, optionally from a ts onwards.</summary>
+    public async Task<List<(string, long, double, int?, int?, string?)>> RowsAsync(DateTimeOffset? tsFrom = null)
+    {
+        await using var connection = await OpenAsync();
+        var hasOptional = (await SourceTable.DescribeAsync(connection, CancellationToken.None)).HasSamples;
+        var optional = hasOptional ? "samples, source" : "NULL::int, NULL::text";
+        await using var command = new NpgsqlCommand(
+            $"SELECT sensor_id, ts, value, quality, {optional} FROM metrics WHERE ts >= @from ORDER BY sensor_id COLLATE \"C\", ts", connection);
+        command.Parameters.AddWithValue("from", tsFrom ?? DateTimeOffset.UnixEpoch);
+        var rows = new List<(string, long, double, int?, int?, string?)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            rows.Add((reader.GetString(0), Core.Timestamps.ToMicros(reader.GetFieldValue<DateTimeOffset>(1)), reader.GetDouble(2),
+                reader.IsDBNull(3) ? null : reader.GetInt16(3), reader.IsDBNull(4) ? null : reader.GetInt32(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+        return rows;
+    }
+}
