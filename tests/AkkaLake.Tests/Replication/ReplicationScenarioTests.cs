@@ -1,0 +1,176 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using AkkaLake.Actors.Coordinator;
+using AkkaLake.Actors.Replication;
+using AkkaLake.Core;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Source;
+using AkkaLake.Core.State;
+using AkkaLake.Core.Storage;
+using AkkaLake.Testing;
+using AkkaLake.Tests.Support;
+using Npgsql;
+using Xunit;
+
+namespace AkkaLake.Tests.Replication;
+
+[Collection(PostgresCollection.Name)]
+public class ReplicationScenarioTests(PostgresFixture postgres) : TestKit, IDisposable
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
+    private readonly TempDirectory _dir = new();
+
+    void IDisposable.Dispose()
+    {
+        Shutdown();
+        _dir.Dispose();
+    }
+
+    private LakeSettings Settings(string databaseUrl, TimeSpan? lag = null) => LakeSettingsParser.Parse(new Dictionary<string, string?>
+    {
+        ["data-root"] = _dir.Path,
+        ["hot-path"] = _dir.Combine("hot"),
+        ["shards"] = "4",
+        ["database-url"] = databaseUrl,
+        ["replication-lag-seconds"] = ((int)(lag ?? TimeSpan.Zero).TotalSeconds).ToString(),
+        ["replication-interval-seconds"] = "10",
+    });
+
+    private (IActorRef Coordinator, IActorRef Replication) Start(LakeSettings settings, IFaultPoints? faults = null)
+    {
+        var lifecycle = CreateTestProbe();
+        var coordinator = Sys.ActorOf(LakeCoordinator.Props(settings, lifecycle, faults));
+        lifecycle.ExpectMsg<CoordinatorProtocol.Ready>(TimeSpan.FromSeconds(20));
+        var replication = Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, once: true));
+        return (coordinator, replication);
+    }
+
+    private ReplicationActor.CycleCompleted Cycle(IActorRef replication, bool first = false)
+    {
+        if (!first) replication.Tell(ReplicationActor.Tick.Instance);
+        return ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(60));
+    }
+
+    private void StopAndWait(params IActorRef[] actors)
+    {
+        foreach (var a in actors)
+        {
+            Watch(a);
+            Sys.Stop(a);
+            ExpectTerminated(a, TimeSpan.FromSeconds(30));
+        }
+    }
+
+    [Fact]
+    public async Task Replication_should_not_skip_rows_of_a_transaction_that_was_open_while_the_watermark_advanced()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await using (var c = await source.OpenAsync())
+            await SampleReadings.InsertAsync(c, 3, TimeSpan.FromMinutes(10), T0.AddHours(-3), T0.AddMinutes(-5), insertDelay: TimeSpan.FromSeconds(1));
+        var settings = Settings(source.ConnectionString);
+        var (_, replication) = Start(settings);
+        Assert.True(Cycle(replication, first: true).Succeeded);
+
+        // A long transaction starts: its rows get inserted_at = its start time.
+        await using var longTx = await source.OpenAsync();
+        await using var tx = await longTx.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand("INSERT INTO metrics (sensor_id, ts, value) VALUES ('sensor-0000', now() - interval '1 minute', 42)", longTx, tx))
+            await insert.ExecuteNonQueryAsync();
+        await Task.Delay(300);
+
+        // Others commit after it started; the watermark must stay before the open transaction's start.
+        await source.ExecuteAsync("INSERT INTO metrics (sensor_id, ts, value) VALUES ('sensor-0001', now() - interval '30 seconds', 7)");
+        var during = Cycle(replication);
+        Assert.True(during.Succeeded);
+        await using (var startQuery = new NpgsqlCommand("SELECT now()", longTx, tx))
+        {
+            var txStart = (DateTime)(await startQuery.ExecuteScalarAsync())!;
+            Assert.True(during.Manifest!.Metrics.ComputedThroughTs < new DateTimeOffset(txStart, TimeSpan.Zero));
+        }
+
+        await tx.CommitAsync();
+        var after = Cycle(replication);
+        Assert.True(after.Succeeded);
+
+        var rows = LakeRows(settings);
+        Assert.Contains(rows, r => r.SensorId == "sensor-0000" && r.Value == 42);
+        Assert.Contains(rows, r => r.SensorId == "sensor-0001" && r.Value == 7);
+        Assert.Equal((await source.RowsAsync()).Count, rows.Count);
+    }
+
+    [Theory]
+    [InlineData("commit.after-pending")]
+    [InlineData("commit.after-rename")]
+    [InlineData("commit.after-manifest")]
+    public async Task Coordinator_should_leave_a_batch_either_committed_or_never_happened_when_a_commit_dies_at_any_step(string point)
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await using (var c = await source.OpenAsync())
+            await SampleReadings.InsertAsync(c, 6, TimeSpan.FromMinutes(10), T0.AddHours(-6), T0.AddMinutes(-5), insertDelay: TimeSpan.FromSeconds(1));
+        var settings = Settings(source.ConnectionString);
+
+        // The first backfill commit dies at the fault point.
+        var (coordinator, replication) = Start(settings, new ThrowingFaults(point));
+        var first = Cycle(replication, first: true);
+        StopAndWait(replication, coordinator);
+        var store = new ManifestStore(settings.StatePath);
+        var afterCrash = store.Load()!;
+        if (point == "commit.after-manifest")
+            Assert.True(first.Succeeded || afterCrash.CommitSeq > 0);
+        else
+            Assert.False(first.Succeeded);
+
+        // A restart recovers, the re-run writes the batch once, and the lake equals Postgres.
+        var (coordinator2, replication2) = Start(settings);
+        Assert.True(Cycle(replication2, first: true).Succeeded);
+        StopAndWait(replication2, coordinator2);
+        var manifest = store.Load()!;
+        Assert.Null(manifest.PendingCommit);
+        var referenced = manifest.ReferencedPaths(Locations.Hot);
+        var onDisk = Directory.GetFiles(Path.Combine(settings.HotPath, "metrics"), "*", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(settings.HotPath, p).Replace('\\', '/')).ToHashSet();
+        Assert.Equal(referenced, onDisk);
+        var rows = LakeRows(settings);
+        var expected = await source.RowsAsync();
+        Assert.Equal(expected.Count, rows.Count);
+        Assert.Equal(expected.Count, rows.Select(r => (r.SensorId, r.Ts)).Distinct().Count());
+    }
+
+    [Fact]
+    public void Replication_should_record_a_failure_and_keep_the_watermark_when_the_database_is_unreachable()
+    {
+        var settings = Settings("Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2");
+        var (coordinator, replication) = Start(settings);
+
+        var first = Cycle(replication, first: true);
+
+        Assert.False(first.Succeeded);
+        Assert.Contains("reading the database clock", first.Error);
+        var second = Cycle(replication);
+        Assert.False(second.Succeeded);
+        StopAndWait(replication, coordinator);
+        var state = new ReplicationStateStore(settings.StatePath).Load()!;
+        Assert.Equal(ReplicationState.Failed, state.LastRunStatus);
+        Assert.NotNull(state.LastRunError);
+        var manifest = new ManifestStore(settings.StatePath).Load()!;
+        Assert.Null(manifest.Metrics.ComputedThroughTs);
+        Assert.Equal(0, manifest.CommitSeq);
+    }
+
+    [Fact]
+    public async Task A_second_coordinator_on_the_same_lake_is_refused_naming_the_holder()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        var settings = Settings(source.ConnectionString);
+        Start(settings);
+        var lifecycle = CreateTestProbe();
+        Sys.ActorOf(LakeCoordinator.Props(settings, lifecycle));
+        var failed = lifecycle.ExpectMsg<CoordinatorProtocol.StartFailed>(TimeSpan.FromSeconds(20));
+        Assert.Contains($"pid {Environment.ProcessId}", failed.Reason);
+    }
+
+    /// <summary>DuckDB over exactly the files the manifest commits.</summary>
+    private static IReadOnlyList<LakeRow> LakeRows(LakeSettings settings) =>
+        LakeDuckDb.ReadManifest(new ManifestStore(settings.StatePath).Load()!, settings.HotPath, settings.ColdPath);
+}
