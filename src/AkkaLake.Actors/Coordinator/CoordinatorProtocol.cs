@@ -51,10 +51,12 @@ public sealed record RunReport(
 {
     public long DurationMs => (long)(FinishedAt - StartedAt).TotalMilliseconds;
 
+    private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
+
     public ReplicationState ApplyTo(ReplicationState? previous, LakeManifest manifest, int lateWindowHours, string? error) =>
         (previous ?? new ReplicationState()) with
         {
-            LastInsertedAt = MaxInsertedAt ?? previous?.LastInsertedAt,
+            LastInsertedAt = Later(MaxInsertedAt, previous?.LastInsertedAt),
             ComputedThroughTs = manifest.Metrics.ComputedThroughTs,
             LastRunAt = StartedAt,
             LastRunDurationMs = DurationMs,

@@ -171,7 +171,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         {
             _manifest = c.Manifest;
             _replication = c.State;
-            _log.Info("Committed {Kind} run {RunId} as commit {CommitSeq}: {Rows} rows in {Files} files ({Bytes} bytes), watermark {Watermark}",
+            _log.Debug("Committed {Kind} run {RunId} as commit {CommitSeq}: {Rows} rows in {Files} files ({Bytes} bytes), watermark {Watermark}",
                 [c.Report.Kind, c.Report.RunId, c.Manifest.CommitSeq, c.Report.Rows, c.Report.Files, c.Report.Bytes,
                     c.Manifest.Metrics.ComputedThroughTs is { } w ? Timestamps.Format(w) : "none"]);
             c.ReplyTo.Tell(new CommitSucceeded(c.Manifest));

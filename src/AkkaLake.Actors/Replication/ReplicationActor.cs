@@ -345,11 +345,18 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         var duration = DateTimeOffset.UtcNow - batch.StartedAt;
         var watermark = manifest.Metrics.ComputedThroughTs;
-        var what = batch.Step is ReplicationStep.Backfill b ? $"Backfilled {LakeLayout.DateKey(b.Day)}" : "Replicated";
-        _log.Info(what + ": {Rows} rows into {Files} files ({Bytes} bytes) in {DurationMs} ms ({RowsPerSecond:0} rows/s); watermark {Watermark}, {LagSeconds:0} s behind now; run {RunId}",
+        var backfill = batch.Step as ReplicationStep.Backfill;
+        var what = backfill is not null ? $"Backfilled {LakeLayout.DateKey(backfill.Day)}" : "Replicated";
+        if (backfill is not null && batch.Rows == 0)
+            _log.Debug(what + ": no rows");
+        else
+            _log.Info(what + ": {Rows} rows into {Files} files ({Bytes} bytes) in {DurationMs} ms ({RowsPerSecond:0} rows/s); watermark {Watermark}, {LagSeconds:0} s behind now; run {RunId}",
             [batch.Rows, batch.Parts.Count, batch.Parts.Sum(p => p.Written.Bytes), (long)duration.TotalMilliseconds,
                 batch.Rows / Math.Max(duration.TotalSeconds, 0.001), watermark is { } w ? Timestamps.Format(w) : "none",
                 watermark is { } w2 ? (DateTimeOffset.UtcNow - w2).TotalSeconds : 0, batch.RunId]);
+        if (backfill is { IsLast: true })
+            _log.Info("Backfill of {From} to {To} complete: rows inserted up to {Watermark} are in the lake; incremental replication continues from there",
+                backfill.After.FromDate, backfill.After.ToDate, Timestamps.Format(backfill.After.Cursor));
         if (batch.Skipped.Total > 0)
             _log.Warning("Skipped {Skipped} rows the lake cannot hold ({Reasons}); e.g. {Examples}",
                 batch.Skipped.Total, batch.Skipped.ToString(), string.Join("; ", batch.Skipped.SampleKeys));

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Globalization;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Inspection;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Source;
+using AkkaLake.Hosting;
+using DuckDB.NET.Data;
+using Npgsql;
+
+namespace AkkaLake.Commands;
+
+/// <summary>
+/// <c>akkalake demo</c>: the main job on an embedded default. Starts a throwaway PostgreSQL,
+/// fills it with generated readings, runs one daemon cycle into a fresh lake, then shows
+/// <c>inspect</c> and a DuckDB query over the committed files. The server is removed afterwards;
+/// the lake is kept and its path printed.
+/// </summary>
+public static class DemoCommand
+{
+    public static Command Create()
+    {
+        var sensors = new Option<int>("--sensors") { Description = "Sensors to generate.", DefaultValueFactory = _ => 300 };
+        var days = new Option<int>("--days") { Description = "Days of readings (one a minute per sensor).", DefaultValueFactory = _ => 3 };
+        var command = new Command("demo", "Run the daemon once against a throwaway PostgreSQL with generated readings.") { sensors, days };
+        command.SetAction(async (result, ct) =>
+        {
+            var output = result.InvocationConfiguration.Output;
+            var root = Directory.CreateTempSubdirectory("akkalake-demo-").FullName;
+            var settings = LakeSettingsParser.Parse(new Dictionary<string, string?>
+            {
+                [LakeSettingsParser.DataRoot.Key] = root,
+                [LakeSettingsParser.ReplicationLagSeconds.Key] = "0",
+            });
+
+            await output.WriteLineAsync("Starting a throwaway PostgreSQL…");
+            using var server = LocalPostgresServer.Start();
+            await using (var connection = new NpgsqlConnection(server.ConnectionString))
+            {
+                await connection.OpenAsync(ct);
+                await SampleReadings.CreateSchemaAsync(connection);
+                var now = DateTimeOffset.UtcNow;
+                var rows = await SampleReadings.InsertAsync(connection, result.GetValue(sensors), TimeSpan.FromMinutes(1),
+                    now.AddDays(-result.GetValue(days)), now.AddMinutes(-1), insertDelay: TimeSpan.FromSeconds(2), ct: ct);
+                await output.WriteLineAsync($"Generated {rows:N0} readings for {result.GetValue(sensors)} sensors over {result.GetValue(days)} days.");
+            }
+
+            using (var logger = LakeLogging.Create(settings))
+            {
+                var outcome = await DaemonHost.RunAsync(settings with { DatabaseUrl = server.ConnectionString }, once: true, logger, ct);
+                if (!outcome.Succeeded)
+                {
+                    await result.InvocationConfiguration.Error.WriteLineAsync($"The demo run failed: {outcome.Error}");
+                    return ExitCodes.Failed;
+                }
+            }
+
+            await output.WriteLineAsync();
+            await output.WriteLineAsync("$ akkalake inspect");
+            await output.WriteLineAsync(LakeReportText.Render(LakeInspector.Inspect(settings)));
+            await output.WriteLineAsync("DuckDB over the committed files: readings per day");
+            await output.WriteLineAsync(QueryPerDay(settings));
+            await output.WriteLineAsync($"The lake is at {settings.HotPath} (logs under {Path.Combine(root, "logs")}); the PostgreSQL server has been removed.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static string QueryPerDay(LakeSettings settings)
+    {
+        var manifest = new ManifestStore(settings.StatePath).Load()!;
+        var files = string.Join(", ", manifest.Files().Select(f => $"'{Core.Layout.LakeLayout.Resolve(settings.HotPath, f.RelativePath).Replace("'", "''", StringComparison.Ordinal)}'"));
+        using var connection = new DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT CAST(date AS VARCHAR), count(*) AS readings, count(DISTINCT sensor_id) AS sensors, round(avg(value), 3) AS avg_value FROM read_parquet([{files}], hive_partitioning = true) GROUP BY date ORDER BY date";
+        using var reader = command.ExecuteReader();
+        var lines = new List<string> { $"  {"date",-10}  {"readings",10}  {"sensors",8}  {"avg value",10}" };
+        while (reader.Read())
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"  {reader.GetValue(0),-10}  {reader.GetInt64(1),10:N0}  {reader.GetInt64(2),8}  {reader.GetDouble(3),10}"));
+        return string.Join(Environment.NewLine, lines);
+    }
+}

@@ -1,0 +1,59 @@
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Replication;
+using AkkaLake.Core.Source;
+using Xunit;
+
+namespace AkkaLake.Core.Tests.Replication;
+
+public class ReplicationPlannerTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+    private static readonly DatabaseClock Clock = new(Now, null, [], true);
+    private static readonly TimeSpan Lag = TimeSpan.FromSeconds(60);
+
+    private static LakeManifest Commit(LakeManifest m, ReplicationStep step) =>
+        m.Apply(ReplicationPlanner.CommitFor(step, "R"), Now, Now);
+
+    [Fact]
+    public void An_empty_lake_starts_a_backfill_of_the_horizon_newest_day_first_with_the_newest_day_open_ended()
+    {
+        var step = Assert.IsType<ReplicationStep.Backfill>(ReplicationPlanner.Next(LakeManifest.Create(4, Now), Clock, Lag, 90, Now));
+        Assert.Equal(new DateOnly(2026, 11, 25), step.Day);
+        Assert.True(step.OpenEnded);
+        Assert.False(step.IsLast);
+        Assert.Equal("2026-08-27", step.After.FromDate);
+        Assert.Equal(Now.AddSeconds(-60), step.After.Cursor);
+        Assert.Equal(new SourceWindow.BackfillDay(step.Day, true, Now.AddSeconds(-60)), step.Window);
+    }
+
+    [Fact]
+    public void Backfill_resumes_with_the_days_not_yet_committed_and_sets_the_watermark_only_when_complete()
+    {
+        var m = LakeManifest.Create(4, Now);
+        var days = new List<DateOnly>();
+        ReplicationStep step;
+        while ((step = ReplicationPlanner.Next(m, Clock with { Now = Now.AddHours(days.Count) }, Lag, 2, Now)) is ReplicationStep.Backfill b)
+        {
+            days.Add(b.Day);
+            Assert.False(b.OpenEnded && days.Count > 1);
+            Assert.Null(m.Metrics.ComputedThroughTs);
+            m = Commit(m, b);
+        }
+        Assert.Equal([new DateOnly(2026, 11, 25), new DateOnly(2026, 11, 24), new DateOnly(2026, 11, 23)], days);
+        // The cursor chosen at the start is kept across the whole backfill and becomes the watermark.
+        Assert.Equal(Now.AddSeconds(-60), m.Metrics.ComputedThroughTs);
+        Assert.NotNull(m.Metrics.Backfill!.CompletedAt);
+        var incremental = Assert.IsType<ReplicationStep.Incremental>(step);
+        Assert.Equal(Now.AddSeconds(-60), incremental.After);
+    }
+
+    [Fact]
+    public void After_backfill_each_batch_covers_watermark_to_bound_and_then_is_up_to_date()
+    {
+        var m = LakeManifest.Create(4, Now).Apply(new LakeCommit(LakeCommit.Replication, "R", [], [], Now.AddMinutes(-5)), Now, Now);
+        var step = Assert.IsType<ReplicationStep.Incremental>(ReplicationPlanner.Next(m, Clock, Lag, 90, Now));
+        Assert.Equal(new SourceWindow.Inserted(Now.AddMinutes(-5), Now.AddSeconds(-60)), step.Window);
+        m = Commit(m, step);
+        Assert.IsType<ReplicationStep.UpToDate>(ReplicationPlanner.Next(m, Clock, Lag, 90, Now));
+    }
+}
