@@ -196,7 +196,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             _ => throw new InvalidOperationException(),
         };
         _log.Debug("Run {RunId}: exporting {Window}", runId, window.Describe());
-        var source = new MetricsSource(_dataSource, table);
+        // Chunks are a fraction of the budget, so buffered rows never exceed the budget by more than one chunk.
+        var source = new MetricsSource(_dataSource, table, Math.Clamp(_settings.MaxBufferedRows / 8, 1024, 65_536));
         batch.KillSwitch = Source.From(() => source.ReadAsync(window))
             .ViaMaterialized(KillSwitches.Single<SourceChunk>(), Keep.Right)
             .To(Sink.ActorRefWithAck<SourceChunk>(Self, StreamInit.Instance, StreamAck.Instance, StreamDone.Instance, e => new Failed("exporting rows", e)))

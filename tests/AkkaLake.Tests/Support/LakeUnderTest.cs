@@ -11,18 +11,19 @@ public sealed class LakeUnderTest : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
-    public LakeUnderTest(string databaseUrl, int shards = 4, int lagSeconds = 0, string? coldPath = null)
+    public LakeUnderTest(string databaseUrl, int shards = 4, int lagSeconds = 0, string? coldPath = null, string extraConfig = "")
     {
         DatabaseUrl = databaseUrl;
         Shards = shards;
         ColdPath = coldPath;
         ConfigFile = _dir.Combine("akkalake.conf");
-        File.WriteAllText(ConfigFile, $"akkalake {{ replication-lag-seconds = {lagSeconds}, replication-interval-seconds = 10 }}");
+        File.WriteAllText(ConfigFile, $"akkalake {{ replication-lag-seconds = {lagSeconds}, replication-interval-seconds = 10\n{extraConfig} }}");
     }
 
     public string DataRoot => _dir.Path;
     public string HotPath => _dir.Combine("hot");
     public string? ColdPath { get; }
+    public string LogFile => Directory.GetFiles(Path.Combine(DataRoot, "logs"), "akkalake-*.json").Single();
     public string DatabaseUrl { get; }
     public int Shards { get; }
     public string ConfigFile { get; }

@@ -1,0 +1,102 @@
+using AkkaLake.Core;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Source;
+using AkkaLake.Testing;
+using AkkaLake.Tests.Support;
+using Xunit;
+
+namespace AkkaLake.Tests.Replication;
+
+[Collection(PostgresCollection.Name)]
+public class SourceEdgeCaseTests(PostgresFixture postgres)
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
+
+    [Fact]
+    public async Task Bad_rows_are_skipped_by_the_stated_rules_and_logged_while_nan_and_infinity_are_written_as_they_are()
+    {
+        // A source without the constraints, as some deployments may have it.
+        var source = new SourceDatabase(await postgres.CreateDatabaseAsync());
+        await source.ExecuteAsync("""
+            CREATE TABLE metrics (sensor_id text, ts timestamptz, value double precision, quality smallint, inserted_at timestamptz);
+            INSERT INTO metrics VALUES
+              ('good', now() - interval '1 hour', 1.5, 0, now() - interval '50 minutes'),
+              ('nan', now() - interval '1 hour', 'NaN', NULL, now() - interval '50 minutes'),
+              ('inf', now() - interval '1 hour', 'Infinity', 1, now() - interval '50 minutes'),
+              ('-inf', now() - interval '1 hour', '-Infinity', 1, now() - interval '50 minutes'),
+              ('path/../x "quoted"' || E'\n' || 'ünïcødé 🌡', now() - interval '1 hour', 2, 0, now() - interval '50 minutes'),
+              (NULL, now() - interval '1 hour', 1, 0, now() - interval '50 minutes'),
+              ('', now() - interval '1 hour', 1, 0, now() - interval '50 minutes'),
+              (repeat('x', 1000), now() - interval '1 hour', 1, 0, now() - interval '50 minutes'),
+              ('nots', NULL, 1, 0, now() - interval '50 minutes'),
+              ('infts', 'infinity', 1, 0, now() - interval '50 minutes'),
+              ('farfuture', '20000-01-01', 1, 0, now() - interval '50 minutes'),
+              ('novalue', now() - interval '1 hour', NULL, 0, now() - interval '50 minutes'),
+              ('edge', '9999-12-31 23:59:59.999999+00', 3, 0, now() - interval '50 minutes'),
+              ('future', now() + interval '3 days', 4, 0, now() - interval '50 minutes');
+            """);
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
+
+        lake.RunOnce();
+
+        var rows = lake.Rows();
+        Assert.Equal(["-inf", "edge", "future", "good", "inf", "nan", "path/../x \"quoted\"\nünïcødé 🌡"], rows.Select(r => r.SensorId).Order(StringComparer.Ordinal).ToArray());
+        Assert.True(double.IsNaN(rows.Single(r => r.SensorId == "nan").Value));
+        Assert.Equal(double.PositiveInfinity, rows.Single(r => r.SensorId == "inf").Value);
+        Assert.Equal(new DateTime(9999, 12, 31), rows.Single(r => r.SensorId == "edge").Ts.Date);
+        Assert.Contains(lake.Manifest.Metrics.Partitions.Keys, k => k == "9999-12-31");
+        // Nothing lands outside the lake, whatever the sensor id says.
+        Assert.All(Directory.GetFiles(lake.DataRoot, "*", SearchOption.AllDirectories), f => Assert.StartsWith(lake.DataRoot, Path.GetFullPath(f)));
+        var log = File.ReadAllText(lake.LogFile);
+        Assert.Contains("Skipped", log);
+        Assert.Contains("sensor_id null or empty", log);
+        Assert.Contains("sensor_id longer than 256 characters", log);
+        Assert.Contains("ts null or outside 0001-01-01..9999-12-31", log);
+        Assert.Contains("value null", log);
+    }
+
+    [Fact]
+    public async Task Rows_older_than_the_horizon_go_to_the_cold_path_when_set_and_are_counted_and_skipped_when_not()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await using (var c = await source.OpenAsync())
+            await SampleReadings.InsertAsync(c, 4, TimeSpan.FromHours(1), T0.AddDays(-1), T0.AddMinutes(-5), insertDelay: TimeSpan.FromSeconds(1));
+        using var temp = new TempDirectory();
+        using var hotOnly = new LakeUnderTest(source.ConnectionString, shards: 2, extraConfig: "hot-retention-days = 3");
+        using var withCold = new LakeUnderTest(source.ConnectionString, shards: 2, coldPath: temp.Combine("cold"), extraConfig: "hot-retention-days = 3");
+        hotOnly.RunOnce();
+        withCold.RunOnce();
+
+        // Late rows for a day past the 3-day horizon.
+        await using (var c = await source.OpenAsync())
+            await SampleReadings.InsertAsync(c, 4, TimeSpan.FromHours(1), T0.AddDays(-10), T0.AddDays(-9), firstSensor: 10);
+        await source.ExecuteAsync("UPDATE metrics SET inserted_at = clock_timestamp() WHERE inserted_at IS NULL");
+        hotOnly.RunOnce();
+        withCold.RunOnce();
+
+        var oldDate = LakeLayout.DateKey(DateOnly.FromDateTime(T0.AddDays(-10).UtcDateTime));
+        Assert.DoesNotContain(hotOnly.Manifest.Metrics.Partitions.Keys, k => string.CompareOrdinal(k, oldDate) <= 0);
+        Assert.Contains("older than the hot horizon", File.ReadAllText(hotOnly.LogFile));
+        var cold = withCold.Manifest.Metrics.Partitions.Where(p => p.Value.Location == Locations.Cold).ToList();
+        Assert.NotEmpty(cold);
+        Assert.True(Directory.Exists(Path.Combine(temp.Combine("cold"), "metrics/v1", $"date={cold[0].Key}")));
+        await withCold.AssertLakeEqualsSourceAsync(source);
+        withCold.AssertFilesAreWellFormed();
+    }
+
+    [Fact]
+    public async Task A_batch_larger_than_the_memory_budget_spills_into_several_sorted_parts_and_loses_nothing()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await using (var c = await source.OpenAsync())
+            await SampleReadings.InsertAsync(c, 40, TimeSpan.FromMinutes(1), T0.AddHours(-20), T0.AddMinutes(-5), insertDelay: TimeSpan.FromSeconds(1));
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, extraConfig: "max-buffered-rows = 10000, row-group-rows = 1000");
+
+        lake.RunOnce();
+
+        Assert.Contains(lake.Manifest.Metrics.Partitions.Values, p => p.Shards.Values.Any(s => s.Files.Count > 1));
+        await lake.AssertLakeEqualsSourceAsync(source);
+        lake.AssertFilesAreWellFormed();
+    }
+}
