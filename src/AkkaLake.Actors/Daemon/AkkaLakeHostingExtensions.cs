@@ -1,4 +1,5 @@
 using Akka.Hosting;
+using AkkaLake.Actors.Replication;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Storage;
 
@@ -9,8 +10,8 @@ public sealed class LakeDaemonActor;
 
 public static class AkkaLakeHostingExtensions
 {
-    public static AkkaConfigurationBuilder AddLakeDaemon(this AkkaConfigurationBuilder builder, LakeSettings settings, bool once,
+    public static AkkaConfigurationBuilder AddLakeDaemon(this AkkaConfigurationBuilder builder, LakeSettings settings, ReplicationJob job,
         Action<DaemonOutcome> onOutcome, IFaultPoints? faults = null) =>
         builder.WithActors((system, registry) =>
-            registry.Register<LakeDaemonActor>(system.ActorOf(LakeDaemon.Props(settings, once, onOutcome, faults), "lake")));
+            registry.Register<LakeDaemonActor>(system.ActorOf(LakeDaemon.Props(settings, job, onOutcome, faults), "lake")));
 }

@@ -13,23 +13,23 @@ public sealed record DaemonOutcome(bool Succeeded, string? Error);
 /// <summary>
 /// The root of the pipeline: starts the coordinator, and once the lake is loaded and recovered,
 /// the replication actor. Reports the outcome: a start failure at once, and with
-/// <c>once</c> the result of the first full cycle.
+/// a one-off job the result of that job.
 /// </summary>
 public sealed class LakeDaemon : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public LakeDaemon(LakeSettings settings, bool once, Action<DaemonOutcome> onOutcome, IFaultPoints? faults)
+    public LakeDaemon(LakeSettings settings, ReplicationJob job, Action<DaemonOutcome> onOutcome, IFaultPoints? faults)
     {
         var coordinator = Context.ActorOf(LakeCoordinator.Props(settings, Self, faults), "coordinator");
         Context.Watch(coordinator);
 
         Receive<CoordinatorProtocol.Ready>(_ =>
-            Context.ActorOf(ReplicationActor.Props(settings, coordinator, Self, once), "replication"));
+            Context.ActorOf(ReplicationActor.Props(settings, coordinator, Self, job), "replication"));
         Receive<CoordinatorProtocol.StartFailed>(f => onOutcome(new DaemonOutcome(false, f.Reason)));
         Receive<ReplicationActor.CycleCompleted>(c =>
         {
-            if (once) onOutcome(new DaemonOutcome(c.Succeeded, c.Error));
+            if (!job.Repeats) onOutcome(new DaemonOutcome(c.Succeeded, c.Error));
         });
         Receive<Terminated>(t =>
         {
@@ -41,8 +41,8 @@ public sealed class LakeDaemon : ReceiveActor
         });
     }
 
-    public static Props Props(LakeSettings settings, bool once, Action<DaemonOutcome> onOutcome, IFaultPoints? faults = null) =>
-        Akka.Actor.Props.Create(() => new LakeDaemon(settings, once, onOutcome, faults));
+    public static Props Props(LakeSettings settings, ReplicationJob job, Action<DaemonOutcome> onOutcome, IFaultPoints? faults = null) =>
+        Akka.Actor.Props.Create(() => new LakeDaemon(settings, job, onOutcome, faults));
 
     /// <summary>A failing child (a bug, or a replication that cannot start) is restarted; the coordinator only with a clean reload.</summary>
     protected override SupervisorStrategy SupervisorStrategy() =>

@@ -79,18 +79,19 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private readonly IActorRef? _listener;
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly bool _once;
+    private readonly ReplicationJob _job;
+    private Queue<DateOnly>? _manualDays;
     private int _failures;
     private int _batches;
     private bool _warnedAboutVisibility;
     private Batch? _batch;
 
-    public ReplicationActor(LakeSettings settings, IActorRef coordinator, IActorRef? listener, bool once)
+    public ReplicationActor(LakeSettings settings, IActorRef coordinator, IActorRef? listener, ReplicationJob job)
     {
         _settings = settings;
         _coordinator = coordinator;
         _listener = listener;
-        _once = once;
+        _job = job;
         _dataSource = NpgsqlDataSource.Create(DatabaseUrl.ToConnectionString(settings.DatabaseUrl
             ?? throw new InvalidOperationException("No database configured: set --database-url, CORE_DATABASE_URL, or database_url in setup/config.json.")));
         Idle();
@@ -98,8 +99,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(LakeSettings settings, IActorRef coordinator, IActorRef? listener, bool once) =>
-        Akka.Actor.Props.Create(() => new ReplicationActor(settings, coordinator, listener, once));
+    public static Props Props(LakeSettings settings, IActorRef coordinator, IActorRef? listener, ReplicationJob job) =>
+        Akka.Actor.Props.Create(() => new ReplicationActor(settings, coordinator, listener, job));
 
     protected override void PreStart()
     {
@@ -155,6 +156,11 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             _log.Warning("The database role cannot see other sessions' transactions, so a long-running insert could be missed. Grant it pg_read_all_stats.");
         }
         var now = DateTimeOffset.UtcNow;
+        if (_job is ReplicationJob.Backfill manual)
+        {
+            PlanManual(manifest, manual, prepared.Table, now);
+            return;
+        }
         var step = ReplicationPlanner.Next(manifest, prepared.Clock, _settings.ReplicationLag, _settings.HotRetentionDays, now);
         switch (step)
         {
@@ -173,6 +179,35 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         StartExport(manifest, step, prepared.Table, now);
     }
 
+    private void PlanManual(LakeManifest manifest, ReplicationJob.Backfill job, SourceTable table, DateTimeOffset now)
+    {
+        if (_manualDays is null)
+        {
+            var (days, refusal) = ManualBackfill.Check(manifest, job.From, job.To, job.Replace);
+            if (refusal is not null)
+            {
+                _listener?.Tell(new CycleCompleted(false, refusal, manifest));
+                Become(Idle);
+                return;
+            }
+            _manualDays = new Queue<DateOnly>(days);
+        }
+        var placement = Placement(manifest, now);
+        while (_manualDays.TryDequeue(out var day))
+        {
+            if (ManualBackfill.StepFor(manifest, day, placement) is { } step)
+            {
+                StartExport(manifest, step, table, now);
+                return;
+            }
+            _log.Warning("Skipping {Date}: it is older than the hot horizon and no cold path is configured", LakeLayout.DateKey(day));
+        }
+        CycleDone(manifest);
+    }
+
+    private PartitionPlacement Placement(LakeManifest manifest, DateTimeOffset now) =>
+        new(manifest, DateOnly.FromDateTime(now.UtcDateTime), _settings.HotRetentionDays, _settings.ColdPath is not null);
+
     private void LogCap(CursorBound bound, DateTimeOffset watermark)
     {
         if (bound.LimitedBy == CursorLimit.OpenTransaction)
@@ -186,13 +221,14 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private void StartExport(LakeManifest manifest, ReplicationStep step, SourceTable table, DateTimeOffset now)
     {
         var runId = RunId.New(now);
-        var placement = new PartitionPlacement(manifest, DateOnly.FromDateTime(now.UtcDateTime), _settings.HotRetentionDays, _settings.ColdPath is not null);
-        var batch = new Batch(step, runId, table, new RowRouter(manifest.Shards, placement.LocationFor), now);
+        Func<DateOnly, string?> locationFor = step is ReplicationStep.Rebuild rebuild ? _ => rebuild.Location : Placement(manifest, now).LocationFor;
+        var batch = new Batch(step, runId, table, new RowRouter(manifest.Shards, locationFor), now);
         _batch = batch;
         SourceWindow window = step switch
         {
             ReplicationStep.Backfill b => b.Window,
             ReplicationStep.Incremental i => i.Window,
+            ReplicationStep.Rebuild r => r.Window,
             _ => throw new InvalidOperationException(),
         };
         _log.Debug("Run {RunId}: exporting {Window}", runId, window.Describe());
@@ -245,7 +281,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             {
                 var location = routed.Locations[shardDay];
                 var settings = new ShardDayWriter.Settings(shardDay, location, location == Core.Manifest.Locations.Hot ? _settings.HotPath : _settings.ColdPath!,
-                    batch.Step is ReplicationStep.Backfill ? PartKind.Backfill : PartKind.Incremental, Metadata(batch), _settings.RowGroupRows);
+                    batch.Step is ReplicationStep.Incremental ? PartKind.Incremental : PartKind.Backfill, Metadata(batch), _settings.RowGroupRows);
                 writer = Context.ActorOf(ShardDayWriter.Props(settings), $"writer-{_batches}-{LakeLayout.DateKey(shardDay.Date)}-{shardDay.Shard}");
                 batch.Writers[shardDay] = writer;
                 batch.Buffered[shardDay] = 0;
@@ -261,6 +297,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         ReplicationStep.Backfill b => new PartMetadata(batch.RunId, LakeCommit.BackfillKind, null, b.After.Cursor),
         ReplicationStep.Incremental i => new PartMetadata(batch.RunId, LakeCommit.Replication, i.After, i.Bound.Through),
+        ReplicationStep.Rebuild r => new PartMetadata(batch.RunId, LakeCommit.BackfillKind, null, r.Cursor),
         _ => throw new InvalidOperationException(),
     };
 
@@ -317,6 +354,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         {
             ReplicationStep.Backfill b => (LakeCommit.BackfillKind, (DateTimeOffset?)null, (DateTimeOffset?)b.After.Cursor),
             ReplicationStep.Incremental i => (LakeCommit.Replication, i.After, i.Bound.Through),
+            ReplicationStep.Rebuild r => (LakeCommit.BackfillKind, (DateTimeOffset?)null, (DateTimeOffset?)r.Cursor),
             _ => ("none", null, null),
         };
         return new RunReport(batch.RunId, kind, batch.StartedAt, finishedAt, batch.Rows, batch.Parts.Count, batch.Parts.Sum(p => p.Written.Bytes),
@@ -333,7 +371,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             _batch = null;
             _batches++;
             _failures = 0;
-            if (batch.Step is ReplicationStep.Backfill)
+            if (batch.Step is ReplicationStep.Backfill or ReplicationStep.Rebuild)
                 StartStep();
             else
                 CycleDone(c.Manifest);
@@ -347,7 +385,12 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         var duration = DateTimeOffset.UtcNow - batch.StartedAt;
         var watermark = manifest.Metrics.ComputedThroughTs;
         var backfill = batch.Step as ReplicationStep.Backfill;
-        var what = backfill is not null ? $"Backfilled {LakeLayout.DateKey(backfill.Day)}" : "Replicated";
+        var what = batch.Step switch
+        {
+            ReplicationStep.Backfill b => $"Backfilled {LakeLayout.DateKey(b.Day)}",
+            ReplicationStep.Rebuild r => $"Rebuilt {LakeLayout.DateKey(r.Day)} (replacing {r.Replaces.Count} files)",
+            _ => "Replicated",
+        };
         if (backfill is not null && batch.Rows == 0)
             _log.Debug(what + ": no rows");
         else
@@ -372,7 +415,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         _listener?.Tell(new CycleCompleted(true, null, manifest));
         Become(Idle);
-        if (!_once) Timers.StartSingleTimer("tick", Tick.Instance, _settings.ReplicationInterval);
+        if (_job.Repeats) Timers.StartSingleTimer("tick", Tick.Instance, _settings.ReplicationInterval);
     }
 
     private void Fail(Failed failed)
@@ -398,7 +441,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         }
         _listener?.Tell(new CycleCompleted(false, message, null));
         Become(Idle);
-        if (!_once) Timers.StartSingleTimer("tick", Tick.Instance, delay);
+        if (_job.Repeats) Timers.StartSingleTimer("tick", Tick.Instance, delay);
     }
 
     private static void StopWriters(Batch batch)

@@ -20,6 +20,15 @@ public abstract record ReplicationStep
         public SourceWindow.Inserted Window => new(After, Bound.Through);
     }
 
+    /// <summary>
+    /// A day rebuilt by hand (<c>akkalake backfill</c>): rows of that day inserted up to
+    /// <see cref="Cursor"/> (the watermark) or NULL, replacing the files whose cursor range that covers.
+    /// </summary>
+    public sealed record Rebuild(DateOnly Day, string Location, DateTimeOffset Cursor, ImmutableList<FileRemove> Replaces) : ReplicationStep
+    {
+        public SourceWindow.BackfillDay Window => new(Day, false, Cursor);
+    }
+
     /// <summary>Nothing new can be exported yet (the bound is at the watermark).</summary>
     public sealed record UpToDate(DateTimeOffset Watermark, CursorBound Bound) : ReplicationStep;
 }
@@ -70,6 +79,7 @@ public static class ReplicationPlanner
     {
         ReplicationStep.Backfill b => new LakeCommit(LakeCommit.BackfillKind, runId, [], [], b.IsLast ? b.After.Cursor : null, b.After),
         ReplicationStep.Incremental i => new LakeCommit(LakeCommit.Replication, runId, [], [], i.Bound.Through),
+        ReplicationStep.Rebuild r => new LakeCommit(LakeCommit.BackfillKind, runId, [], r.Replaces),
         _ => throw new ArgumentOutOfRangeException(nameof(step), step, "Nothing to commit."),
     };
 

@@ -15,6 +15,7 @@ public static class Cli
         global.AddTo(root);
         root.Subcommands.Add(InspectCommand.Create(global));
         root.Subcommands.Add(RunCommand.Create(global));
+        root.Subcommands.Add(BackfillCommand.Create(global));
         root.Subcommands.Add(DemoCommand.Create());
         return root;
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AkkaLake.Actors.Replication;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Inspection;
 using AkkaLake.Core.Manifest;
@@ -47,7 +48,7 @@ public static class DemoCommand
 
             using (var logger = LakeLogging.Create(settings))
             {
-                var outcome = await DaemonHost.RunAsync(settings with { DatabaseUrl = server.ConnectionString }, once: true, logger, ct);
+                var outcome = await DaemonHost.RunAsync(settings with { DatabaseUrl = server.ConnectionString }, new ReplicationJob.Once(), logger, ct);
                 if (!outcome.Succeeded)
                 {
                     await result.InvocationConfiguration.Error.WriteLineAsync($"The demo run failed: {outcome.Error}");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AkkaLake.Actors.Replication;
 using AkkaLake.Hosting;
 
 namespace AkkaLake.Commands;
@@ -14,7 +15,7 @@ public static class RunCommand
         {
             var settings = global.LoadSettings(result);
             using var logger = LakeLogging.Create(settings, console: result.InvocationConfiguration.Output == Console.Out);
-            var outcome = await DaemonHost.RunAsync(settings, result.GetValue(once), logger, ct);
+            var outcome = await DaemonHost.RunAsync(settings, result.GetValue(once) ? new ReplicationJob.Once() : new ReplicationJob.Continuous(), logger, ct);
             if (!outcome.Succeeded)
                 await result.InvocationConfiguration.Error.WriteLineAsync($"akkalake run failed: {outcome.Error}");
             return outcome.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;

@@ -1,6 +1,7 @@
 using Akka.Hosting;
 using Akka.Logger.Serilog;
 using AkkaLake.Actors.Daemon;
+using AkkaLake.Actors.Replication;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,7 +17,7 @@ namespace AkkaLake.Hosting;
 /// </summary>
 public static class DaemonHost
 {
-    public static async Task<DaemonOutcome> RunAsync(LakeSettings settings, bool once, Serilog.ILogger logger, CancellationToken ct, IFaultPoints? faults = null)
+    public static async Task<DaemonOutcome> RunAsync(LakeSettings settings, ReplicationJob job, Serilog.ILogger logger, CancellationToken ct, IFaultPoints? faults = null)
     {
         if (settings.DatabaseUrl is null)
             throw new SettingsException(["No database is configured: pass --database-url, set CORE_DATABASE_URL, or put database_url in setup/config.json under the data root."]);
@@ -34,7 +35,7 @@ public static class DaemonHost
                     loggers.AddLogger<SerilogLogger>();
                 })
                 .AddHocon("akka.coordinated-shutdown.exit-clr = off", HoconAddMode.Prepend)
-                .AddLakeDaemon(settings, once, o => outcome.TrySetResult(o), faults);
+                .AddLakeDaemon(settings, job, o => outcome.TrySetResult(o), faults);
         });
 
         var previous = Log.Logger;

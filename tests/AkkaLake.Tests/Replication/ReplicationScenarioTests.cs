@@ -42,7 +42,7 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : TestKit, IDisp
         var lifecycle = CreateTestProbe();
         var coordinator = Sys.ActorOf(LakeCoordinator.Props(settings, lifecycle, faults));
         lifecycle.ExpectMsg<CoordinatorProtocol.Ready>(TimeSpan.FromSeconds(20));
-        var replication = Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, once: true));
+        var replication = Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, new ReplicationJob.Once()));
         return (coordinator, replication);
     }
 

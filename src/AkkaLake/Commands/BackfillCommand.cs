@@ -1,0 +1,51 @@
+using System.CommandLine;
+using System.Globalization;
+using AkkaLake.Actors.Replication;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Hosting;
+
+namespace AkkaLake.Commands;
+
+/// <summary><c>akkalake backfill --days N | --from D --to D [--replace]</c>: rebuild days by hand, with the daemon stopped.</summary>
+public static class BackfillCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var days = new Option<int?>("--days") { Description = "The last N days, today included." };
+        var from = new Option<string?>("--from") { Description = "First day (YYYY-MM-DD, UTC)." };
+        var to = new Option<string?>("--to") { Description = "Last day (YYYY-MM-DD, UTC)." };
+        var replace = new Option<bool>("--replace") { Description = "Rebuild days that already hold files, replacing them." };
+        var command = new Command("backfill", "Rebuild whole days from PostgreSQL as of the watermark (needs the daemon stopped).") { days, from, to, replace };
+        command.SetAction(async (result, ct) =>
+        {
+            var settings = global.LoadSettings(result);
+            var (first, last) = Range(result.GetValue(days), result.GetValue(from), result.GetValue(to));
+            using var logger = LakeLogging.Create(settings, console: result.InvocationConfiguration.Output == Console.Out);
+            var outcome = await DaemonHost.RunAsync(settings, new ReplicationJob.Backfill(first, last, result.GetValue(replace)), logger, ct);
+            if (!outcome.Succeeded)
+                await result.InvocationConfiguration.Error.WriteLineAsync($"akkalake backfill failed: {outcome.Error}");
+            return outcome.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;
+        });
+        return command;
+    }
+
+    private static (DateOnly From, DateOnly To) Range(int? days, string? from, string? to)
+    {
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        if (days is { } n)
+        {
+            if (from is not null || to is not null)
+                throw new SettingsException(["Give either --days or --from/--to, not both."]);
+            if (n < 1) throw new SettingsException([$"--days must be at least 1; got {n}."]);
+            return (today.AddDays(1 - n), today);
+        }
+        if (from is null || to is null)
+            throw new SettingsException(["Give --days N, or both --from and --to."]);
+        return (ParseDay("--from", from), ParseDay("--to", to));
+    }
+
+    private static DateOnly ParseDay(string option, string value) =>
+        DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+            ? day
+            : throw new SettingsException([$"{option} must be a date as YYYY-MM-DD; got \"{value}\"."]);
+}
