@@ -1,0 +1,82 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using AkkaLake.Actors.Coordinator;
+using AkkaLake.Actors.Replication;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Source;
+using AkkaLake.Core.State;
+using AkkaLake.Testing;
+using AkkaLake.Tests.Support;
+using Npgsql;
+using Xunit;
+
+namespace AkkaLake.Tests.Replication;
+
+[Collection(PostgresCollection.Name)]
+public class ConnectionLossTests(PostgresFixture postgres) : TestKit, IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    void IDisposable.Dispose()
+    {
+        Shutdown();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Replication_should_abandon_a_batch_whose_connection_drops_mid_copy_and_write_it_once_on_retry()
+    {
+        var t0 = DateTimeOffset.UtcNow;
+        var source = new SourceDatabase(await postgres.CreateDatabaseAsync());
+        await using (var c = await source.OpenAsync())
+        {
+            await SampleReadings.CreateSchemaAsync(c);
+            await SampleReadings.InsertAsync(c, 10, TimeSpan.FromMinutes(5), t0.AddHours(-4), t0.AddMinutes(-5), insertDelay: TimeSpan.FromSeconds(1));
+        }
+        // Serve the rows through a slow view so the COPY is still running when its connection is cut.
+        await source.ExecuteAsync(
+            "ALTER TABLE metrics RENAME TO metrics_data; " +
+            "CREATE FUNCTION slow(v double precision) RETURNS double precision LANGUAGE plpgsql VOLATILE AS $$ BEGIN PERFORM pg_sleep(0.005); RETURN v; END $$; " +
+            "CREATE VIEW metrics AS SELECT sensor_id, ts, slow(value) AS value, quality, inserted_at, samples, source FROM metrics_data;");
+        var settings = LakeSettingsParser.Parse(new Dictionary<string, string?>
+        {
+            ["data-root"] = _dir.Path, ["shards"] = "2", ["database-url"] = source.ConnectionString, ["replication-lag-seconds"] = "0",
+        });
+        var lifecycle = CreateTestProbe();
+        var coordinator = Sys.ActorOf(LakeCoordinator.Props(settings, lifecycle));
+        lifecycle.ExpectMsg<CoordinatorProtocol.Ready>(TimeSpan.FromSeconds(20));
+        var replication = Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, new ReplicationJob.Once()));
+
+        await using (var admin = await source.OpenAsync())
+        {
+            var killed = false;
+            for (var i = 0; i < 500 && !killed; i++)
+            {
+                await using var kill = new NpgsqlCommand(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'COPY (SELECT%' AND now() - query_start > interval '200 milliseconds' AND pid <> pg_backend_pid()", admin);
+                killed = (long)(await kill.ExecuteScalarAsync())! > 0;
+                if (!killed) await Task.Delay(20);
+            }
+            Assert.True(killed, "the COPY was never seen running");
+        }
+
+        var failed = ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(60));
+
+        Assert.False(failed.Succeeded);
+        Assert.Contains("exporting rows", failed.Error);
+        var afterFailure = new ManifestStore(settings.StatePath).Load()!;
+        Assert.Null(afterFailure.PendingCommit);
+        Assert.Null(afterFailure.Metrics.ComputedThroughTs);
+        await AwaitAssertAsync(() => Assert.Equal(ReplicationState.Failed, new ReplicationStateStore(settings.StatePath).Load()?.LastRunStatus), TimeSpan.FromSeconds(5));
+        await AwaitAssertAsync(() => Assert.Empty(Directory.GetFiles(settings.HotPath, "*.tmp", SearchOption.AllDirectories)), TimeSpan.FromSeconds(5));
+
+        await source.ExecuteAsync("DROP VIEW metrics; ALTER TABLE metrics_data RENAME TO metrics;");
+        replication.Tell(ReplicationActor.Tick.Instance);
+        Assert.True(ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(60)).Succeeded);
+        var rows = LakeDuckDb.ReadManifest(new ManifestStore(settings.StatePath).Load()!, settings.HotPath);
+        var expected = await source.RowsAsync();
+        Assert.Equal(expected.Count, rows.Count);
+        Assert.Equal(expected.Count, rows.Select(r => (r.SensorId, r.Ts)).Distinct().Count());
+    }
+}
