@@ -14,8 +14,20 @@ public static class CoordinatorProtocol
 
     public sealed record ManifestSnapshot(LakeManifest Manifest);
 
-    /// <summary>Publish the staged parts and apply the commit in one atomic manifest change.</summary>
-    public sealed record Commit(LakeCommit Change, IReadOnlyList<StagedPart> Parts, RunReport Report);
+    /// <summary>
+    /// Publish the staged parts and apply the commit in one atomic manifest change. A replication
+    /// run brings its <see cref="RunReport"/> for replication.json; compaction does not.
+    /// </summary>
+    public sealed record Commit(LakeCommit Change, IReadOnlyList<StagedPart> Parts, RunReport? Report);
+
+    /// <summary>Make the copy of a partition at <see cref="To"/> authoritative (its files are already there).</summary>
+    public sealed record MovePartition(DateOnly Date, string From, string To, IReadOnlySet<string> Copied);
+
+    /// <summary>Drop a partition past the horizon from a hot-only lake.</summary>
+    public sealed record ExpirePartition(DateOnly Date);
+
+    /// <summary>Sent to the compaction and retention actors after every change.</summary>
+    public sealed record LakeChanged(LakeManifest Manifest);
 
     public sealed record CommitSucceeded(LakeManifest Manifest);
 

@@ -1,6 +1,10 @@
 using Akka.Actor;
 using Akka.Event;
+using Akka.Pattern;
+using AkkaLake.Actors.Compaction;
+using AkkaLake.Actors.Retention;
 using AkkaLake.Core;
+using AkkaLake.Core.Compaction;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Locking;
@@ -14,8 +18,9 @@ namespace AkkaLake.Actors.Coordinator;
 
 /// <summary>
 /// One per lake. Takes the writer lock, loads the manifest and recovers the lake, then alone
-/// changes the manifest and the watermark, one commit at a time. All file work runs off the
-/// actor thread and comes back as messages; requests that arrive meanwhile are stashed.
+/// changes the manifest and the watermark, one commit at a time. It supervises the compaction and
+/// retention actors (restarted with backoff; their failures never stop replication). All file work
+/// runs off the actor thread and comes back as messages; requests that arrive meanwhile are stashed.
 /// </summary>
 public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
 {
@@ -23,29 +28,32 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
 
     private sealed record LoadFailed(Exception Error);
 
-    private sealed record Committed(LakeManifest Manifest, IActorRef ReplyTo, RunReport Report, ReplicationState State);
+    private sealed record Committed(LakeManifest Manifest, IActorRef ReplyTo, string Description, ReplicationState? State);
 
-    private sealed record CommitError(Exception Error, IActorRef ReplyTo, RunReport Report);
+    private sealed record CommitError(Exception Error, IActorRef ReplyTo, string Description);
 
     private sealed record DeletionsDone(LakeManifest Manifest, IReadOnlyList<string> Deleted, IReadOnlyList<string> Warnings);
 
     private readonly LakeSettings _settings;
     private readonly IActorRef? _lifecycle;
     private readonly IFaultPoints _faults;
+    private readonly CompactionPolicy _policy;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ManifestStore _store;
     private readonly ReplicationStateStore _stateStore;
     private readonly LakeRoots _roots;
+    private readonly List<IActorRef> _watchers = [];
     private LakeLock? _lock;
     private Task? _inFlight;
     private LakeManifest _manifest = null!;
     private ReplicationState? _replication;
 
-    public LakeCoordinator(LakeSettings settings, IActorRef? lifecycle, IFaultPoints? faults = null)
+    public LakeCoordinator(LakeSettings settings, IActorRef? lifecycle, IFaultPoints? faults = null, CompactionPolicy? policy = null)
     {
         _settings = settings;
         _lifecycle = lifecycle;
         _faults = faults ?? FaultPoints.None;
+        _policy = policy ?? CompactionPolicy.Default;
         _store = new ManifestStore(settings.StatePath);
         _stateStore = new ReplicationStateStore(settings.StatePath);
         _roots = new LakeRoots(settings.HotPath, settings.ColdPath);
@@ -55,8 +63,8 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(LakeSettings settings, IActorRef? lifecycle, IFaultPoints? faults = null) =>
-        Akka.Actor.Props.Create(() => new LakeCoordinator(settings, lifecycle, faults));
+    public static Props Props(LakeSettings settings, IActorRef? lifecycle, IFaultPoints? faults = null, CompactionPolicy? policy = null) =>
+        Akka.Actor.Props.Create(() => new LakeCoordinator(settings, lifecycle, faults, policy));
 
     protected override void PreStart()
     {
@@ -104,10 +112,12 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
             _log.Info("Lake ready at {HotPath}: {Partitions} partitions, {Files} files, watermark {Watermark}, commit {CommitSeq}",
                 _settings.HotPath, _manifest.Metrics.Partitions.Count, _manifest.Files().Count(),
                 _manifest.Metrics.ComputedThroughTs is { } w ? Timestamps.Format(w) : "none", _manifest.CommitSeq);
+            StartChildren();
             Timers.StartPeriodicTimer("delete-due", DeleteDueFiles.Instance, TimeSpan.FromSeconds(30));
             _lifecycle?.Tell(new Ready(_manifest, l.Recovery));
             Become(Serving);
             Stash.UnstashAll();
+            Announce();
         });
         Receive<LoadFailed>(f =>
         {
@@ -119,34 +129,73 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         ReceiveAny(_ => Stash.Stash());
     }
 
+    /// <summary>Compaction and retention each run under a backoff supervisor: a crash restarts them after 1 s, 2 s, … up to a minute.</summary>
+    private void StartChildren()
+    {
+        _watchers.Add(Supervised(CompactionActor.Props(Self, _settings, _policy, _faults), "compaction"));
+        _watchers.Add(Supervised(RetentionActor.Props(Self, _settings, _faults), "retention"));
+    }
+
+    private IActorRef Supervised(Props child, string name) =>
+        Context.ActorOf(BackoffSupervisor.Props(Backoff.OnFailure(child, name, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), 0.2, -1)), name + "-supervisor");
+
+    private void Announce()
+    {
+        foreach (var w in _watchers) w.Tell(new LakeChanged(_manifest));
+    }
+
     private void Serving()
     {
         Receive<GetManifest>(_ => Sender.Tell(new ManifestSnapshot(_manifest)));
         Receive<Commit>(c =>
         {
-            var current = _manifest;
-            var replyTo = Sender;
             var committer = new LakeCommitter(_store, _roots, _faults);
             var grace = _settings.DeleteGrace;
             var previous = _replication;
             var stateStore = _stateStore;
             var lateWindow = _settings.LateWindowHours;
-            _inFlight = Task.Run(() =>
+            RunCommit($"{c.Change.Kind} run {c.Change.RunId}", current =>
             {
                 var next = committer.Commit(current, c.Change, c.Parts, DateTimeOffset.UtcNow, grace);
-                var state = c.Report.ApplyTo(previous, next, lateWindow, null);
-                stateStore.Save(state);
-                return new Committed(next, replyTo, c.Report, state);
+                var state = c.Report?.ApplyTo(previous, next, lateWindow, null);
+                if (state is not null) stateStore.Save(state);
+                return (next, state);
             });
-            ((Task<Committed>)_inFlight).PipeTo(Self, success: r => r, failure: e => new CommitError(e, replyTo, c.Report));
-            BecomeStacked(Committing);
+        });
+        Receive<MovePartition>(m =>
+        {
+            var store = _store;
+            var grace = _settings.DeleteGrace;
+            var faults = _faults;
+            RunCommit($"move of {LakeLayout.DateKey(m.Date)} to {m.To}", current =>
+            {
+                var now = DateTimeOffset.UtcNow;
+                var next = current.MovePartition(m.Date, m.From, m.To, m.Copied, now, now + grace);
+                store.Save(next);
+                faults.Hit("move.after-manifest");
+                return (next, null);
+            });
+        });
+        Receive<ExpirePartition>(e =>
+        {
+            var store = _store;
+            var grace = _settings.DeleteGrace;
+            RunCommit($"expiry of {LakeLayout.DateKey(e.Date)}", current =>
+            {
+                var now = DateTimeOffset.UtcNow;
+                var next = current.ExpirePartition(e.Date, now, now + grace);
+                store.Save(next);
+                return (next, null);
+            });
         });
         Receive<RecordFailure>(f =>
         {
             _replication = f.Report.ApplyTo(_replication, _manifest, _settings.LateWindowHours, f.Error);
             var state = _replication;
             var stateStore = _stateStore;
-            Task.Run(() => stateStore.Save(state)).PipeTo(Self, success: () => Status.Success.Instance, failure: e => new Status.Failure(e));
+            var write = Task.Run(() => stateStore.Save(state));
+            _inFlight = write;
+            write.PipeTo(Self, success: () => Status.Success.Instance, failure: e => new Status.Failure(e));
         });
         Receive<Status.Success>(_ => { });
         Receive<Status.Failure>(f => _log.Warning("Could not write replication.json: {Error}", f.Cause.Message));
@@ -165,32 +214,47 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         });
     }
 
+    /// <summary>Runs one manifest change off the actor thread; everything else waits in the stash until it is answered.</summary>
+    private void RunCommit(string description, Func<LakeManifest, (LakeManifest Next, ReplicationState? State)> work)
+    {
+        var current = _manifest;
+        var replyTo = Sender;
+        var task = Task.Run(() =>
+        {
+            var (next, state) = work(current);
+            return new Committed(next, replyTo, description, state);
+        });
+        _inFlight = task;
+        task.PipeTo(Self, success: r => r, failure: e => new CommitError(e, replyTo, description));
+        BecomeStacked(Committing);
+    }
+
     private void Committing()
     {
         Receive<Committed>(c =>
         {
             _manifest = c.Manifest;
-            _replication = c.State;
-            _log.Debug("Committed {Kind} run {RunId} as commit {CommitSeq}: {Rows} rows in {Files} files ({Bytes} bytes), watermark {Watermark}",
-                [c.Report.Kind, c.Report.RunId, c.Manifest.CommitSeq, c.Report.Rows, c.Report.Files, c.Report.Bytes,
-                    c.Manifest.Metrics.ComputedThroughTs is { } w ? Timestamps.Format(w) : "none"]);
+            if (c.State is not null) _replication = c.State;
+            _log.Debug("Committed {What} as commit {CommitSeq}", c.Description, c.Manifest.CommitSeq);
             c.ReplyTo.Tell(new CommitSucceeded(c.Manifest));
             UnbecomeStacked();
             Stash.UnstashAll();
+            Announce();
         });
         Receive<CommitError>(e =>
         {
             var error = e.Error is AggregateException { InnerException: { } inner } ? inner : e.Error;
             var conflict = error is ManifestConflictException;
-            _log.Warning("Commit of {Kind} run {RunId} failed: {Error}", e.Report.Kind, e.Report.RunId,
-                conflict ? "the lake changed meanwhile; the run will be retried. " + error.Message : error.Message);
-            // The manifest on disk may now hold a pending commit; undo it before serving again.
+            _log.Warning("The {What} was not committed: {Error}", e.Description,
+                conflict ? "the lake changed meanwhile; it will be retried. " + error.Message : error.Message);
             try
             {
+                // Only this commit is undone: other work in flight keeps its .tmp files.
                 var onDisk = _store.Load() ?? _manifest;
-                var (recovered, report) = new LakeRecovery(_store, _roots).Recover(onDisk, DateTimeOffset.UtcNow);
+                var (recovered, undone) = new LakeRecovery(_store, _roots).UndoPending(onDisk, DateTimeOffset.UtcNow);
                 _manifest = recovered;
-                LogRecovery(report);
+                if (undone is not null)
+                    _log.Warning("Undid unfinished commit {CommitSeq} ({Kind}, run {RunId})", undone.CommitSeq, undone.Kind, undone.RunId);
             }
             catch (Exception recoveryError)
             {

@@ -14,7 +14,11 @@ namespace AkkaLake.Actors.Writers;
 /// </summary>
 internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 {
-    public sealed record Settings(ShardDay ShardDay, string Location, string Root, PartKind Kind, PartMetadata Metadata, int RowGroupRows);
+    public sealed record Settings(ShardDay ShardDay, string Location, string Root, PartKind Kind, PartMetadata Metadata, int RowGroupRows)
+    {
+        /// <summary>Backfilled days are written whole, so their parts start at the final compaction level.</summary>
+        public int Level => Kind == PartKind.Incremental ? 0 : PartFile.FinalLevel;
+    }
 
     public sealed record Append(MetricRows Rows);
 
@@ -86,7 +90,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         {
             rows.Sort();
             var written = PartWriter.Write(tmp, rows, settings.Metadata, settings.RowGroupRows);
-            return new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, fileName, written, settings.Metadata);
+            return new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, fileName, written, settings.Metadata, settings.Level);
         }).PipeTo(Self, success: part => new PartWritten(part, replyTo, isFlush, rows.Count), failure: e => new PartFailed(e, replyTo));
         BecomeStacked(Writing);
     }

@@ -30,6 +30,8 @@ public sealed record LakeManifest(
 
     public DatasetState Metrics => Datasets.TryGetValue(LakeLayout.Dataset, out var d) ? d : DatasetState.Empty;
 
+    public PartitionState? Partition(DateOnly date) => Metrics.Partitions.GetValueOrDefault(LakeLayout.DateKey(date));
+
     /// <summary>Every committed file with its location and lake-relative path.</summary>
     public IEnumerable<CommittedFile> Files() =>
         from p in Metrics.Partitions
@@ -41,10 +43,14 @@ public sealed record LakeManifest(
 public sealed record DatasetState(
     DateTimeOffset? ComputedThroughTs,
     BackfillState? Backfill,
-    ImmutableSortedDictionary<string, PartitionState> Partitions)
+    ImmutableSortedDictionary<string, PartitionState> Partitions,
+    ImmutableSortedDictionary<string, ExpiredPartition>? ExpiredPartitions = null)
 {
-    public static readonly DatasetState Empty = new(null, null, ImmutableSortedDictionary<string, PartitionState>.Empty);
+    public static readonly DatasetState Empty = new(null, null, ImmutableSortedDictionary<string, PartitionState>.Empty, ImmutableSortedDictionary<string, ExpiredPartition>.Empty);
 }
+
+/// <summary>A partition that left a hot-only lake past the horizon; PostgreSQL still has its rows.</summary>
+public sealed record ExpiredPartition(DateTimeOffset ExpiredAt, int FileCount, long Rows, long Bytes);
 
 /// <summary>One date. <c>location</c>, <c>updated_at</c>, <c>last_compacted_at</c> and <c>file_count</c> are the controller's contract.</summary>
 public sealed record PartitionState(
@@ -58,7 +64,11 @@ public sealed record PartitionState(
 
 public sealed record ShardState(ImmutableList<PartFile> Files);
 
-/// <summary>A committed part file. Cursor bounds are the inserted_at range its rows were selected by.</summary>
+/// <summary>
+/// A committed part file. Cursor bounds are the inserted_at range its rows were selected by.
+/// <see cref="Version"/> orders data for "newest wins": the commit that wrote the rows (for a
+/// compaction output, the newest of its inputs). <see cref="Level"/> is its compaction tier.
+/// </summary>
 public sealed record PartFile(
     string Name,
     long Rows,
@@ -68,7 +78,13 @@ public sealed record PartFile(
     DateTimeOffset? CursorFrom,
     DateTimeOffset? CursorTo,
     long CommitSeq,
-    string RunId);
+    string RunId,
+    int Level = 0,
+    long Version = 0)
+{
+    /// <summary>Files a backfill or a finished-day merge wrote: not merged again by the tiers.</summary>
+    public const int FinalLevel = 1000;
+}
 
 public sealed record CommittedFile(string Location, DateOnly Date, int Shard, PartFile File)
 {

@@ -63,30 +63,18 @@ public static class ManifestEdits
                 throw new ManifestConflictException($"{LakeLayout.FilePath(add.Date, add.Shard, add.File.Name)} is already committed.");
             partitions[key] = partition with
             {
-                Shards = partition.Shards.SetItem(shardKey, new ShardState(files.Add(add.File with { CommitSeq = seq }))),
+                Shards = partition.Shards.SetItem(shardKey, new ShardState(files.Add(add.File with { CommitSeq = seq, Version = add.File.Version > 0 ? add.File.Version : seq }))),
             };
             touched.Add(key);
         }
 
         foreach (var key in touched)
         {
-            var p = partitions[key];
-            var shards = p.Shards.Where(s => s.Value.Files.Count > 0).ToImmutableSortedDictionary();
-            var all = shards.Values.SelectMany(s => s.Files).ToList();
-            if (all.Count == 0)
-            {
+            var p = Recount(partitions[key], now);
+            if (p is null)
                 partitions.Remove(key);
-                continue;
-            }
-            partitions[key] = p with
-            {
-                Shards = shards,
-                FileCount = all.Count,
-                Rows = all.Sum(f => f.Rows),
-                Bytes = all.Sum(f => f.Bytes),
-                UpdatedAt = now,
-                LastCompactedAt = commit.Kind == LakeCommit.Compaction ? now : p.LastCompactedAt,
-            };
+            else
+                partitions[key] = commit.Kind == LakeCommit.Compaction ? p with { LastCompactedAt = now } : p;
         }
 
         var watermark = dataset.ComputedThroughTs;
@@ -110,6 +98,65 @@ public static class ManifestEdits
             PendingCommit = null,
             PendingDeletions = deletions.ToImmutable(),
             Datasets = m.Datasets.SetItem(LakeLayout.Dataset, newDataset),
+        };
+    }
+
+    /// <summary>
+    /// Switches a partition to another location once its files have been copied there. The files
+    /// left behind become pending deletions; from this commit on the new copy is authoritative.
+    /// </summary>
+    public static LakeManifest MovePartition(this LakeManifest m, DateOnly date, string from, string to, IReadOnlySet<string> copied, DateTimeOffset now, DateTimeOffset deleteAfter)
+    {
+        var key = LakeLayout.DateKey(date);
+        if (m.Metrics.Partitions.GetValueOrDefault(key) is not { } partition)
+            throw new ManifestConflictException($"Partition {key} is not in the manifest.");
+        if (partition.Location != from)
+            throw new ManifestConflictException($"Partition {key} is {partition.Location}, not {from}.");
+        var current = m.Files().Where(f => f.Date == date).Select(f => f.RelativePath).ToHashSet(StringComparer.Ordinal);
+        if (!current.SetEquals(copied))
+            throw new ManifestConflictException($"Partition {key} changed while it was being copied to {to}; the move will be retried.");
+        var left = m.Files().Where(f => f.Date == date).Select(f => new PendingDeletion(from, f.RelativePath, deleteAfter));
+        var dataset = m.Metrics with { Partitions = m.Metrics.Partitions.SetItem(key, partition with { Location = to, UpdatedAt = now }) };
+        return m with
+        {
+            CommitSeq = m.CommitSeq + 1,
+            UpdatedAt = now,
+            PendingDeletions = m.PendingDeletions.AddRange(left),
+            Datasets = m.Datasets.SetItem(LakeLayout.Dataset, dataset),
+        };
+    }
+
+    /// <summary>Drops a partition from a hot-only lake past the horizon, recording that it expired.</summary>
+    public static LakeManifest ExpirePartition(this LakeManifest m, DateOnly date, DateTimeOffset now, DateTimeOffset deleteAfter)
+    {
+        var key = LakeLayout.DateKey(date);
+        if (m.Metrics.Partitions.GetValueOrDefault(key) is not { } partition)
+            throw new ManifestConflictException($"Partition {key} is not in the manifest.");
+        var files = m.Files().Where(f => f.Date == date).Select(f => new PendingDeletion(partition.Location, f.RelativePath, deleteAfter));
+        var expired = (m.Metrics.ExpiredPartitions ?? ImmutableSortedDictionary<string, ExpiredPartition>.Empty)
+            .SetItem(key, new ExpiredPartition(now, partition.FileCount, partition.Rows, partition.Bytes));
+        var dataset = m.Metrics with { Partitions = m.Metrics.Partitions.Remove(key), ExpiredPartitions = expired };
+        return m with
+        {
+            CommitSeq = m.CommitSeq + 1,
+            UpdatedAt = now,
+            PendingDeletions = m.PendingDeletions.AddRange(files),
+            Datasets = m.Datasets.SetItem(LakeLayout.Dataset, dataset),
+        };
+    }
+
+    private static PartitionState? Recount(PartitionState p, DateTimeOffset now)
+    {
+        var shards = p.Shards.Where(s => s.Value.Files.Count > 0).ToImmutableSortedDictionary();
+        var all = shards.Values.SelectMany(s => s.Files).ToList();
+        if (all.Count == 0) return null;
+        return p with
+        {
+            Shards = shards,
+            FileCount = all.Count,
+            Rows = all.Sum(f => f.Rows),
+            Bytes = all.Sum(f => f.Bytes),
+            UpdatedAt = now,
         };
     }
 

@@ -39,6 +39,65 @@ public sealed class PartReader : IDisposable
         return rows;
     }
 
+    /// <summary>Rows in batches of at most <paramref name="batchRows"/>, so a reader's memory does not grow with the file.</summary>
+    public IEnumerable<MetricRows> ReadBatches(int batchRows)
+    {
+        for (var g = 0; g < RowGroupCount; g++)
+        {
+            using var rowGroup = _reader.RowGroup(g);
+            var n = rowGroup.MetaData.NumRows;
+            using var ids = rowGroup.Column(0).LogicalReader<string>();
+            using var ts = (ColumnReader<long>)rowGroup.Column(1);
+            using var values = (ColumnReader<double>)rowGroup.Column(2);
+            using var quality = rowGroup.Column(3).LogicalReader<int?>();
+            using var samples = rowGroup.Column(4).LogicalReader<int?>();
+            using var source = rowGroup.Column(5).LogicalReader<string?>();
+            var idBuffer = new string[batchRows];
+            var tsBuffer = new long[batchRows];
+            var valueBuffer = new double[batchRows];
+            var qualityBuffer = new int?[batchRows];
+            var samplesBuffer = new int?[batchRows];
+            var sourceBuffer = new string?[batchRows];
+            for (long done = 0; done < n;)
+            {
+                var k = (int)Math.Min(batchRows, n - done);
+                ReadExactly(ids, idBuffer.AsSpan(0, k));
+                ReadExactly(ts, tsBuffer.AsSpan(0, k));
+                ReadExactly(values, valueBuffer.AsSpan(0, k));
+                ReadExactly(quality, qualityBuffer.AsSpan(0, k));
+                ReadExactly(samples, samplesBuffer.AsSpan(0, k));
+                ReadExactly(source, sourceBuffer.AsSpan(0, k));
+                var rows = new MetricRows(k);
+                for (var i = 0; i < k; i++)
+                    rows.Add(idBuffer[i], tsBuffer[i], valueBuffer[i], qualityBuffer[i], samplesBuffer[i], sourceBuffer[i]);
+                done += k;
+                yield return rows;
+            }
+        }
+    }
+
+    private static void ReadExactly<T>(LogicalColumnReader<T> reader, Span<T> into)
+    {
+        var read = 0;
+        while (read < into.Length)
+        {
+            var got = reader.ReadBatch(into[read..]);
+            if (got == 0) throw new InvalidDataException("A column ended before its row group did.");
+            read += got;
+        }
+    }
+
+    private static void ReadExactly<T>(ColumnReader<T> reader, Span<T> into) where T : unmanaged
+    {
+        var read = 0;
+        while (read < into.Length)
+        {
+            reader.ReadBatch(into.Length - read, into[read..], out var got);
+            if (got == 0) throw new InvalidDataException("A column ended before its row group did.");
+            read += (int)got;
+        }
+    }
+
     public IEnumerable<MetricRows> ReadRowGroups()
     {
         for (var i = 0; i < RowGroupCount; i++)

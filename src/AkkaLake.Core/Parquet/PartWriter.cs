@@ -40,6 +40,9 @@ public sealed class PartWriter : IDisposable
 
     public string TmpPath { get; }
 
+    /// <summary>Bytes written so far (row groups are written whole), to roll output files at a size target.</summary>
+    public long BytesWritten => _stream.Position;
+
     /// <summary>Appends rows that are sorted and sort after everything already written.</summary>
     public void Append(MetricRows rows)
     {

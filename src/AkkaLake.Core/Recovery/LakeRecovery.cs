@@ -25,12 +25,7 @@ public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
     public (LakeManifest Manifest, RecoveryReport Report) Recover(LakeManifest manifest, DateTimeOffset now)
     {
         var warnings = new List<string>();
-        var undone = manifest.PendingCommit;
-        if (undone is not null)
-        {
-            manifest = manifest.AbandonPending(now);
-            store.Save(manifest);
-        }
+        (manifest, var undone) = UndoPending(manifest, now);
 
         var (afterDeletions, deleted) = DeleteDue(manifest, now, warnings);
         manifest = afterDeletions;
@@ -71,6 +66,25 @@ public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
             tmps.Add($"state:{Path.GetFileName(stateTmp)}");
         }
         return (manifest, new RecoveryReport(undone, tmps, unreferenced, deleted, warnings));
+    }
+
+    /// <summary>
+    /// Undoes only an unfinished commit: its files (published or still <c>.tmp</c>) are removed and
+    /// the pending record cleared. Used while other work is in flight, whose <c>.tmp</c> files a
+    /// full sweep would destroy.
+    /// </summary>
+    public (LakeManifest Manifest, PendingCommit? Undone) UndoPending(LakeManifest manifest, DateTimeOffset now)
+    {
+        if (manifest.PendingCommit is not { } pending) return (manifest, null);
+        foreach (var file in pending.Files)
+        {
+            var path = roots.Resolve(file.Location, file.Path);
+            File.Delete(path);
+            File.Delete(path + AtomicFile.TmpSuffix);
+        }
+        manifest = manifest.AbandonPending(now);
+        store.Save(manifest);
+        return (manifest, pending);
     }
 
     /// <summary>Deletes files whose grace period has passed and drops them from the manifest.</summary>

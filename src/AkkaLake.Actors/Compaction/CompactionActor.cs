@@ -1,0 +1,123 @@
+using Akka.Actor;
+using Akka.Event;
+using AkkaLake.Core;
+using AkkaLake.Core.Compaction;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Storage;
+using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
+
+namespace AkkaLake.Actors.Compaction;
+
+/// <summary>
+/// Keeps file counts low: after every change of the lake (and on a timer) it plans merges, runs one
+/// at a time off the actor thread, and asks the coordinator to swap inputs for outputs in one
+/// commit. If the inputs changed meanwhile the commit is refused and the merge is planned again.
+/// A merge that throws makes the actor fail, and its backoff supervisor restarts it.
+/// </summary>
+public sealed class CompactionActor : ReceiveActor, IWithTimers
+{
+    public sealed record Check
+    {
+        public static readonly Check Instance = new();
+    }
+
+    private sealed record Merged(CompactionJob Job, string RunId, MergeResult Result, DateTimeOffset StartedAt);
+
+    private sealed record MergeFailed(CompactionJob Job, Exception Error);
+
+    private readonly IActorRef _coordinator;
+    private readonly LakeSettings _settings;
+    private readonly CompactionPolicy _policy;
+    private readonly IFaultPoints _faults;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private LakeManifest? _latest;
+
+    public CompactionActor(IActorRef coordinator, LakeSettings settings, CompactionPolicy policy, IFaultPoints faults)
+    {
+        _coordinator = coordinator;
+        _settings = settings;
+        _policy = policy;
+        _faults = faults;
+        Idle();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IActorRef coordinator, LakeSettings settings, CompactionPolicy policy, IFaultPoints faults) =>
+        Akka.Actor.Props.Create(() => new CompactionActor(coordinator, settings, policy, faults));
+
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer("check", Check.Instance, TimeSpan.FromMinutes(1));
+        _coordinator.Tell(GetManifest.Instance);
+    }
+
+    private void Idle()
+    {
+        Receive<LakeChanged>(c => { _latest = c.Manifest; TryStart(); });
+        Receive<ManifestSnapshot>(s => { _latest = s.Manifest; TryStart(); });
+        Receive<Check>(_ => _coordinator.Tell(GetManifest.Instance));
+    }
+
+    private void Busy()
+    {
+        Receive<LakeChanged>(c => _latest = c.Manifest);
+        Receive<ManifestSnapshot>(s => _latest = s.Manifest);
+        Receive<Check>(_ => { });
+        Receive<Merged>(m =>
+        {
+            _faults.Hit("compaction.before-commit");
+            var removes = m.Job.Inputs.Select(f => new FileRemove(m.Job.Date, m.Job.Shard, f.Name)).ToList();
+            _coordinator.Tell(new Commit(new LakeCommit(LakeCommit.Compaction, m.RunId, [], [.. removes]), m.Result.Outputs, null));
+            Become(() => Committing(m));
+        });
+        Receive<MergeFailed>(f =>
+        {
+            _log.Error(f.Error, "Compaction of {Date} shard {Shard} failed", LakeLayout.DateKey(f.Job.Date), f.Job.Shard);
+            throw new IOException($"Compaction of {LakeLayout.DateKey(f.Job.Date)}/{f.Job.Shard} failed.", f.Error);
+        });
+    }
+
+    private void Committing(Merged merged)
+    {
+        Receive<LakeChanged>(c => _latest = c.Manifest);
+        Receive<ManifestSnapshot>(s => _latest = s.Manifest);
+        Receive<Check>(_ => { });
+        Receive<CommitSucceeded>(c =>
+        {
+            var job = merged.Job;
+            var bytesOut = merged.Result.Outputs.Sum(o => o.Written.Bytes);
+            _log.Info("Compacted {Date} shard {Shard} ({Reason}): {Files} files, {BytesIn} bytes -> {Outputs} files, {BytesOut} bytes; {Rows} rows, {Superseded} superseded versions dropped, in {DurationMs} ms; run {RunId}",
+                [LakeLayout.DateKey(job.Date), job.Shard, job.Reason, job.Inputs.Count, job.InputBytes, merged.Result.Outputs.Count, bytesOut,
+                    merged.Result.RowsOut, merged.Result.SupersededRows, (long)(DateTimeOffset.UtcNow - merged.StartedAt).TotalMilliseconds, merged.RunId]);
+            _latest = c.Manifest;
+            Become(Idle);
+            TryStart();
+        });
+        Receive<CommitFailed>(f =>
+        {
+            foreach (var o in merged.Result.Outputs) File.Delete(o.Written.TmpPath);
+            _log.Info("Compaction of {Date} shard {Shard} was not committed ({Reason}); it will be planned again",
+                LakeLayout.DateKey(merged.Job.Date), merged.Job.Shard, f.Reason);
+            Become(Idle);
+            _coordinator.Tell(GetManifest.Instance);
+        });
+    }
+
+    private void TryStart()
+    {
+        if (_latest is null) return;
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var job = CompactionPlanner.Plan(_latest, today, _policy).FirstOrDefault(j => j.Location == Locations.Hot || _settings.ColdPath is not null);
+        if (job is null) return;
+        var runId = RunId.New(DateTimeOffset.UtcNow);
+        var merger = new PartMerger(new LakeRoots(_settings.HotPath, _settings.ColdPath), rowGroupRows: _settings.RowGroupRows);
+        var target = _policy.TargetFileBytes;
+        var started = DateTimeOffset.UtcNow;
+        Task.Run(() => merger.Merge(job, runId, target))
+            .PipeTo(Self, success: r => new Merged(job, runId, r, started), failure: e => new MergeFailed(job, e));
+        Become(Busy);
+    }
+}

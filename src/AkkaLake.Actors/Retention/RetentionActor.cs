@@ -1,0 +1,143 @@
+using Akka.Actor;
+using Akka.Event;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Inspection;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Retention;
+using AkkaLake.Core.Storage;
+using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
+
+namespace AkkaLake.Actors.Retention;
+
+/// <summary>
+/// Moves partitions past the hot horizon (or past the hot byte budget) to the cold path, or
+/// expires them from a hot-only lake. A move copies and verifies every file first, then asks the
+/// coordinator to make the cold copy authoritative; the hot files are deleted only after that
+/// commit and its grace period. A cold path that is unavailable leaves data hot and is retried.
+/// </summary>
+public sealed class RetentionActor : ReceiveActor, IWithTimers
+{
+    public sealed record Check
+    {
+        public static readonly Check Instance = new();
+    }
+
+    private sealed record Copied(DateOnly Date, IReadOnlySet<string> Paths, long Bytes, DateTimeOffset StartedAt);
+
+    private sealed record CopyFailed(DateOnly Date, Exception Error);
+
+    private static readonly TimeSpan RetryUnavailableAfter = TimeSpan.FromMinutes(5);
+
+    private readonly IActorRef _coordinator;
+    private readonly LakeSettings _settings;
+    private readonly IFaultPoints _faults;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private LakeManifest? _latest;
+    private DateTimeOffset _coldUnavailableUntil = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastBudgetWarning = DateTimeOffset.MinValue;
+
+    public RetentionActor(IActorRef coordinator, LakeSettings settings, IFaultPoints faults)
+    {
+        _coordinator = coordinator;
+        _settings = settings;
+        _faults = faults;
+        Idle();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IActorRef coordinator, LakeSettings settings, IFaultPoints faults) =>
+        Akka.Actor.Props.Create(() => new RetentionActor(coordinator, settings, faults));
+
+    protected override void PreStart() => Timers.StartPeriodicTimer("check", Check.Instance, TimeSpan.FromMinutes(1));
+
+    private void Idle()
+    {
+        Receive<LakeChanged>(c => { _latest = c.Manifest; TryStart(); });
+        Receive<ManifestSnapshot>(s => { _latest = s.Manifest; TryStart(); });
+        Receive<Check>(_ => _coordinator.Tell(GetManifest.Instance));
+    }
+
+    private void Waiting()
+    {
+        Receive<LakeChanged>(c => _latest = c.Manifest);
+        Receive<ManifestSnapshot>(s => _latest = s.Manifest);
+        Receive<Check>(_ => { });
+    }
+
+    private void TryStart()
+    {
+        if (_latest is not { } manifest) return;
+        var now = DateTimeOffset.UtcNow;
+        var plan = RetentionPlanner.Plan(manifest, DateOnly.FromDateTime(now.UtcDateTime), _settings.HotRetentionDays,
+            _settings.ColdPath is not null, _settings.HotMaxBytes);
+        if (plan.OverBudget && now - _lastBudgetWarning > TimeSpan.FromMinutes(10))
+        {
+            _lastBudgetWarning = now;
+            _log.Warning("Hot usage {HotBytes} bytes is over the budget of {HotMaxBytes} bytes{Advice}",
+                plan.HotBytes, plan.HotMaxBytes, _settings.ColdPath is null ? "; with no cold path nothing inside the horizon is removed for it" : "");
+        }
+        foreach (var action in plan.Actions)
+        {
+            switch (action)
+            {
+                case RetentionAction.Expire e:
+                    _coordinator.Tell(new ExpirePartition(e.Date));
+                    Become(() => AwaitingCommit(e.Date, $"expired ({e.Reason}); PostgreSQL still has its rows", now, 0));
+                    return;
+                case RetentionAction.MoveToCold m when now >= _coldUnavailableUntil:
+                    StartCopy(manifest, m);
+                    return;
+            }
+        }
+    }
+
+    private void StartCopy(LakeManifest manifest, RetentionAction.MoveToCold move)
+    {
+        var copier = new PartitionCopier(new LakeRoots(_settings.HotPath, _settings.ColdPath), _faults);
+        var started = DateTimeOffset.UtcNow;
+        var bytes = manifest.Partition(move.Date)?.Bytes ?? 0;
+        _log.Debug("Moving {Date} to the cold path: {Reason}", LakeLayout.DateKey(move.Date), move.Reason);
+        Task.Run(() => copier.Copy(manifest, move.Date, Locations.Hot, Locations.Cold))
+            .PipeTo(Self, success: paths => new Copied(move.Date, paths, bytes, started), failure: e => new CopyFailed(move.Date, e));
+        Become(Copying);
+    }
+
+    private void Copying()
+    {
+        Waiting();
+        Receive<Copied>(c =>
+        {
+            _coordinator.Tell(new MovePartition(c.Date, Locations.Hot, Locations.Cold, c.Paths));
+            Become(() => AwaitingCommit(c.Date, $"moved to the cold path {_settings.ColdPath}", c.StartedAt, c.Bytes));
+        });
+        Receive<CopyFailed>(f =>
+        {
+            var error = f.Error is AggregateException { InnerException: { } inner } ? inner : f.Error;
+            _coldUnavailableUntil = DateTimeOffset.UtcNow + RetryUnavailableAfter;
+            _log.Warning("Could not move {Date} to the cold path, so it stays hot and will be retried in {RetryMinutes} min: {Error}",
+                LakeLayout.DateKey(f.Date), RetryUnavailableAfter.TotalMinutes, error.Message);
+            Become(Idle);
+        });
+    }
+
+    private void AwaitingCommit(DateOnly date, string what, DateTimeOffset started, long bytes)
+    {
+        Waiting();
+        Receive<CommitSucceeded>(c =>
+        {
+            _log.Info("Partition {Date} {What}: {Bytes} bytes ({Size}) in {DurationMs} ms",
+                LakeLayout.DateKey(date), what, bytes, LakeReportText.Bytes(bytes), (long)(DateTimeOffset.UtcNow - started).TotalMilliseconds);
+            _latest = c.Manifest;
+            Become(Idle);
+            TryStart();
+        });
+        Receive<CommitFailed>(f =>
+        {
+            _log.Info("Retention of {Date} was not committed ({Reason}); it will be retried", LakeLayout.DateKey(date), f.Reason);
+            Become(Idle);
+            _coordinator.Tell(GetManifest.Instance);
+        });
+    }
+}

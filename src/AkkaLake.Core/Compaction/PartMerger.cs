@@ -1,0 +1,136 @@
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Parquet;
+
+namespace AkkaLake.Core.Compaction;
+
+/// <summary>What a merge wrote and dropped.</summary>
+public sealed record MergeResult(IReadOnlyList<StagedPart> Outputs, long RowsIn, long RowsOut, long SupersededRows);
+
+/// <summary>
+/// Streams a k-way merge of sorted part files into new sorted parts, keeping for each
+/// (sensor_id, ts) only the row of the newest data version. Memory is a batch per input plus one
+/// output batch, whatever the file sizes. Outputs roll over at the policy's size target.
+/// </summary>
+public sealed class PartMerger(LakeRoots roots, int batchRows = 65_536, int rowGroupRows = 1_000_000)
+{
+    public MergeResult Merge(CompactionJob job, string runId, long targetFileBytes)
+    {
+        var inputs = job.Inputs
+            .Select(f => new Input(new PartReader(roots.Resolve(job.Location, LakeLayout.FilePath(job.Date, job.Shard, f.Name))), CompactionPlanner.Order(f), batchRows))
+            .ToList();
+        var outputs = new List<StagedPart>();
+        var metadata = new PartMetadata(runId, LakeCommit.Compaction,
+            job.Inputs.Select(f => f.CursorFrom).Min(), job.Inputs.Select(f => f.CursorTo).Max());
+        PartWriter? writer = null;
+        var buffer = new MetricRows(batchRows);
+        long rowsIn = 0, rowsOut = 0, superseded = 0;
+        try
+        {
+            var queue = new PriorityQueue<int, Key>(KeyOrder.Instance);
+            for (var i = 0; i < inputs.Count; i++)
+                if (inputs[i].Advance()) queue.Enqueue(i, inputs[i].Key);
+
+            Key? last = null;
+            while (queue.TryDequeue(out var index, out var key))
+            {
+                var input = inputs[index];
+                rowsIn++;
+                if (last is { } l && l.SensorId == key.SensorId && l.Ts == key.Ts)
+                {
+                    superseded++;
+                }
+                else
+                {
+                    buffer.AddFrom(input.Batch!, input.Position);
+                    last = key;
+                    if (buffer.Count == batchRows)
+                    {
+                        writer = Flush(job, runId, metadata, writer, buffer, outputs, targetFileBytes);
+                        rowsOut += buffer.Count;
+                        buffer = new MetricRows(batchRows);
+                    }
+                }
+                if (input.Advance()) queue.Enqueue(index, input.Key);
+            }
+            if (buffer.Count > 0)
+            {
+                writer = Flush(job, runId, metadata, writer, buffer, outputs, targetFileBytes);
+                rowsOut += buffer.Count;
+            }
+            if (writer is not null) outputs.Add(Finish(job, writer, metadata));
+            return new MergeResult(outputs, rowsIn, rowsOut, superseded);
+        }
+        catch
+        {
+            foreach (var o in outputs) File.Delete(o.Written.TmpPath);
+            if (writer is not null) File.Delete(writer.TmpPath);
+            throw;
+        }
+        finally
+        {
+            writer?.Dispose();
+            foreach (var input in inputs) input.Dispose();
+        }
+    }
+
+    private PartWriter Flush(CompactionJob job, string runId, PartMetadata metadata, PartWriter? writer, MetricRows rows, List<StagedPart> outputs, long target)
+    {
+        if (writer is not null && writer.BytesWritten >= target)
+        {
+            outputs.Add(Finish(job, writer, metadata));
+            writer.Dispose();
+            writer = null;
+        }
+        writer ??= new PartWriter(
+            roots.Resolve(job.Location, LakeLayout.FilePath(job.Date, job.Shard, LakeLayout.FileName(PartKind.Compaction, runId, outputs.Count))) + LakeLayout.TmpSuffix,
+            metadata, rowGroupRows);
+        writer.Append(rows);
+        return writer;
+    }
+
+    private static StagedPart Finish(CompactionJob job, PartWriter writer, PartMetadata metadata) =>
+        new(job.Date, job.Shard, job.Location, Path.GetFileName(writer.TmpPath)[..^LakeLayout.TmpSuffix.Length], writer.Finish(), metadata, job.OutputLevel, job.Version);
+
+    private readonly record struct Key(string SensorId, long Ts, long Version);
+
+    /// <summary>(sensor_id in UTF-8 order, ts), and for equal keys the newest version first.</summary>
+    private sealed class KeyOrder : IComparer<Key>
+    {
+        public static readonly KeyOrder Instance = new();
+
+        public int Compare(Key a, Key b)
+        {
+            var c = MetricRows.CompareKeys(a.SensorId, a.Ts, b.SensorId, b.Ts);
+            return c != 0 ? c : b.Version.CompareTo(a.Version);
+        }
+    }
+
+    private sealed class Input(PartReader reader, long version, int batchRows) : IDisposable
+    {
+        private readonly IEnumerator<MetricRows> _batches = reader.ReadBatches(batchRows).GetEnumerator();
+
+        public MetricRows? Batch { get; private set; }
+        public int Position { get; private set; } = -1;
+        public Key Key => new(Batch!.SensorIds[Position], Batch.TsMicros[Position], version);
+
+        public bool Advance()
+        {
+            if (Batch is not null && ++Position < Batch.Count) return true;
+            while (_batches.MoveNext())
+            {
+                Batch = _batches.Current;
+                Position = 0;
+                if (Batch.Count > 0) return true;
+            }
+            Batch = null;
+            return false;
+        }
+
+        public void Dispose()
+        {
+            _batches.Dispose();
+            reader.Dispose();
+        }
+    }
+}
