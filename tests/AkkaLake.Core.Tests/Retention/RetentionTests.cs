@@ -1,0 +1,135 @@
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Retention;
+using AkkaLake.Core.Storage;
+using AkkaLake.Core.Tests.Compaction;
+using Xunit;
+
+namespace AkkaLake.Core.Tests.Retention;
+
+public class RetentionTests : IDisposable
+{
+    private static readonly DateOnly Today = new(2026, 11, 25);
+    private readonly LakeFixture _lake = new();
+
+    public void Dispose() => _lake.Dispose();
+
+    private void Fill(DateOnly day, int files = 2)
+    {
+        for (var f = 0; f < files; f++)
+            _lake.Tick(day, Enumerable.Range(0, 10).Select(s => ($"s{s}", LakeLayout.StartMicros(day) + f * 1_000_000L, (double)s)));
+    }
+
+    [Fact]
+    public void Partitions_past_the_horizon_move_to_cold_or_expire_without_a_cold_path()
+    {
+        Fill(Today.AddDays(-91));
+        Fill(Today.AddDays(-90));
+        var withCold = RetentionPlanner.Plan(_lake.Manifest, Today, 90, hasColdPath: true, null);
+        Assert.Equal([new RetentionAction.MoveToCold(Today.AddDays(-91), "older than 90 days")], withCold.Actions);
+        var hotOnly = RetentionPlanner.Plan(_lake.Manifest, Today, 90, hasColdPath: false, null);
+        Assert.IsType<RetentionAction.Expire>(Assert.Single(hotOnly.Actions));
+    }
+
+    [Fact]
+    public void Past_the_hot_budget_the_oldest_partitions_move_early_but_never_today_and_never_deleted()
+    {
+        Fill(Today.AddDays(-3));
+        Fill(Today.AddDays(-2));
+        Fill(Today);
+        var bytes = _lake.Manifest.Metrics.Partitions.Values.Sum(p => p.Bytes);
+        var plan = RetentionPlanner.Plan(_lake.Manifest, Today, 90, hasColdPath: true, hotMaxBytes: 1);
+        Assert.Equal([Today.AddDays(-3), Today.AddDays(-2)], plan.Actions.Select(a => a.Date));
+        Assert.True(plan.OverBudget);
+        var hotOnly = RetentionPlanner.Plan(_lake.Manifest, Today, 90, hasColdPath: false, hotMaxBytes: 1);
+        Assert.Empty(hotOnly.Actions);
+        Assert.True(hotOnly.OverBudget);
+        Assert.Equal(bytes, hotOnly.HotBytes);
+        Assert.False(RetentionPlanner.Plan(_lake.Manifest, Today, 90, true, bytes).OverBudget);
+    }
+
+    private void Move(DateOnly day, IFaultPoints? faults = null)
+    {
+        var copied = new PartitionCopier(_lake.Roots, faults).Copy(_lake.Manifest, day, Locations.Hot, Locations.Cold);
+        var moved = _lake.Manifest.MovePartition(day, Locations.Hot, Locations.Cold, copied, LakeFixture.T0, LakeFixture.T0);
+        _lake.Store.Save(moved);
+        _lake.Manifest = moved;
+        faults?.Hit("move.after-manifest");
+    }
+
+    [Theory]
+    [InlineData("move.after-copy-file")]
+    [InlineData("move.after-manifest")]
+    public void A_crash_at_any_step_of_a_move_leaves_one_authoritative_copy_and_loses_nothing(string point)
+    {
+        var day = Today.AddDays(-100);
+        Fill(day, files: 3);
+        var expected = _lake.Rows().Select(r => (r.SensorId, r.Ts, r.Value)).Order().ToList();
+
+        Assert.Throws<IOException>(() => Move(day, new Crash(point)));
+        _lake.Restart();
+
+        var location = _lake.Manifest.Partition(day)!.Location;
+        Assert.Equal(point == "move.after-manifest" ? Locations.Cold : Locations.Hot, location);
+        Assert.Equal(expected, _lake.Rows().Select(r => (r.SensorId, r.Ts, r.Value)).Order().ToList());
+        Assert.True(_lake.DiskMatchesManifest());
+    }
+
+    [Fact]
+    public void A_completed_move_deletes_the_hot_copy_only_after_the_commit_and_its_grace()
+    {
+        var day = Today.AddDays(-100);
+        Fill(day);
+        var hotFiles = _lake.Manifest.Files().Select(f => _lake.Roots.Resolve(Locations.Hot, f.RelativePath)).ToList();
+        Move(day);
+        Assert.All(hotFiles, f => Assert.True(File.Exists(f)));
+        _lake.Restart();
+        Assert.All(hotFiles, f => Assert.False(File.Exists(f)));
+        Assert.Equal(20, _lake.Rows().Count);
+    }
+
+    [Fact]
+    public void A_partition_that_changed_while_it_was_copied_is_not_switched()
+    {
+        var day = Today.AddDays(-100);
+        Fill(day);
+        var copied = new PartitionCopier(_lake.Roots).Copy(_lake.Manifest, day, Locations.Hot, Locations.Cold);
+        Fill(day, files: 1);
+        Assert.Throws<ManifestConflictException>(() => _lake.Manifest.MovePartition(day, Locations.Hot, Locations.Cold, copied, LakeFixture.T0, LakeFixture.T0));
+    }
+
+    [Fact]
+    public void An_unavailable_cold_path_is_a_clear_error_and_the_partition_stays_hot()
+    {
+        using var lake = new LakeFixture(withCold: false);
+        var day = Today.AddDays(-100);
+        lake.Tick(day, [("s", LakeLayout.StartMicros(day), 1.0)]);
+        var missing = new LakeRoots(lake.Roots.Hot, "/nonexistent/nas/lake");
+        var e = Assert.Throws<LocationUnavailableException>(() => new PartitionCopier(missing).Copy(lake.Manifest, day, Locations.Hot, Locations.Cold));
+        Assert.Contains("is the NAS mounted", e.Message);
+        Assert.Equal(Locations.Hot, lake.Manifest.Partition(day)!.Location);
+    }
+
+    [Fact]
+    public void An_expired_partition_leaves_the_manifest_is_recorded_and_its_files_go_after_the_grace()
+    {
+        var day = Today.AddDays(-100);
+        Fill(day);
+        Fill(Today);
+        _lake.Manifest = _lake.Manifest.ExpirePartition(day, LakeFixture.T0, LakeFixture.T0);
+        _lake.Store.Save(_lake.Manifest);
+        Assert.Null(_lake.Manifest.Partition(day));
+        Assert.Equal(20, _lake.Manifest.Metrics.ExpiredPartitions![LakeLayout.DateKey(day)].Rows);
+        _lake.Restart();
+        Assert.False(Directory.EnumerateFiles(Path.Combine(_lake.Roots.Hot, "metrics/v1", $"date={LakeLayout.DateKey(day)}"), "*", SearchOption.AllDirectories).Any());
+        Assert.Equal(20, _lake.Rows().Count);
+    }
+
+    private sealed class Crash(string point) : IFaultPoints
+    {
+        public void Hit(string name)
+        {
+            if (name == point) throw new IOException("crash at " + name);
+        }
+    }
+}
