@@ -240,6 +240,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
             UnbecomeStacked();
             Stash.UnstashAll();
             Announce();
+            if (_manifest.PendingDeletions.Any(d => d.DueAt <= DateTimeOffset.UtcNow)) Self.Tell(DeleteDueFiles.Instance);
         });
         Receive<CommitError>(e =>
         {

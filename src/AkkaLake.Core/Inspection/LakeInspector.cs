@@ -29,7 +29,8 @@ public static class LakeInspector
                         shards[shard] = new ShardReport(s.Files.Count, s.Files.Sum(f => f.Bytes), s.Files.Sum(f => f.Rows));
                     partitions[date] = new PartitionReport(p.Location, p.UpdatedAt, p.LastCompactedAt, p.FileCount, p.Rows, p.Bytes, shards);
                 }
-                datasets[name] = new DatasetReport(dataset.ComputedThroughTs, partitions);
+                datasets[name] = new DatasetReport(dataset.ComputedThroughTs, partitions,
+                    (IReadOnlyDictionary<string, ExpiredPartition>?)dataset.ExpiredPartitions ?? new Dictionary<string, ExpiredPartition>());
             }
         }
         var hotBytes = manifest?.Metrics.Partitions.Values.Where(p => p.Location == Locations.Hot).Sum(p => p.Bytes) ?? 0;

@@ -21,7 +21,8 @@ public sealed record LakeReport(
 
 public sealed record DatasetReport(
     DateTimeOffset? ComputedThroughTs,
-    IReadOnlyDictionary<string, PartitionReport> Partitions);
+    IReadOnlyDictionary<string, PartitionReport> Partitions,
+    IReadOnlyDictionary<string, Manifest.ExpiredPartition> ExpiredPartitions);
 
 public sealed record PartitionReport(
     string Location,

@@ -37,8 +37,13 @@ public static class LakeReportText
             }
         }
 
+        foreach (var (name, dataset) in report.Datasets.Where(d => d.Value.ExpiredPartitions.Count > 0))
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"  expired (left the hot-only lake; PostgreSQL keeps them): {string.Join(", ", dataset.ExpiredPartitions.Keys)}");
+
         if (report.PendingDeletions.Count > 0)
-            sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"pending deletions: {report.PendingDeletions.Count} files (kept for readers until their grace period ends)");
+            sb.AppendLine().AppendLine(CultureInfo.InvariantCulture,
+                $"pending deletions: {report.PendingDeletions.Count} files, kept for running readers until {Timestamps.Format(report.PendingDeletions.Max(d => d.DueAt))}");
 
         var r = report.Replication;
         sb.AppendLine();

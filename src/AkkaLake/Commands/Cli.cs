@@ -16,6 +16,9 @@ public static class Cli
         root.Subcommands.Add(InspectCommand.Create(global));
         root.Subcommands.Add(RunCommand.Create(global));
         root.Subcommands.Add(BackfillCommand.Create(global));
+        root.Subcommands.Add(CompactCommand.Create(global));
+        root.Subcommands.Add(MovePartitionCommand.Create(global));
+        root.Subcommands.Add(SqlCommand.Create(global));
         root.Subcommands.Add(DemoCommand.Create());
         return root;
     }
@@ -44,6 +47,11 @@ public static class Cli
             return ExitCodes.LakeBusy;
         }
         catch (ManifestUnreadableException e)
+        {
+            configuration.Error.WriteLine(e.Message);
+            return ExitCodes.Failed;
+        }
+        catch (InvalidOperationException e)
         {
             configuration.Error.WriteLine(e.Message);
             return ExitCodes.Failed;

@@ -11,10 +11,18 @@ public static class InspectCommand
     public static Command Create(GlobalOptions global)
     {
         var json = new Option<bool>("--json") { Description = "Print the controller's inspector JSON." };
-        var command = new Command("inspect", "Describe the lake: partitions, files, watermark, replication state.") { json };
+        var view = new Option<bool>("--duckdb-view") { Description = "Print the CREATE VIEW statement of the committed files for other DuckDB clients." };
+        var command = new Command("inspect", "Describe the lake: partitions, files, watermark, replication state.") { json, view };
         command.SetAction(result =>
         {
             var settings = global.LoadSettings(result);
+            if (result.GetValue(view))
+            {
+                var manifest = new ManifestStore(settings.StatePath).Load()
+                    ?? throw new Core.Configuration.SettingsException([$"There is no lake at {settings.HotPath}."]);
+                result.InvocationConfiguration.Output.WriteLine(DuckDbView.CreateStatement(manifest, settings));
+                return ExitCodes.Ok;
+            }
             var report = LakeInspector.Inspect(settings);
             var output = result.InvocationConfiguration.Output;
             output.WriteLine(result.GetValue(json)

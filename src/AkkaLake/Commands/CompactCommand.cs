@@ -1,0 +1,45 @@
+using System.CommandLine;
+using System.Globalization;
+using AkkaLake.Core.Compaction;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+
+namespace AkkaLake.Commands;
+
+/// <summary><c>akkalake compact [--date D] [--shard N]</c>: merge shard-days into their final files now, daemon stopped.</summary>
+public static class CompactCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var date = new Option<string?>("--date") { Description = "Only this date (YYYY-MM-DD)." };
+        var shard = new Option<int?>("--shard") { Description = "Only this shard." };
+        var command = new Command("compact", "Merge every shard-day with more than one file into its final file(s) now (needs the daemon stopped).") { date, shard };
+        command.SetAction(result =>
+        {
+            var settings = global.LoadSettings(result);
+            var output = result.InvocationConfiguration.Output;
+            DateOnly? day = result.GetValue(date) is { } d
+                ? DateOnly.TryParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed)
+                    ? parsed : throw new Core.Configuration.SettingsException([$"--date must be YYYY-MM-DD; got \"{d}\"."])
+                : null;
+            using var lake = OfflineLake.Open(settings, "compact");
+            var jobs = CompactionPlanner.Force(lake.Manifest, day, result.GetValue(shard));
+            var merger = new PartMerger(lake.Roots, rowGroupRows: settings.RowGroupRows);
+            var committer = new LakeCommitter(lake.Store, lake.Roots);
+            var done = 0;
+            foreach (var job in jobs)
+            {
+                var runId = RunId.New(DateTimeOffset.UtcNow);
+                var merged = merger.Merge(job, runId, CompactionPolicy.Default.TargetFileBytes);
+                lake.Manifest = committer.Commit(lake.Manifest,
+                    new LakeCommit(LakeCommit.Compaction, runId, [], [.. job.Inputs.Select(f => new FileRemove(job.Date, job.Shard, f.Name))]),
+                    merged.Outputs, DateTimeOffset.UtcNow, settings.DeleteGrace);
+                done++;
+                output.WriteLine($"[{done}/{jobs.Count}] {LakeLayout.DateKey(job.Date)} shard {LakeLayout.ShardKey(job.Shard)}: {job.Inputs.Count} files, {job.InputBytes:N0} bytes -> {merged.Outputs.Count} files, {merged.Outputs.Sum(o => o.Written.Bytes):N0} bytes; {merged.SupersededRows:N0} superseded versions dropped");
+            }
+            output.WriteLine(jobs.Count == 0 ? "Nothing to compact." : $"Compacted {jobs.Count} shard-days. Old files are deleted after the grace period by the daemon, or at its next start.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using System.Globalization;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Recovery;
+using AkkaLake.Core.Retention;
+
+namespace AkkaLake.Commands;
+
+/// <summary><c>akkalake move-partition --date D --to hot|cold</c>: the retention move by hand, same protocol.</summary>
+public static class MovePartitionCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var date = new Option<string>("--date") { Description = "The partition's date (YYYY-MM-DD).", Required = true };
+        var to = new Option<string>("--to") { Description = "hot or cold.", Required = true };
+        to.AcceptOnlyFromAmong(Locations.Hot, Locations.Cold);
+        var command = new Command("move-partition", "Move one partition between the hot and cold paths (copy, verify, commit, then delete; needs the daemon stopped).") { date, to };
+        command.SetAction(result =>
+        {
+            var settings = global.LoadSettings(result);
+            var raw = result.GetValue(date)!;
+            if (!DateOnly.TryParseExact(raw, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+                throw new SettingsException([$"--date must be YYYY-MM-DD; got \"{raw}\"."]);
+            var target = result.GetValue(to)!;
+            using var lake = OfflineLake.Open(settings, "move-partition");
+            var partition = lake.Manifest.Partition(day)
+                ?? throw new SettingsException([$"The lake has no partition {raw}."]);
+            if (partition.Location == target)
+            {
+                result.InvocationConfiguration.Output.WriteLine($"{raw} is already {target}.");
+                return ExitCodes.Ok;
+            }
+            try
+            {
+                var copied = new PartitionCopier(lake.Roots).Copy(lake.Manifest, day, partition.Location, target);
+                var now = DateTimeOffset.UtcNow;
+                lake.Manifest = lake.Manifest.MovePartition(day, partition.Location, target, copied, now, now + settings.DeleteGrace);
+                lake.Store.Save(lake.Manifest);
+                var warnings = new List<string>();
+                (lake.Manifest, _) = new LakeRecovery(lake.Store, lake.Roots).DeleteDue(lake.Manifest, now, warnings);
+            }
+            catch (LocationUnavailableException e)
+            {
+                result.InvocationConfiguration.Error.WriteLine($"{raw} stays {partition.Location}: {e.Message}");
+                return ExitCodes.Failed;
+            }
+            result.InvocationConfiguration.Output.WriteLine($"Moved {raw} to {target}: {partition.FileCount} files, {partition.Bytes:N0} bytes. The old copy is deleted after the grace period.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,106 @@
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Source;
+using AkkaLake.Testing;
+using AkkaLake.Tests.Support;
+using Xunit;
+
+namespace AkkaLake.Tests.Commands;
+
+[Collection(PostgresCollection.Name)]
+public class LakeCommandsTests(PostgresFixture postgres)
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
+
+    private static async Task AddReadingsAsync(SourceDatabase source, int firstSensor, DateTimeOffset from, DateTimeOffset to)
+    {
+        await using var c = await source.OpenAsync();
+        await SampleReadings.InsertAsync(c, 4, TimeSpan.FromMinutes(20), from, to, firstSensor: firstSensor);
+        await source.ExecuteAsync("UPDATE metrics SET inserted_at = clock_timestamp() WHERE inserted_at IS NULL");
+    }
+
+    [Fact]
+    public async Task Sql_and_the_duckdb_view_see_exactly_the_committed_rows_with_date_and_shard()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await AddReadingsAsync(source, 0, T0.AddDays(-2), T0.AddMinutes(-5));
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
+        lake.RunOnce();
+        // A stray finished part that no commit references must not be seen.
+        var strayDir = Path.Combine(lake.HotPath, LakeLayout.ShardDirectory(DateOnly.FromDateTime(T0.UtcDateTime), 0));
+        File.Copy(LakeLayout.Resolve(lake.HotPath, lake.Manifest.Files().First().RelativePath), Path.Combine(strayDir, "part-stray-0000.parquet"));
+        var expected = (await source.RowsAsync()).Count;
+
+        var result = CliRunner.Run(lake.Args("sql", "SELECT count(*) AS n, count(DISTINCT shard) AS shards, min(date) AS first FROM metrics"));
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        var row = result.Output.Split('\n')[1].Split('\t');
+        Assert.Equal(expected.ToString(), row[0]);
+        Assert.Equal("2", row[1]);
+        Assert.Equal(LakeLayout.DateKey(DateOnly.FromDateTime(T0.AddDays(-2).UtcDateTime)), row[2].Trim());
+
+        var view = CliRunner.Run(lake.Args("inspect", "--duckdb-view"));
+        Assert.StartsWith("CREATE OR REPLACE VIEW metrics", view.Output);
+        Assert.Equal((long)expected, LakeDuckDb.Scalar(view.Output + "\nSELECT count(*) FROM metrics;"));
+        Assert.DoesNotContain("part-stray", view.Output);
+
+        var bad = CliRunner.Run(lake.Args("sql", "SELECT nope FROM metrics"));
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("DuckDB", bad.Error);
+    }
+
+    [Fact]
+    public async Task Compact_by_hand_merges_each_shard_day_to_one_file_with_the_same_rows()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await AddReadingsAsync(source, 0, T0.AddHours(-6), T0.AddMinutes(-5));
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, extraConfig: "delete-grace-seconds = 0");
+        lake.RunOnce();
+        for (var i = 1; i <= 3; i++)
+        {
+            await AddReadingsAsync(source, i * 10, T0.AddHours(-6), T0.AddMinutes(-5));
+            lake.RunOnce();
+        }
+        Assert.Contains(lake.Manifest.Metrics.Partitions.Values, p => p.Shards.Values.Any(s => s.Files.Count > 1));
+
+        var result = CliRunner.Run(lake.Args("compact"));
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("Compacted", result.Output);
+        Assert.All(lake.Manifest.Metrics.Partitions.Values, p => Assert.All(p.Shards.Values, s => Assert.Single(s.Files)));
+        Assert.All(lake.Manifest.Files(), f => Assert.StartsWith("compact-", f.File.Name));
+        Assert.All(lake.Manifest.Metrics.Partitions.Values, p => Assert.NotNull(p.LastCompactedAt));
+        await lake.AssertLakeEqualsSourceAsync(source);
+        lake.AssertFilesAreWellFormed();
+    }
+
+    [Fact]
+    public async Task Move_partition_moves_to_cold_and_back_and_an_unavailable_cold_path_leaves_it_hot()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await AddReadingsAsync(source, 0, T0.AddDays(-2), T0.AddMinutes(-5));
+        using var cold = new TempDirectory();
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, coldPath: cold.Path, extraConfig: "delete-grace-seconds = 0");
+        lake.RunOnce();
+        var day = LakeLayout.DateKey(DateOnly.FromDateTime(T0.AddDays(-1).UtcDateTime));
+
+        var toCold = CliRunner.Run(lake.Args("move-partition", "--date", day, "--to", "cold"));
+        Assert.True(toCold.ExitCode == 0, toCold.Error);
+        Assert.Equal(Locations.Cold, lake.Manifest.Metrics.Partitions[day].Location);
+        Assert.True(Directory.Exists(Path.Combine(cold.Path, "metrics/v1", $"date={day}")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(lake.HotPath, "metrics/v1", $"date={day}"), "*.parquet", SearchOption.AllDirectories));
+        await lake.AssertLakeEqualsSourceAsync(source);
+
+        var toHot = CliRunner.Run(lake.Args("move-partition", "--date", day, "--to", "hot"));
+        Assert.True(toHot.ExitCode == 0, toHot.Error);
+        Assert.Equal(Locations.Hot, lake.Manifest.Metrics.Partitions[day].Location);
+        await lake.AssertLakeEqualsSourceAsync(source);
+
+        Directory.Delete(cold.Path, recursive: true);
+        var unavailable = CliRunner.Run(lake.Args("move-partition", "--date", day, "--to", "cold"));
+        Assert.NotEqual(0, unavailable.ExitCode);
+        Assert.Contains("stays hot", unavailable.Error);
+        Assert.Equal(Locations.Hot, lake.Manifest.Metrics.Partitions[day].Location);
+        await lake.AssertLakeEqualsSourceAsync(source);
+    }
+}

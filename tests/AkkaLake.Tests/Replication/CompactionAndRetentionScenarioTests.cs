@@ -1,0 +1,139 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using AkkaLake.Actors.Coordinator;
+using AkkaLake.Actors.Replication;
+using AkkaLake.Core.Compaction;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Source;
+using AkkaLake.Testing;
+using AkkaLake.Tests.Support;
+using Xunit;
+
+namespace AkkaLake.Tests.Replication;
+
+[Collection(PostgresCollection.Name)]
+public class CompactionAndRetentionScenarioTests(PostgresFixture postgres) : TestKit(@"akka.loglevel = INFO"), IDisposable
+{
+    private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
+    private readonly TempDirectory _dir = new();
+
+    void IDisposable.Dispose()
+    {
+        Shutdown();
+        _dir.Dispose();
+    }
+
+    private LakeSettings Settings(string databaseUrl, int retentionDays = 90, string? cold = null) => LakeSettingsParser.Parse(new Dictionary<string, string?>
+    {
+        ["data-root"] = _dir.Path,
+        ["shards"] = "1",
+        ["database-url"] = databaseUrl,
+        ["replication-lag-seconds"] = "0",
+        ["hot-retention-days"] = retentionDays.ToString(),
+        ["cold-path"] = cold,
+        ["delete-grace-seconds"] = "0",
+    });
+
+    private IActorRef StartCoordinator(LakeSettings settings, CompactionPolicy? policy = null)
+    {
+        var lifecycle = CreateTestProbe();
+        var coordinator = Sys.ActorOf(LakeCoordinator.Props(settings, lifecycle, policy: policy));
+        lifecycle.ExpectMsg<CoordinatorProtocol.Ready>(TimeSpan.FromSeconds(20));
+        return coordinator;
+    }
+
+    private LakeManifest Manifest(IActorRef coordinator) =>
+        coordinator.Ask<CoordinatorProtocol.ManifestSnapshot>(CoordinatorProtocol.GetManifest.Instance, TimeSpan.FromSeconds(10)).Result.Manifest;
+
+    private void Stop(IActorRef actor)
+    {
+        Watch(actor);
+        Sys.Stop(actor);
+        ExpectTerminated(actor, TimeSpan.FromSeconds(30));
+    }
+
+    private static async Task InsertAsync(SourceDatabase source, int firstSensor, DateTimeOffset from, DateTimeOffset to)
+    {
+        await using var c = await source.OpenAsync();
+        await SampleReadings.InsertAsync(c, 3, TimeSpan.FromMinutes(30), from, to, firstSensor: firstSensor);
+        await source.ExecuteAsync("UPDATE metrics SET inserted_at = clock_timestamp() WHERE inserted_at IS NULL");
+    }
+
+    [Fact]
+    public async Task Compaction_should_merge_the_small_parts_of_replication_ticks_while_the_daemon_runs()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        var today = DateOnly.FromDateTime(T0.UtcDateTime);
+        var start = new DateTimeOffset(today.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        await InsertAsync(source, 0, start, start.AddMinutes(1));
+        var settings = Settings(source.ConnectionString);
+        var coordinator = StartCoordinator(settings, new CompactionPolicy(FanIn: 3));
+        var replication = Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, new ReplicationJob.Once()));
+        ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(60));
+
+        for (var tick = 1; tick <= 3; tick++)
+        {
+            await InsertAsync(source, tick * 10, start, start.AddMinutes(1));
+            replication.Tell(ReplicationActor.Tick.Instance);
+            Assert.True(ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(60)).Succeeded);
+        }
+
+        await AwaitAssertAsync(() =>
+        {
+            var files = Manifest(coordinator).Partition(today)!.Shards["00"].Files;
+            Assert.Contains(files, f => f.Level == 1 && f.Name.StartsWith("compact-", StringComparison.Ordinal));
+            Assert.Equal(2, files.Count);
+        }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        var rows = LakeDuckDb.ReadManifest(Manifest(coordinator), settings.HotPath);
+        Assert.Equal((await source.RowsAsync()).Count, rows.Count);
+    }
+
+    [Fact]
+    public async Task Retention_should_move_old_partitions_to_cold_expire_them_without_a_cold_path_and_leave_them_hot_when_cold_is_gone()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await InsertAsync(source, 0, T0.AddDays(-4), T0.AddMinutes(-5));
+        var oldDay = DateOnly.FromDateTime(T0.AddDays(-4).UtcDateTime);
+
+        // Written with a 10-day horizon, the old days are hot.
+        var settings = Settings(source.ConnectionString, retentionDays: 10);
+        var coordinator = StartCoordinator(settings);
+        var replication = Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, new ReplicationJob.Once()));
+        Assert.True(ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(60)).Succeeded);
+        Stop(replication);
+        Stop(coordinator);
+        var expected = (await source.RowsAsync()).Count;
+
+        // A 2-day horizon with a cold path that is not there: a warning, and the data stays hot.
+        var missingCold = Path.Combine(_dir.Path, "nas-not-mounted");
+        EventFilter.Warning(contains: "stays hot").ExpectOne(TimeSpan.FromSeconds(30), () =>
+        {
+            coordinator = StartCoordinator(Settings(source.ConnectionString, retentionDays: 2, cold: missingCold));
+        });
+        Assert.Equal(Locations.Hot, Manifest(coordinator).Partition(oldDay)!.Location);
+        Stop(coordinator);
+
+        // With the cold path mounted, the old days move there; the lake still holds every row.
+        Directory.CreateDirectory(missingCold);
+        coordinator = StartCoordinator(Settings(source.ConnectionString, retentionDays: 2, cold: missingCold));
+        await AwaitAssertAsync(() => Assert.Equal(Locations.Cold, Manifest(coordinator).Partition(oldDay)!.Location), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        await AwaitAssertAsync(() => Assert.Empty(Directory.GetFiles(Path.Combine(settings.HotPath, "metrics/v1", $"date={LakeLayout.DateKey(oldDay)}"), "*.parquet", SearchOption.AllDirectories)), TimeSpan.FromSeconds(30));
+        Assert.Equal(expected, LakeDuckDb.ReadManifest(Manifest(coordinator), settings.HotPath, missingCold).Count);
+        Stop(coordinator);
+
+        // A hot-only lake with a 1-day horizon: the hot partitions past it leave the manifest and the disk.
+        coordinator = StartCoordinator(Settings(source.ConnectionString, retentionDays: 1));
+        var yesterdayButOne = DateOnly.FromDateTime(T0.AddDays(-2).UtcDateTime);
+        await AwaitAssertAsync(() =>
+        {
+            var m = Manifest(coordinator);
+            Assert.Null(m.Partition(yesterdayButOne));
+            Assert.Contains(LakeLayout.DateKey(yesterdayButOne), m.Metrics.ExpiredPartitions!.Keys);
+            Assert.Empty(m.PendingDeletions);
+        }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        Assert.False(Directory.EnumerateFiles(Path.Combine(settings.HotPath, "metrics/v1", $"date={LakeLayout.DateKey(yesterdayButOne)}"), "*", SearchOption.AllDirectories).Any());
+        Assert.Equal(Locations.Cold, Manifest(coordinator).Partition(oldDay)!.Location);
+    }
+}
