@@ -36,25 +36,16 @@ public static class Cli
         {
             return Build().Parse(args).Invoke(configuration);
         }
-        catch (SettingsException e)
+        catch (Exception e) when (e is SettingsException or LakeLockedException or ManifestUnreadableException or InvalidOperationException)
         {
+            // Known failures are one clear line for the operator, not a stack trace.
             configuration.Error.WriteLine(e.Message);
-            return ExitCodes.BadConfiguration;
-        }
-        catch (LakeLockedException e)
-        {
-            configuration.Error.WriteLine(e.Message);
-            return ExitCodes.LakeBusy;
-        }
-        catch (ManifestUnreadableException e)
-        {
-            configuration.Error.WriteLine(e.Message);
-            return ExitCodes.Failed;
-        }
-        catch (InvalidOperationException e)
-        {
-            configuration.Error.WriteLine(e.Message);
-            return ExitCodes.Failed;
+            return e switch
+            {
+                SettingsException => ExitCodes.BadConfiguration,
+                LakeLockedException => ExitCodes.LakeBusy,
+                _ => ExitCodes.Failed,
+            };
         }
     }
 }

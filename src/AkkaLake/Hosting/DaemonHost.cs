@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Akka.Event;
 using Akka.Hosting;
 using Akka.Logger.Serilog;
 using AkkaLake.Actors.Daemon;
@@ -17,6 +19,9 @@ namespace AkkaLake.Hosting;
 /// </summary>
 public static class DaemonHost
 {
+    private static string AkkaLevel(Serilog.ILogger logger) =>
+        logger.IsEnabled(Serilog.Events.LogEventLevel.Debug) ? "DEBUG" : logger.IsEnabled(Serilog.Events.LogEventLevel.Information) ? "INFO" : "WARNING";
+
     public static async Task<DaemonOutcome> RunAsync(LakeSettings settings, ReplicationJob job, Serilog.ILogger logger, CancellationToken ct, IFaultPoints? faults = null)
     {
         if (settings.DatabaseUrl is null)
@@ -34,12 +39,15 @@ public static class DaemonHost
                     loggers.ClearLoggers();
                     loggers.AddLogger<SerilogLogger>();
                 })
-                .AddHocon("akka.coordinated-shutdown.exit-clr = off", HoconAddMode.Prepend)
+                .AddHocon($"akka.coordinated-shutdown.exit-clr = off\nakka.loglevel = {AkkaLevel(logger)}", HoconAddMode.Prepend)
                 .AddLakeDaemon(settings, job, o => outcome.TrySetResult(o), faults);
         });
 
+        // Akka's Serilog logger writes to the static logger; it gets ours plus the drain.
+        var drain = new LogDrain();
         var previous = Log.Logger;
-        Log.Logger = logger;
+        using var akkaLogger = new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Logger(logger).WriteTo.Sink(drain).CreateLogger();
+        Log.Logger = akkaLogger;
         using var host = builder.Build();
         try
         {
@@ -49,8 +57,15 @@ public static class DaemonHost
             await using var registration = stopping.Register(() => stopped.TrySetResult());
             await using var cancel = ct.Register(() => stopped.TrySetResult());
             var first = await Task.WhenAny(outcome.Task, stopped.Task);
+            var result = first == outcome.Task ? outcome.Task.Result : new DaemonOutcome(true, null);
+
+            const string marker = "AkkaLake is stopping";
+            var drained = drain.Expect(marker);
+            host.Services.GetRequiredService<ActorSystem>().Log.Info(marker + ": {Reason}",
+                result.Succeeded ? (first == outcome.Task ? "the job is done" : "asked to stop") : result.Error);
+            await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
             await host.StopAsync(CancellationToken.None);
-            return first == outcome.Task ? outcome.Task.Result : new DaemonOutcome(true, null);
+            return result;
         }
         finally
         {

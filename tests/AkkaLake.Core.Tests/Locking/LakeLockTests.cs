@@ -1,3 +1,4 @@
+using AkkaLake.Testing;
 using AkkaLake.Core.Locking;
 using Xunit;
 

@@ -1,3 +1,4 @@
+using AkkaLake.Testing;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;

@@ -1,3 +1,4 @@
+using AkkaLake.Testing;
 using System.Text.Json.Nodes;
 using AkkaLake.Core;
 using AkkaLake.Core.Layout;

@@ -12,12 +12,8 @@ public class LakeCommandsTests(PostgresFixture postgres)
 {
     private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
 
-    private static async Task AddReadingsAsync(SourceDatabase source, int firstSensor, DateTimeOffset from, DateTimeOffset to)
-    {
-        await using var c = await source.OpenAsync();
-        await SampleReadings.InsertAsync(c, 4, TimeSpan.FromMinutes(20), from, to, firstSensor: firstSensor);
-        await source.ExecuteAsync("UPDATE metrics SET inserted_at = clock_timestamp() WHERE inserted_at IS NULL");
-    }
+    private static Task AddReadingsAsync(SourceDatabase source, int firstSensor, DateTimeOffset from, DateTimeOffset to) =>
+        source.InsertStampedNowAsync(firstSensor, from, to, TimeSpan.FromMinutes(20));
 
     [Fact]
     public async Task Sql_and_the_duckdb_view_see_exactly_the_committed_rows_with_date_and_shard()

@@ -1,3 +1,4 @@
+using AkkaLake.Testing;
 using AkkaLake.Configuration;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Tests.Support;

@@ -54,12 +54,8 @@ public class CompactionAndRetentionScenarioTests(PostgresFixture postgres) : Tes
         ExpectTerminated(actor, TimeSpan.FromSeconds(30));
     }
 
-    private static async Task InsertAsync(SourceDatabase source, int firstSensor, DateTimeOffset from, DateTimeOffset to)
-    {
-        await using var c = await source.OpenAsync();
-        await SampleReadings.InsertAsync(c, 3, TimeSpan.FromMinutes(30), from, to, firstSensor: firstSensor);
-        await source.ExecuteAsync("UPDATE metrics SET inserted_at = clock_timestamp() WHERE inserted_at IS NULL");
-    }
+    private static Task InsertAsync(SourceDatabase source, int firstSensor, DateTimeOffset from, DateTimeOffset to) =>
+        source.InsertStampedNowAsync(firstSensor, from, to, TimeSpan.FromMinutes(30), sensors: 3);
 
     [Fact]
     public async Task Compaction_should_merge_the_small_parts_of_replication_ticks_while_the_daemon_runs()

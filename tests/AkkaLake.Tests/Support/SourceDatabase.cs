@@ -24,6 +24,14 @@ public sealed class SourceDatabase(string connectionString)
         return connection;
     }
 
+    /// <summary>Readings of 4 sensors from <paramref name="firstSensor"/> on, stamped inserted_at at insert time as the controller does.</summary>
+    public async Task InsertStampedNowAsync(int firstSensor, DateTimeOffset from, DateTimeOffset to, TimeSpan cadence, int sensors = 4)
+    {
+        await using (var c = await OpenAsync())
+            await SampleReadings.InsertAsync(c, sensors, cadence, from, to, firstSensor: firstSensor);
+        await ExecuteAsync("UPDATE metrics SET inserted_at = clock_timestamp() WHERE inserted_at IS NULL");
+    }
+
     public async Task ExecuteAsync(string sql)
     {
         await using var connection = await OpenAsync();

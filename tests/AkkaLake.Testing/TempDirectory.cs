@@ -1,5 +1,6 @@
-namespace AkkaLake.Tests.Support;
+namespace AkkaLake.Testing;
 
+/// <summary>A private temporary directory, removed with everything in it.</summary>
 public sealed class TempDirectory : IDisposable
 {
     public string Path { get; } = Directory.CreateTempSubdirectory("akkalake-test-").FullName;
