@@ -33,6 +33,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
     private readonly IFaultPoints _faults;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private LakeManifest? _latest;
+    private readonly HashSet<(string Date, string Shard)> _overBudget = [];
 
     public CompactionActor(IActorRef coordinator, LakeSettings settings, CompactionPolicy policy, IFaultPoints faults)
     {
@@ -106,9 +107,23 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         });
     }
 
+    /// <summary>Warns once when a shard-day goes over the spec's file budget, and again only after it came back under.</summary>
+    private void WarnAboutFileBudget(LakeManifest manifest)
+    {
+        var over = manifest.Metrics.Partitions
+            .SelectMany(p => p.Value.Shards.Where(s => s.Value.Files.Count > _policy.MaxFiles).Select(s => (Date: p.Key, Shard: s.Key, s.Value.Files.Count)))
+            .ToList();
+        foreach (var (date, shard, count) in over.Where(o => !_overBudget.Contains((o.Date, o.Shard))))
+            _log.Warning("Shard-day {Date} shard {Shard} holds {Files} files, over the budget of {MaxFiles}; compaction will bring it down",
+                date, shard, count, _policy.MaxFiles);
+        _overBudget.Clear();
+        _overBudget.UnionWith(over.Select(o => (o.Date, o.Shard)));
+    }
+
     private void TryStart()
     {
         if (_latest is null) return;
+        WarnAboutFileBudget(_latest);
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
         var job = CompactionPlanner.Plan(_latest, today, _policy).FirstOrDefault(j => j.Location == Locations.Hot || _settings.ColdPath is not null);
         if (job is null) return;

@@ -79,8 +79,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private readonly IActorRef? _listener;
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private const int MaxConflictRetries = 3;
     private readonly ReplicationJob _job;
     private Queue<DateOnly>? _manualDays;
+    private int _conflicts;
     private int _failures;
     private int _batches;
     private bool _warnedAboutVisibility;
@@ -371,36 +373,58 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             _batch = null;
             _batches++;
             _failures = 0;
+            _conflicts = 0;
             if (batch.Step is ReplicationStep.Backfill or ReplicationStep.Rebuild)
                 StartStep();
             else
                 CycleDone(c.Manifest);
         });
-        Receive<CommitFailed>(f => Fail(new Failed(f.Conflict ? "committing (the lake changed meanwhile)" : "committing", new IOException(f.Reason))));
+        Receive<CommitFailed>(f =>
+        {
+            if (f.Conflict && ++_conflicts <= MaxConflictRetries)
+            {
+                // Compaction or retention changed the lake under this batch: plan it again now.
+                var batch = _batch!;
+                _log.Info("Run {RunId} was not committed because the lake changed meanwhile ({Reason}); planning it again", batch.RunId, f.Reason);
+                if (batch.Step is ReplicationStep.Rebuild r)
+                    _manualDays = new Queue<DateOnly>(_manualDays!.Prepend(r.Day));
+                StopWriters(batch);
+                _batch = null;
+                _batches++;
+                StartStep();
+                return;
+            }
+            Fail(new Failed(f.Conflict ? "committing (the lake changed meanwhile)" : "committing", new IOException(f.Reason)));
+        });
         Receive<Tick>(_ => { });
     }
 
     private void LogBatch(Batch batch, LakeManifest manifest)
     {
         var duration = DateTimeOffset.UtcNow - batch.StartedAt;
-        var watermark = manifest.Metrics.ComputedThroughTs;
-        var backfill = batch.Step as ReplicationStep.Backfill;
-        var what = batch.Step switch
+        var watermark = manifest.Metrics.ComputedThroughTs is { } w ? Timestamps.Format(w) : "none";
+        var lag = manifest.Metrics.ComputedThroughTs is { } w2 ? Math.Round((DateTimeOffset.UtcNow - w2).TotalSeconds) : 0;
+        object[] figures = [batch.Rows, batch.Parts.Count, batch.Parts.Sum(p => p.Written.Bytes), (long)duration.TotalMilliseconds,
+            Math.Round(batch.Rows / Math.Max(duration.TotalSeconds, 0.001)), watermark, lag, batch.RunId];
+        const string summary = "{Rows} rows into {Files} files ({Bytes} bytes) in {DurationMs} ms ({RowsPerSecond} rows/s); watermark {Watermark}, {LagSeconds} s behind now; run {RunId}";
+        switch (batch.Step)
         {
-            ReplicationStep.Backfill b => $"Backfilled {LakeLayout.DateKey(b.Day)}",
-            ReplicationStep.Rebuild r => $"Rebuilt {LakeLayout.DateKey(r.Day)} (replacing {r.Replaces.Count} files)",
-            _ => "Replicated",
-        };
-        if (backfill is not null && batch.Rows == 0)
-            _log.Debug(what + ": no rows");
-        else
-            _log.Info(what + ": {Rows} rows into {Files} files ({Bytes} bytes) in {DurationMs} ms ({RowsPerSecond:0} rows/s); watermark {Watermark}, {LagSeconds:0} s behind now; run {RunId}",
-            [batch.Rows, batch.Parts.Count, batch.Parts.Sum(p => p.Written.Bytes), (long)duration.TotalMilliseconds,
-                batch.Rows / Math.Max(duration.TotalSeconds, 0.001), watermark is { } w ? Timestamps.Format(w) : "none",
-                watermark is { } w2 ? (DateTimeOffset.UtcNow - w2).TotalSeconds : 0, batch.RunId]);
-        if (backfill is { IsLast: true })
+            case ReplicationStep.Backfill b when batch.Rows == 0:
+                _log.Debug("Backfilled {Date}: no rows", LakeLayout.DateKey(b.Day));
+                break;
+            case ReplicationStep.Backfill b:
+                _log.Info("Backfilled {Date}: " + summary, [LakeLayout.DateKey(b.Day), .. figures]);
+                break;
+            case ReplicationStep.Rebuild r:
+                _log.Info("Rebuilt {Date}, replacing {Replaced} files: " + summary, [LakeLayout.DateKey(r.Day), r.Replaces.Count, .. figures]);
+                break;
+            default:
+                _log.Info("Replicated " + summary, figures);
+                break;
+        }
+        if (batch.Step is ReplicationStep.Backfill { IsLast: true } last)
             _log.Info("Backfill of {From} to {To} complete: rows inserted up to {Watermark} are in the lake; incremental replication continues from there",
-                backfill.After.FromDate, backfill.After.ToDate, Timestamps.Format(backfill.After.Cursor));
+                last.After.FromDate, last.After.ToDate, Timestamps.Format(last.After.Cursor));
         if (batch.Skipped.Total > 0)
             _log.Warning("Skipped {Skipped} rows the lake cannot hold ({Reasons}); e.g. {Examples}",
                 batch.Skipped.Total, batch.Skipped.ToString(), string.Join("; ", batch.Skipped.SampleKeys));

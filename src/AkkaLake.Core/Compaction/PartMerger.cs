@@ -21,7 +21,7 @@ public sealed class PartMerger(LakeRoots roots, int batchRows = 65_536, int rowG
             .ToList();
         var outputs = new List<StagedPart>();
         var metadata = new PartMetadata(runId, LakeCommit.Compaction,
-            job.Inputs.Select(f => f.CursorFrom).Min(), job.Inputs.Select(f => f.CursorTo).Max());
+            job.Inputs.Select(f => f.CursorFrom).Min(), job.Inputs.Select(f => f.CursorTo).Max(), [.. job.Inputs.Select(f => f.Name)]);
         PartWriter? writer = null;
         var buffer = new MetricRows(batchRows);
         long rowsIn = 0, rowsOut = 0, superseded = 0;

@@ -4,7 +4,7 @@ namespace AkkaLake.Core.Parquet;
 /// What a part file says about itself in its Parquet key-value metadata, so the manifest can be
 /// rebuilt from the files alone: who wrote it, in which run, and the cursor range it covers.
 /// </summary>
-public sealed record PartMetadata(string RunId, string Kind, DateTimeOffset? CursorFrom, DateTimeOffset? CursorTo)
+public sealed record PartMetadata(string RunId, string Kind, DateTimeOffset? CursorFrom, DateTimeOffset? CursorTo, IReadOnlyList<string>? Inputs = null)
 {
     public const string Writer = "akkalake";
     private const string KeyWriter = "akkalake.writer";
@@ -12,6 +12,7 @@ public sealed record PartMetadata(string RunId, string Kind, DateTimeOffset? Cur
     private const string KeyKind = "akkalake.kind";
     private const string KeyCursorFrom = "akkalake.cursor_from";
     private const string KeyCursorTo = "akkalake.cursor_to";
+    private const string KeyInputs = "akkalake.inputs";
 
     public IReadOnlyDictionary<string, string> ToKeyValues()
     {
@@ -23,6 +24,8 @@ public sealed record PartMetadata(string RunId, string Kind, DateTimeOffset? Cur
         };
         if (CursorFrom is { } from) kv[KeyCursorFrom] = Timestamps.Format(from);
         if (CursorTo is { } to) kv[KeyCursorTo] = Timestamps.Format(to);
+        // A compaction output names the files it replaces, so a manifest rebuilt from footers can drop them.
+        if (Inputs is { Count: > 0 } inputs) kv[KeyInputs] = string.Join('/', inputs);
         return kv;
     }
 
@@ -34,6 +37,7 @@ public sealed record PartMetadata(string RunId, string Kind, DateTimeOffset? Cur
             runId,
             kind,
             kv.TryGetValue(KeyCursorFrom, out var from) ? Timestamps.Parse(from) : null,
-            kv.TryGetValue(KeyCursorTo, out var to) ? Timestamps.Parse(to) : null);
+            kv.TryGetValue(KeyCursorTo, out var to) ? Timestamps.Parse(to) : null,
+            kv.TryGetValue(KeyInputs, out var inputs) ? inputs.Split('/') : null);
     }
 }

@@ -19,6 +19,8 @@ public static class Cli
         root.Subcommands.Add(CompactCommand.Create(global));
         root.Subcommands.Add(MovePartitionCommand.Create(global));
         root.Subcommands.Add(SqlCommand.Create(global));
+        root.Subcommands.Add(ParityCommand.Create(global));
+        root.Subcommands.Add(VerifyCommand.Create(global));
         root.Subcommands.Add(DemoCommand.Create());
         return root;
     }

@@ -1,0 +1,98 @@
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Parquet;
+using AkkaLake.Core.Storage;
+
+namespace AkkaLake.Core.Operations;
+
+/// <summary>One thing wrong with the lake, with the file it concerns.</summary>
+public sealed record VerifyProblem(string Kind, string Location, string Path, string Detail)
+{
+    public const string Missing = "missing";
+    public const string WrongSize = "wrong-size";
+    public const string Unreadable = "unreadable";
+    public const string WrongRows = "wrong-row-count";
+    public const string Unsorted = "unsorted";
+    public const string Unreferenced = "unreferenced";
+}
+
+/// <summary>
+/// Checks the lake against its manifest: every committed file exists with the recorded size, a
+/// readable footer and row count, sorted rows; no part or <c>.tmp</c> files sit in partition
+/// directories that no commit references. Reads only.
+/// </summary>
+public sealed class LakeVerifier(LakeRoots roots)
+{
+    public IReadOnlyList<VerifyProblem> Verify(LakeManifest manifest, Action<int, int>? progress = null)
+    {
+        var problems = new List<VerifyProblem>();
+        var files = manifest.Files().ToList();
+        for (var i = 0; i < files.Count; i++)
+        {
+            CheckFile(files[i], problems);
+            progress?.Invoke(i + 1, files.Count);
+        }
+        foreach (var location in new[] { Locations.Hot, Locations.Cold })
+        {
+            var root = location == Locations.Hot ? roots.Hot : roots.Cold;
+            var dir = root is null ? null : LakeLayout.Resolve(root, LakeLayout.Dataset);
+            if (dir is null || !Directory.Exists(dir)) continue;
+            var referenced = manifest.ReferencedPaths(location);
+            foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
+            {
+                var name = Path.GetFileName(file);
+                var relative = Path.GetRelativePath(root!, file).Replace(Path.DirectorySeparatorChar, '/');
+                if ((LakeLayout.IsPartFileName(name) || name.EndsWith(AtomicFile.TmpSuffix, StringComparison.Ordinal)) && !referenced.Contains(relative))
+                    problems.Add(new VerifyProblem(VerifyProblem.Unreferenced, location, relative, "no commit references this file"));
+            }
+        }
+        return problems;
+    }
+
+    private void CheckFile(CommittedFile f, List<VerifyProblem> problems)
+    {
+        string path;
+        try
+        {
+            path = roots.Resolve(f.Location, f.RelativePath);
+        }
+        catch (InvalidOperationException e)
+        {
+            problems.Add(new VerifyProblem(VerifyProblem.Missing, f.Location, f.RelativePath, e.Message));
+            return;
+        }
+        if (!File.Exists(path))
+        {
+            problems.Add(new VerifyProblem(VerifyProblem.Missing, f.Location, f.RelativePath, "the file does not exist"));
+            return;
+        }
+        var size = new FileInfo(path).Length;
+        if (size != f.File.Bytes)
+            problems.Add(new VerifyProblem(VerifyProblem.WrongSize, f.Location, f.RelativePath, $"{size} bytes, the manifest records {f.File.Bytes}"));
+        try
+        {
+            using var reader = new PartReader(path);
+            if (reader.RowCount != f.File.Rows)
+                problems.Add(new VerifyProblem(VerifyProblem.WrongRows, f.Location, f.RelativePath, $"{reader.RowCount} rows in the footer, the manifest records {f.File.Rows}"));
+            string? lastId = null;
+            long lastTs = 0;
+            foreach (var batch in reader.ReadBatches(65_536))
+            {
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    if (lastId is not null && MetricRows.CompareKeys(lastId, lastTs, batch.SensorIds[i], batch.TsMicros[i]) > 0)
+                    {
+                        problems.Add(new VerifyProblem(VerifyProblem.Unsorted, f.Location, f.RelativePath, $"row for {batch.SensorIds[i]} is out of (sensor_id, ts) order"));
+                        return;
+                    }
+                    lastId = batch.SensorIds[i];
+                    lastTs = batch.TsMicros[i];
+                }
+            }
+        }
+        catch (Exception e) when (e is ParquetSharp.ParquetException or InvalidDataException or IOException)
+        {
+            problems.Add(new VerifyProblem(VerifyProblem.Unreadable, f.Location, f.RelativePath, e.Message));
+        }
+    }
+}

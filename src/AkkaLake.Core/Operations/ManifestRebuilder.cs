@@ -1,0 +1,91 @@
+using System.Collections.Immutable;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Parquet;
+
+namespace AkkaLake.Core.Operations;
+
+/// <summary>What a rebuild found.</summary>
+public sealed record RebuildReport(int Files, int SkippedSuperseded, IReadOnlyList<string> Unreadable, DateTimeOffset? Watermark);
+
+/// <summary>
+/// Rebuilds a lost or corrupt manifest from the part files' footers and metadata. A file is left
+/// out when a newer file supersedes it: a compaction output names its inputs; a backfilled file
+/// covers every older file of its shard-day whose cursor range ends at or before its own; a
+/// partition present in both locations (a move inside its grace period) is taken from cold.
+/// The watermark is the newest cursor end among the files.
+/// </summary>
+public sealed class ManifestRebuilder(LakeRoots roots)
+{
+    private sealed record Found(string Location, DateOnly Date, int Shard, string Name, PartMetadata Meta, long Rows, long Bytes, long MinTs, long MaxTs);
+
+    public (LakeManifest Manifest, RebuildReport Report) Rebuild(int shards, DateTimeOffset now)
+    {
+        var unreadable = new List<string>();
+        var found = new List<Found>();
+        foreach (var location in new[] { Locations.Cold, Locations.Hot })
+        {
+            var root = location == Locations.Hot ? roots.Hot : roots.Cold;
+            var dir = root is null ? null : LakeLayout.Resolve(root, LakeLayout.Dataset);
+            if (dir is null || !Directory.Exists(dir)) continue;
+            foreach (var file in Directory.EnumerateFiles(dir, "*" + LakeLayout.ParquetSuffix, SearchOption.AllDirectories))
+            {
+                var name = Path.GetFileName(file);
+                var shardDir = Path.GetDirectoryName(file)!;
+                if (!LakeLayout.IsPartFileName(name) || LakeLayout.ParseShardDirectory(Path.GetFileName(Path.GetDirectoryName(shardDir)!), Path.GetFileName(shardDir)) is not { } key)
+                    continue;
+                try
+                {
+                    using var reader = new PartReader(file);
+                    var meta = reader.Metadata ?? throw new InvalidDataException("no AkkaLake metadata");
+                    long min = long.MaxValue, max = long.MinValue;
+                    foreach (var batch in reader.ReadBatches(65_536))
+                        foreach (var ts in batch.TsMicros)
+                        {
+                            min = Math.Min(min, ts);
+                            max = Math.Max(max, ts);
+                        }
+                    found.Add(new Found(location, key.Date, key.Shard, name, meta, reader.RowCount, new FileInfo(file).Length, min, max));
+                }
+                catch (Exception e) when (e is ParquetSharp.ParquetException or InvalidDataException or IOException)
+                {
+                    unreadable.Add($"{location}:{Path.GetRelativePath(root!, file)} ({e.Message})");
+                }
+            }
+        }
+
+        // One location per date: cold wins where a move left both copies.
+        var locationOf = found.GroupBy(f => f.Date).ToDictionary(g => g.Key, g => g.Any(f => f.Location == Locations.Cold) ? Locations.Cold : Locations.Hot);
+        var candidates = found.Where(f => f.Location == locationOf[f.Date]).ToList();
+        var kept = new List<Found>();
+        foreach (var shardDay in candidates.GroupBy(f => (f.Date, f.Shard)))
+        {
+            var files = shardDay.OrderBy(f => f.Meta.RunId, StringComparer.Ordinal).ThenBy(f => f.Name, StringComparer.Ordinal).ToList();
+            var replaced = files.SelectMany(f => f.Meta.Inputs ?? []).ToHashSet(StringComparer.Ordinal);
+            for (var i = 0; i < files.Count; i++)
+            {
+                var f = files[i];
+                if (replaced.Contains(f.Name)) continue;
+                var coveredByBackfill = files.Skip(i + 1).Any(later =>
+                    later.Meta.Kind == LakeCommit.BackfillKind && later.Meta.RunId != f.Meta.RunId &&
+                    later.Meta.CursorTo is { } cover && f.Meta.CursorTo is { } end && end <= cover);
+                if (!coveredByBackfill) kept.Add(f);
+            }
+        }
+
+        var manifest = LakeManifest.Create(shards, now);
+        var version = 0L;
+        var adds = kept
+            .OrderBy(f => f.Meta.RunId, StringComparer.Ordinal).ThenBy(f => f.Name, StringComparer.Ordinal)
+            .Select(f => new FileAdd(f.Date, f.Shard, f.Location, new PartFile(f.Name, f.Rows, f.Bytes,
+                Timestamps.FromMicros(f.MinTs), Timestamps.FromMicros(f.MaxTs), f.Meta.CursorFrom, f.Meta.CursorTo, 0, f.Meta.RunId,
+                f.Meta.Kind == LakeCommit.Replication ? 0 : PartFile.FinalLevel, ++version)))
+            .ToImmutableList();
+        var watermark = kept.Select(f => f.Meta.CursorTo).Max();
+        var backfill = watermark is { } w
+            ? new BackfillState(w, kept.Min(f => LakeLayout.DateKey(f.Date))!, kept.Max(f => LakeLayout.DateKey(f.Date))!, [], now, now)
+            : null;
+        manifest = manifest.Apply(new LakeCommit("rebuild", "rebuild", adds, [], watermark, backfill), now, now);
+        return (manifest, new RebuildReport(kept.Count, candidates.Count - kept.Count, unreadable, watermark));
+    }
+}

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Text.Json;
+using AkkaLake.Core;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Locking;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Operations;
+
+namespace AkkaLake.Commands;
+
+/// <summary><c>akkalake verify [--rebuild-manifest]</c>: check the lake against its manifest, or rebuild a lost one.</summary>
+public static class VerifyCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var rebuild = new Option<bool>("--rebuild-manifest") { Description = "Rebuild the manifest from the files' footers (the old one is kept as a copy). Needs the daemon stopped." };
+        var json = new Option<bool>("--json") { Description = "Print the problems as JSON." };
+        var command = new Command("verify", "Check every committed file (exists, size, footer, sorted rows) and look for files no commit references.") { rebuild, json };
+        command.SetAction(result =>
+        {
+            var settings = global.LoadSettings(result);
+            var output = result.InvocationConfiguration.Output;
+            var roots = new LakeRoots(settings.HotPath, settings.ColdPath);
+            if (result.GetValue(rebuild))
+                return Rebuild(settings.StatePath, settings.Shards, roots, output);
+
+            var manifest = new ManifestStore(settings.StatePath).Load()
+                ?? throw new InvalidOperationException($"There is no manifest at {settings.StatePath}; 'akkalake verify --rebuild-manifest' rebuilds one from the files.");
+            var progress = Progress.For(output, "verified files");
+            var problems = new LakeVerifier(roots).Verify(manifest, result.GetValue(json) ? null : progress.Report);
+            if (result.GetValue(json))
+                output.WriteLine(JsonSerializer.Serialize(new { files = manifest.Files().Count(), problems }, LakeJson.Options));
+            else if (problems.Count == 0)
+                output.WriteLine($"OK: {manifest.Files().Count()} committed files verified, no stray files.");
+            else
+                foreach (var p in problems) output.WriteLine($"{p.Kind,-16} {p.Location}:{p.Path}  {p.Detail}");
+            return problems.Count == 0 ? ExitCodes.Ok : ExitCodes.Mismatch;
+        });
+        return command;
+    }
+
+    private static int Rebuild(string statePath, int shards, LakeRoots roots, TextWriter output)
+    {
+        using var writer = LakeLock.Acquire(statePath, "verify --rebuild-manifest");
+        var store = new ManifestStore(statePath);
+        var now = DateTimeOffset.UtcNow;
+        if (File.Exists(store.FilePath))
+        {
+            var copy = $"{store.FilePath}.before-rebuild-{now:yyyyMMdd'T'HHmmss'Z'}";
+            File.Copy(store.FilePath, copy);
+            output.WriteLine($"Kept the old manifest as {copy}");
+        }
+        var (manifest, report) = new ManifestRebuilder(roots).Rebuild(shards, now);
+        store.Save(manifest);
+        output.WriteLine($"Rebuilt the manifest: {report.Files} files in {manifest.Metrics.Partitions.Count} partitions, {report.SkippedSuperseded} superseded files left out, watermark {(report.Watermark is { } w ? Timestamps.Format(w) : "none")}.");
+        foreach (var u in report.Unreadable) output.WriteLine($"unreadable, left out: {u}");
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text.Json.Nodes;
+using AkkaLake.Testing;
+using AkkaLake.Tests.Support;
+using Xunit;
+
+namespace AkkaLake.Tests.Commands;
+
+[Collection(PostgresCollection.Name)]
+public class TelemetryTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task One_cycle_logs_a_summary_per_batch_as_structured_json_with_the_operator_properties()
+    {
+        var t0 = DateTimeOffset.UtcNow;
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await source.InsertStampedNowAsync(0, t0.AddHours(-3), t0.AddMinutes(-30), TimeSpan.FromMinutes(10));
+        // The server trusts local connections, so the password is never used, only carried.
+        using var lake = new LakeUnderTest(source.ConnectionString + ";Password=pw-must-not-be-logged", shards: 2);
+        lake.RunOnce();
+        await source.InsertStampedNowAsync(10, t0.AddMinutes(-20), t0.AddMinutes(-1), TimeSpan.FromMinutes(5));
+        lake.RunOnce();
+
+        // One JSON object per line, readable by common tools.
+        var events = File.ReadAllLines(lake.LogFile).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var backfilled = events.First(e => ((string)e["@mt"]!).StartsWith("Backfilled {Date}: {Rows}", StringComparison.Ordinal));
+        var replicated = events.Last(e => ((string)e["@mt"]!).StartsWith("Replicated", StringComparison.Ordinal));
+        foreach (var property in new[] { "Rows", "Files", "Bytes", "DurationMs", "RowsPerSecond", "Watermark", "LagSeconds", "RunId" })
+        {
+            Assert.True(replicated.ContainsKey(property), $"Replicated line lacks {property}");
+            Assert.True(backfilled.ContainsKey(property), $"Backfilled line lacks {property}");
+        }
+        Assert.True(backfilled.ContainsKey("Date"));
+        Assert.True((long)replicated["Rows"]! > 0);
+        Assert.True((long)replicated["Files"]! > 0);
+        Assert.Contains(events, e => ((string)e["@mt"]!).StartsWith("Replicating from {Database}", StringComparison.Ordinal));
+        Assert.DoesNotContain("pw-must-not-be-logged", File.ReadAllText(lake.LogFile));
+        Assert.Contains(events, e => ((string)e["@mt"]!).StartsWith("AkkaLake is stopping", StringComparison.Ordinal));
+    }
+}
