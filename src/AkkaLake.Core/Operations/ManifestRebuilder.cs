@@ -10,14 +10,17 @@ public sealed record RebuildReport(int Files, int SkippedSuperseded, IReadOnlyLi
 
 /// <summary>
 /// Rebuilds a lost or corrupt manifest from the part files' footers and metadata. A file is left
-/// out when a newer file supersedes it: a compaction output names its inputs; a backfilled file
-/// covers every older file of its shard-day whose cursor range ends at or before its own; a
+/// out when another file supersedes it: a compaction output names its inputs; a backfilled file
+/// covers every file of its shard-day whose cursor range ends at or before its own; a
 /// partition present in both locations (a move inside its grace period) is taken from cold.
 /// The watermark is the newest cursor end among the files.
 /// </summary>
 public sealed class ManifestRebuilder(LakeRoots roots)
 {
     private sealed record Found(string Location, DateOnly Date, int Shard, string Name, PartMetadata Meta, long Rows, long Bytes, long MinTs, long MaxTs);
+
+    /// <summary>Newer data last: by the end of the inserted_at range a file covers, then by run.</summary>
+    private static (DateTimeOffset, string, string) Newness(Found f) => (f.Meta.CursorTo ?? DateTimeOffset.MinValue, f.Meta.RunId, f.Name);
 
     public (LakeManifest Manifest, RebuildReport Report) Rebuild(int shards, DateTimeOffset now)
     {
@@ -60,23 +63,24 @@ public sealed class ManifestRebuilder(LakeRoots roots)
         var kept = new List<Found>();
         foreach (var shardDay in candidates.GroupBy(f => (f.Date, f.Shard)))
         {
-            var files = shardDay.OrderBy(f => f.Meta.RunId, StringComparer.Ordinal).ThenBy(f => f.Name, StringComparer.Ordinal).ToList();
+            var files = shardDay.OrderBy(Newness).ToList();
             var replaced = files.SelectMany(f => f.Meta.Inputs ?? []).ToHashSet(StringComparer.Ordinal);
+            var backfills = files.Where(f => f.Meta.Kind == LakeCommit.BackfillKind && f.Meta.CursorTo is not null).ToList();
             for (var i = 0; i < files.Count; i++)
             {
                 var f = files[i];
                 if (replaced.Contains(f.Name)) continue;
-                var coveredByBackfill = files.Skip(i + 1).Any(later =>
-                    later.Meta.Kind == LakeCommit.BackfillKind && later.Meta.RunId != f.Meta.RunId &&
-                    later.Meta.CursorTo is { } cover && f.Meta.CursorTo is { } end && end <= cover);
-                if (!coveredByBackfill) kept.Add(f);
+                // A backfilled file holds every row of its day inserted up to its cursor, whenever it was written.
+                var covered = f.Meta.CursorTo is { } end && backfills.Any(b => b != f &&
+                    (end < b.Meta.CursorTo || (end == b.Meta.CursorTo && (f.Meta.Kind != LakeCommit.BackfillKind || files.IndexOf(b) > i))));
+                if (!covered) kept.Add(f);
             }
         }
 
         var manifest = LakeManifest.Create(shards, now);
         var version = 0L;
         var adds = kept
-            .OrderBy(f => f.Meta.RunId, StringComparer.Ordinal).ThenBy(f => f.Name, StringComparer.Ordinal)
+            .OrderBy(Newness)
             .Select(f => new FileAdd(f.Date, f.Shard, f.Location, new PartFile(f.Name, f.Rows, f.Bytes,
                 Timestamps.FromMicros(f.MinTs), Timestamps.FromMicros(f.MaxTs), f.Meta.CursorFrom, f.Meta.CursorTo, 0, f.Meta.RunId,
                 f.Meta.Kind == LakeCommit.Replication ? 0 : PartFile.FinalLevel, ++version)))

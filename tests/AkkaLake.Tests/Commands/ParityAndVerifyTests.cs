@@ -98,7 +98,9 @@ public class ParityAndVerifyTests(PostgresFixture postgres)
         Assert.True(result.ExitCode == 0, result.Error + result.Output);
         Assert.Contains("Kept the old manifest", result.Output);
         Assert.Single(Directory.GetFiles(Path.Combine(lake.HotPath, "_state"), "manifest.json.before-rebuild-*"));
-        Assert.Equal(before, lake.Rows().Select(r => (r.SensorId, r.Ts, r.Value)).Order().ToList());
+        var kept = string.Join("\n", lake.Manifest.Files().Select(f => $"{f.RelativePath} {f.File.RunId} level={f.File.Level} cursor_to={f.File.CursorTo:O}"));
+        Assert.True(before.SequenceEqual(lake.Rows().Select(r => (r.SensorId, r.Ts, r.Value)).Order()), "rebuilt manifest:\n" + kept + "\non disk:\n" +
+            string.Join("\n", Directory.GetFiles(Path.Combine(lake.HotPath, "metrics"), "*", SearchOption.AllDirectories).Order()));
         Assert.Equal(watermark, lake.Manifest.Metrics.ComputedThroughTs);
         await lake.AssertLakeEqualsSourceAsync(source);
         // The daemon carries on from the rebuilt manifest.
