@@ -33,6 +33,8 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
     private readonly IFaultPoints _faults;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private LakeManifest? _latest;
+    private CancellationTokenSource? _merging;
+    private Task? _merge;
     private readonly HashSet<(string Date, string Shard)> _overBudget = [];
 
     public CompactionActor(IActorRef coordinator, LakeSettings settings, CompactionPolicy policy, IFaultPoints faults)
@@ -76,6 +78,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         });
         Receive<MergeFailed>(f =>
         {
+            if (_merging?.IsCancellationRequested == true) return;
             _log.Error(f.Error, "Compaction of {Date} shard {Shard} failed", LakeLayout.DateKey(f.Job.Date), f.Job.Shard);
             throw new IOException($"Compaction of {LakeLayout.DateKey(f.Job.Date)}/{f.Job.Shard} failed.", f.Error);
         });
@@ -120,6 +123,14 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         _overBudget.UnionWith(over.Select(o => (o.Date, o.Shard)));
     }
 
+    /// <summary>A merge under way at shutdown is cancelled; the merger removes its unfinished outputs.</summary>
+    protected override void PostStop()
+    {
+        _merging?.Cancel();
+        try { _merge?.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
+        _merging?.Dispose();
+    }
+
     private void TryStart()
     {
         if (_latest is null) return;
@@ -131,8 +142,11 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         var merger = new PartMerger(new LakeRoots(_settings.HotPath, _settings.ColdPath), rowGroupRows: _settings.RowGroupRows);
         var target = _policy.TargetFileBytes;
         var started = DateTimeOffset.UtcNow;
-        Task.Run(() => merger.Merge(job, runId, target))
-            .PipeTo(Self, success: r => new Merged(job, runId, r, started), failure: e => new MergeFailed(job, e));
+        _merging = new CancellationTokenSource();
+        var ct = _merging.Token;
+        var merge = Task.Run(() => merger.Merge(job, runId, target, ct), ct);
+        _merge = merge;
+        merge.PipeTo(Self, success: r => new Merged(job, runId, r, started), failure: e => new MergeFailed(job, e));
         Become(Busy);
     }
 }

@@ -25,7 +25,7 @@ public sealed class LakeDaemon : ReceiveActor
         Context.Watch(coordinator);
 
         Receive<CoordinatorProtocol.Ready>(_ =>
-            Context.ActorOf(ReplicationActor.Props(settings, coordinator, Self, job), "replication"));
+            Context.ActorOf(ReplicationActor.Props(settings, coordinator, Self, job, faults), "replication"));
         Receive<CoordinatorProtocol.StartFailed>(f => onOutcome(new DaemonOutcome(false, f.Reason)));
         Receive<ReplicationActor.CycleCompleted>(c =>
         {

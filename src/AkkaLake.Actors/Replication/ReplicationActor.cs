@@ -11,6 +11,7 @@ using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Replication;
 using AkkaLake.Core.Source;
+using AkkaLake.Core.Storage;
 using Npgsql;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
@@ -88,8 +89,11 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private bool _warnedAboutVisibility;
     private Batch? _batch;
 
-    public ReplicationActor(LakeSettings settings, IActorRef coordinator, IActorRef? listener, ReplicationJob job)
+    private readonly IFaultPoints _faults;
+
+    public ReplicationActor(LakeSettings settings, IActorRef coordinator, IActorRef? listener, ReplicationJob job, IFaultPoints? faults = null)
     {
+        _faults = faults ?? FaultPoints.None;
         _settings = settings;
         _coordinator = coordinator;
         _listener = listener;
@@ -101,8 +105,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(LakeSettings settings, IActorRef coordinator, IActorRef? listener, ReplicationJob job) =>
-        Akka.Actor.Props.Create(() => new ReplicationActor(settings, coordinator, listener, job));
+    public static Props Props(LakeSettings settings, IActorRef coordinator, IActorRef? listener, ReplicationJob job, IFaultPoints? faults = null) =>
+        Akka.Actor.Props.Create(() => new ReplicationActor(settings, coordinator, listener, job, faults));
 
     protected override void PreStart()
     {
@@ -251,6 +255,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             var batch = _batch!;
             batch.StreamSender = Sender;
             Route(batch, chunk);
+            _faults.Hit("export.after-chunk");
             if (batch.BufferedTotal > _settings.MaxBufferedRows)
                 SpillLargest(batch);
             else
@@ -284,7 +289,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                 var location = routed.Locations[shardDay];
                 var settings = new ShardDayWriter.Settings(shardDay, location, location == Core.Manifest.Locations.Hot ? _settings.HotPath : _settings.ColdPath!,
                     batch.Step is ReplicationStep.Incremental ? PartKind.Incremental : PartKind.Backfill, Metadata(batch), _settings.RowGroupRows);
-                writer = Context.ActorOf(ShardDayWriter.Props(settings), $"writer-{_batches}-{LakeLayout.DateKey(shardDay.Date)}-{shardDay.Shard}");
+                writer = Context.ActorOf(ShardDayWriter.Props(settings, _faults), $"writer-{_batches}-{LakeLayout.DateKey(shardDay.Date)}-{shardDay.Shard}");
                 batch.Writers[shardDay] = writer;
                 batch.Buffered[shardDay] = 0;
             }

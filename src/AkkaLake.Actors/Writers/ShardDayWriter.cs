@@ -4,6 +4,7 @@ using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Replication;
+using AkkaLake.Core.Storage;
 
 namespace AkkaLake.Actors.Writers;
 
@@ -51,15 +52,18 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     private int _sequence;
     private string? _writingTmp;
 
-    public ShardDayWriter(Settings settings)
+    private readonly IFaultPoints _faults;
+
+    public ShardDayWriter(Settings settings, IFaultPoints faults)
     {
         _settings = settings;
+        _faults = faults;
         Accepting();
     }
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(Settings settings) => Akka.Actor.Props.Create(() => new ShardDayWriter(settings));
+    public static Props Props(Settings settings, IFaultPoints faults) => Akka.Actor.Props.Create(() => new ShardDayWriter(settings, faults));
 
     private void Accepting()
     {
@@ -86,10 +90,12 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         _writingTmp = tmp;
         var replyTo = Sender;
         var settings = _settings;
+        var faults = _faults;
         Task.Run(() =>
         {
             rows.Sort();
             var written = PartWriter.Write(tmp, rows, settings.Metadata, settings.RowGroupRows);
+            faults.Hit("writer.after-part");
             return new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, fileName, written, settings.Metadata, settings.Level);
         }).PipeTo(Self, success: part => new PartWritten(part, replyTo, isFlush, rows.Count), failure: e => new PartFailed(e, replyTo));
         BecomeStacked(Writing);

@@ -14,7 +14,7 @@ public sealed record MergeResult(IReadOnlyList<StagedPart> Outputs, long RowsIn,
 /// </summary>
 public sealed class PartMerger(LakeRoots roots, int batchRows = 65_536, int rowGroupRows = 1_000_000)
 {
-    public MergeResult Merge(CompactionJob job, string runId, long targetFileBytes)
+    public MergeResult Merge(CompactionJob job, string runId, long targetFileBytes, CancellationToken ct = default)
     {
         var inputs = job.Inputs
             .Select(f => new Input(new PartReader(roots.Resolve(job.Location, LakeLayout.FilePath(job.Date, job.Shard, f.Name))), CompactionPlanner.Order(f), batchRows))
@@ -46,6 +46,7 @@ public sealed class PartMerger(LakeRoots roots, int batchRows = 65_536, int rowG
                     last = key;
                     if (buffer.Count == batchRows)
                     {
+                        ct.ThrowIfCancellationRequested();
                         writer = Flush(job, runId, metadata, writer, buffer, outputs, targetFileBytes);
                         rowsOut += buffer.Count;
                         buffer = new MetricRows(batchRows);
@@ -58,6 +59,7 @@ public sealed class PartMerger(LakeRoots roots, int batchRows = 65_536, int rowG
                 writer = Flush(job, runId, metadata, writer, buffer, outputs, targetFileBytes);
                 rowsOut += buffer.Count;
             }
+            ct.ThrowIfCancellationRequested();
             if (writer is not null) outputs.Add(Finish(job, writer, metadata));
             return new MergeResult(outputs, rowsIn, rowsOut, superseded);
         }

@@ -40,7 +40,7 @@ public static class DaemonHost
                     loggers.AddLogger<SerilogLogger>();
                 })
                 .AddHocon($"akka.coordinated-shutdown.exit-clr = off\nakka.loglevel = {AkkaLevel(logger)}", HoconAddMode.Prepend)
-                .AddLakeDaemon(settings, job, o => outcome.TrySetResult(o), faults);
+                .AddLakeDaemon(settings, job, o => outcome.TrySetResult(o), faults ?? EnvironmentFaults.FromEnvironment());
         });
 
         // Akka's Serilog logger writes to the static logger; it gets ours plus the drain.

@@ -19,7 +19,7 @@ public class DaemonLifecycleTests(PostgresFixture postgres)
             await SampleReadings.InsertAsync(c, 5, TimeSpan.FromMinutes(10), DateTimeOffset.UtcNow.AddHours(-6), DateTimeOffset.UtcNow.AddMinutes(-5), insertDelay: TimeSpan.FromSeconds(1));
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
         using var daemon = DaemonProcess.Start(lake.Args("run"));
-        await daemon.WaitForOutputAsync("Replicated:", TimeSpan.FromSeconds(60));
+        await daemon.WaitForOutputAsync("Replicated ", TimeSpan.FromSeconds(60));
 
         daemon.Signal(signal);
 

@@ -18,9 +18,12 @@ public sealed class DaemonProcess : IDisposable
         process.BeginErrorReadLine();
     }
 
-    public static DaemonProcess Start(params string[] args)
+    public static DaemonProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    public static DaemonProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "akkalake.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         return new DaemonProcess(Process.Start(start)!);
@@ -38,6 +41,8 @@ public sealed class DaemonProcess : IDisposable
         using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString()]);
         kill.WaitForExit();
     }
+
+    public bool HasExited => _process.HasExited;
 
     public int WaitForExit(TimeSpan timeout)
     {

@@ -17,8 +17,15 @@ public sealed class LakeUnderTest : IDisposable
         Shards = shards;
         ColdPath = coldPath;
         ConfigFile = _dir.Combine("akkalake.conf");
-        File.WriteAllText(ConfigFile, $"akkalake {{ replication-lag-seconds = {lagSeconds}, replication-interval-seconds = 10\n{extraConfig} }}");
+        _lagSeconds = lagSeconds;
+        Reconfigure(extraConfig);
     }
+
+    private readonly int _lagSeconds;
+
+    /// <summary>Rewrites the lake's configuration file, as an operator changing settings between runs would.</summary>
+    public void Reconfigure(string extraConfig) =>
+        File.WriteAllText(ConfigFile, $"akkalake {{ replication-lag-seconds = {_lagSeconds}, replication-interval-seconds = 10\n{extraConfig} }}");
 
     public string DataRoot => _dir.Path;
     public string HotPath => _dir.Combine("hot");
