@@ -45,4 +45,22 @@ public class DaemonLifecycleTests(PostgresFixture postgres)
         first.Signal("TERM");
         Assert.Equal(0, first.WaitForExit(TimeSpan.FromSeconds(30)));
     }
+
+    [Fact]
+    public async Task A_changed_shard_count_is_refused_with_a_clear_message_and_the_lake_is_untouched()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await source.InsertStampedNowAsync(0, DateTimeOffset.UtcNow.AddHours(-3), DateTimeOffset.UtcNow.AddMinutes(-5), TimeSpan.FromMinutes(10));
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
+        lake.RunOnce();
+        var manifestBefore = File.ReadAllText(Path.Combine(lake.HotPath, "_state", "manifest.json"));
+
+        var args = lake.Args("run", "--once");
+        args[Array.IndexOf(args, "--shards") + 1] = "4";
+        var result = CliRunner.Run(args);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("was built with 2 shards but CORE_ANALYSIS_LAKE_SHARDS is 4", result.Error);
+        Assert.Equal(manifestBefore, File.ReadAllText(Path.Combine(lake.HotPath, "_state", "manifest.json")));
+    }
 }
