@@ -47,30 +47,59 @@ public sealed class MetricRows
         _source[i] = source;
     }
 
-    public void Add(in MetricRow row) => Add(row.SensorId, row.TsMicros, row.Value, row.Quality, row.Samples, row.Source);
-
     public void AddFrom(MetricRows other, int index) =>
         Add(other._sensorIds[index], other._tsMicros[index], other._values[index], other._quality[index], other._samples[index], other._source[index]);
 
-    /// <summary>Sorts in place by (sensor_id in UTF-8 byte order, ts).</summary>
+    /// <summary>
+    /// Sorts by (sensor_id in UTF-8 byte order, ts). Rows come from PostgreSQL mostly in ts order
+    /// and a shard-day holds few sensors, so this ranks the distinct ids once, places rows by a
+    /// stable counting sort on that rank, and sorts a sensor's run by ts only when it is not in order.
+    /// </summary>
     public void Sort()
     {
         if (IsSorted()) return;
-        var order = new int[Count];
-        for (var i = 0; i < order.Length; i++) order[i] = i;
-        var ids = _sensorIds;
-        var ts = _tsMicros;
-        Array.Sort(order, (a, b) =>
+        var rankOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < Count; i++) rankOf.TryAdd(_sensorIds[i], 0);
+        var ids = rankOf.Keys.ToArray();
+        Array.Sort(ids, Utf8Order.Instance);
+        for (var r = 0; r < ids.Length; r++) rankOf[ids[r]] = r;
+
+        var ranks = new int[Count];
+        var starts = new int[ids.Length + 1];
+        for (var i = 0; i < Count; i++)
         {
-            var c = Utf8Order.Instance.Compare(ids[a], ids[b]);
-            return c != 0 ? c : ts[a].CompareTo(ts[b]);
-        });
+            ranks[i] = rankOf[_sensorIds[i]];
+            starts[ranks[i] + 1]++;
+        }
+        for (var r = 0; r < ids.Length; r++) starts[r + 1] += starts[r];
+        var order = new int[Count];
+        var next = (int[])starts.Clone();
+        for (var i = 0; i < Count; i++) order[next[ranks[i]]++] = i;
+
+        var ts = _tsMicros;
+        for (var r = 0; r < ids.Length; r++)
+        {
+            var run = order.AsSpan(starts[r], starts[r + 1] - starts[r]);
+            if (!RunIsSorted(run, ts))
+            {
+                var keys = new long[run.Length];
+                for (var k = 0; k < run.Length; k++) keys[k] = ts[run[k]];
+                keys.AsSpan().Sort(run);
+            }
+        }
         _sensorIds = Permute(_sensorIds, order);
         _tsMicros = Permute(_tsMicros, order);
         _values = Permute(_values, order);
         _quality = Permute(_quality, order);
         _samples = Permute(_samples, order);
         _source = Permute(_source, order);
+    }
+
+    private static bool RunIsSorted(ReadOnlySpan<int> run, long[] ts)
+    {
+        for (var k = 1; k < run.Length; k++)
+            if (ts[run[k - 1]] > ts[run[k]]) return false;
+        return true;
     }
 
     public bool IsSorted()

@@ -27,9 +27,6 @@ public sealed class LocalPostgresServer : IDisposable
     public string DataDirectory => Path.Combine(_root, "data");
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=true;Timeout=30";
 
-    public string ConnectionStringFor(string database) =>
-        $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Pooling=true;Timeout=30";
-
     /// <summary>Initialises and starts a server; throws with what to install when binaries are missing.</summary>
     public static LocalPostgresServer Start()
     {

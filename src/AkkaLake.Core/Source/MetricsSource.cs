@@ -73,6 +73,12 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
                 id = sensorId!;
                 interned[id] = id;
             }
+            // The source column holds a handful of distinct values: keep one string of each.
+            if (source is not null)
+            {
+                if (interned.TryGetValue(source, out var same)) source = same;
+                else interned[source] = source;
+            }
             chunk.Rows.Add(id, pgTs + RowRules.PostgresEpochUnixMicros, v, quality, samples, source);
             if (chunk.Rows.Count >= chunkRows)
             {

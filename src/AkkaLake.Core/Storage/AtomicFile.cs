@@ -38,8 +38,6 @@ public static class AtomicFile
         return new FileStream(tmpPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
     }
 
-    public static void SyncDirectory(string directory) => NativeFileSystem.SyncDirectory(directory);
-
     /// <summary>
     /// Copies a file to another directory (possibly another filesystem) as <c>.tmp</c>, flushes it,
     /// checks its size, and renames it into place. The source is left alone.

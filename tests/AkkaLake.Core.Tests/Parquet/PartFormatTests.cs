@@ -46,6 +46,26 @@ public class PartFormatTests : IDisposable
         Assert.True(string.CompareOrdinal("😀", "\uFB01") < 0, "UTF-16 order differs, which is why Utf8Order exists");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Sort_agrees_with_a_plain_comparison_sort_on_shuffled_rows(int seed)
+    {
+        var random = new Random(seed);
+        string[] ids = ["b", "a", "\uFB01x", "😀y", "a\u00e9", "A", "ab", "", "z"];
+        var rows = new MetricRows();
+        for (var i = 0; i < 5000; i++)
+            rows.Add(ids[random.Next(ids.Length)], random.Next(0, 50), i, null, null, null);
+        var expected = Enumerable.Range(0, rows.Count).Select(i => rows[i])
+            .Order(Comparer<MetricRow>.Create((x, y) => MetricRows.CompareKeys(x.SensorId, x.TsMicros, y.SensorId, y.TsMicros)))
+            .Select(r => (r.SensorId, r.TsMicros)).ToList();
+        rows.Sort();
+        Assert.True(rows.IsSorted());
+        Assert.Equal(expected, Enumerable.Range(0, rows.Count).Select(i => (rows[i].SensorId, rows[i].TsMicros)).ToList());
+        Assert.Equal(Enumerable.Range(0, 5000).Select(v => (double)v).Order(), rows.Values.ToArray().Order());
+    }
+
     [Fact]
     public void A_part_round_trips_through_ParquetSharp_with_every_value_and_its_metadata()
     {
