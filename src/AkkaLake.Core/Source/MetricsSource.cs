@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using AkkaLake.Core.Parquet;
 using Npgsql;
 using NpgsqlTypes;
@@ -30,21 +31,55 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         return $"COPY (SELECT sensor_id::text, ts, value::float8, quality::int4, {samples}, {source}, inserted_at FROM {Quote(table.Name)} WHERE {where}) TO STDOUT (FORMAT BINARY)";
     }
 
+    /// <summary>
+    /// The rows of a window, chunk by chunk. A dedicated reader thread decodes the COPY stream with
+    /// synchronous reads (most fields are already buffered, and per-field awaits cost more than the
+    /// decoding) and stays at most two chunks ahead, so reading overlaps with routing and writing.
+    /// </summary>
     public async IAsyncEnumerable<SourceChunk> ReadAsync(SourceWindow window, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var reader = await connection.BeginBinaryExportAsync(BuildCopySql(table, window), ct);
+        var channel = Channel.CreateBounded<SourceChunk>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                ReadAll(window, channel.Writer, stop.Token);
+                channel.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                channel.Writer.Complete(e);
+            }
+        }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            await foreach (var chunk in channel.Reader.ReadAllAsync(ct))
+                yield return chunk;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            try { await reader; } catch (OperationCanceledException) { }
+        }
+    }
+
+    private void ReadAll(SourceWindow window, ChannelWriter<SourceChunk> output, CancellationToken ct)
+    {
+        using var connection = dataSource.OpenConnection();
+        using var reader = connection.BeginBinaryExport(BuildCopySql(table, window));
+        using var cancel = ct.Register(() => reader.Cancel());
         var interned = new Dictionary<string, string>(StringComparer.Ordinal);
         var chunk = NewChunk();
-        while (await reader.StartRowAsync(ct) != -1)
+        while (reader.StartRow() != -1)
         {
-            var sensorId = await ReadClass<string>(reader, NpgsqlDbType.Text, ct);
-            var ts = await ReadStruct<long>(reader, NpgsqlDbType.TimestampTz, ct);
-            var value = await ReadStruct<double>(reader, NpgsqlDbType.Double, ct);
-            var quality = await ReadStruct<int>(reader, NpgsqlDbType.Integer, ct);
-            var samples = await ReadStruct<int>(reader, NpgsqlDbType.Integer, ct);
-            var source = await ReadClass<string>(reader, NpgsqlDbType.Text, ct);
-            var insertedAt = await ReadStruct<long>(reader, NpgsqlDbType.TimestampTz, ct);
+            var sensorId = ReadClass<string>(reader, NpgsqlDbType.Text);
+            var ts = ReadStruct<long>(reader, NpgsqlDbType.TimestampTz);
+            var value = ReadStruct<double>(reader, NpgsqlDbType.Double);
+            var quality = ReadStruct<int>(reader, NpgsqlDbType.Integer);
+            var samples = ReadStruct<int>(reader, NpgsqlDbType.Integer);
+            var source = ReadClass<string>(reader, NpgsqlDbType.Text);
+            var insertedAt = ReadStruct<long>(reader, NpgsqlDbType.TimestampTz);
 
             if (insertedAt is { } ins && ins != long.MaxValue && ins != long.MinValue)
             {
@@ -82,27 +117,34 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
             chunk.Rows.Add(id, pgTs + RowRules.PostgresEpochUnixMicros, v, quality, samples, source);
             if (chunk.Rows.Count >= chunkRows)
             {
-                yield return chunk.ToChunk();
+                Publish(output, chunk.ToChunk(), ct);
                 chunk = NewChunk();
             }
         }
         if (chunk.Rows.Count > 0 || chunk.Skipped.Total > 0)
-            yield return chunk.ToChunk();
+            Publish(output, chunk.ToChunk(), ct);
+    }
+
+    private static void Publish(ChannelWriter<SourceChunk> output, SourceChunk chunk, CancellationToken ct)
+    {
+        // Waits while the consumer is two chunks behind: back pressure reaches the COPY.
+        if (!output.TryWrite(chunk))
+            output.WriteAsync(chunk, ct).AsTask().GetAwaiter().GetResult();
     }
 
     private ChunkBuilder NewChunk() => new(new MetricRows(chunkRows));
 
-    private static async ValueTask<T?> ReadStruct<T>(NpgsqlBinaryExporter reader, NpgsqlDbType type, CancellationToken ct) where T : struct
+    private static T? ReadStruct<T>(NpgsqlBinaryExporter reader, NpgsqlDbType type) where T : struct
     {
-        if (!reader.IsNull) return await reader.ReadAsync<T>(type, ct);
-        await reader.SkipAsync(ct);
+        if (!reader.IsNull) return reader.Read<T>(type);
+        reader.Skip();
         return null;
     }
 
-    private static async ValueTask<T?> ReadClass<T>(NpgsqlBinaryExporter reader, NpgsqlDbType type, CancellationToken ct) where T : class
+    private static T? ReadClass<T>(NpgsqlBinaryExporter reader, NpgsqlDbType type) where T : class
     {
-        if (!reader.IsNull) return await reader.ReadAsync<T>(type, ct);
-        await reader.SkipAsync(ct);
+        if (!reader.IsNull) return reader.Read<T>(type);
+        reader.Skip();
         return null;
     }
 
