@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
 using AkkaLake.Actors.Coordinator;
 using AkkaLake.Actors.Replication;
 using AkkaLake.Core.Compaction;
@@ -14,45 +13,12 @@ using Xunit;
 namespace AkkaLake.Tests.Replication;
 
 [Collection(PostgresCollection.Name)]
-public class CompactionAndRetentionScenarioTests(PostgresFixture postgres) : TestKit(@"akka.loglevel = INFO"), IDisposable
+public class CompactionAndRetentionScenarioTests(PostgresFixture postgres) : LakeTestKit(@"akka.loglevel = INFO")
 {
     private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
-    private readonly TempDirectory _dir = new();
 
-    void IDisposable.Dispose()
-    {
-        Shutdown();
-        _dir.Dispose();
-    }
-
-    private LakeSettings Settings(string databaseUrl, int retentionDays = 90, string? cold = null) => LakeSettingsParser.Parse(new Dictionary<string, string?>
-    {
-        ["data-root"] = _dir.Path,
-        ["shards"] = "1",
-        ["database-url"] = databaseUrl,
-        ["replication-lag-seconds"] = "0",
-        ["hot-retention-days"] = retentionDays.ToString(),
-        ["cold-path"] = cold,
-        ["delete-grace-seconds"] = "0",
-    });
-
-    private IActorRef StartCoordinator(LakeSettings settings, CompactionPolicy? policy = null)
-    {
-        var lifecycle = CreateTestProbe();
-        var coordinator = Sys.ActorOf(LakeCoordinator.Props(settings, lifecycle, policy: policy));
-        lifecycle.ExpectMsg<CoordinatorProtocol.Ready>(TimeSpan.FromSeconds(20));
-        return coordinator;
-    }
-
-    private LakeManifest Manifest(IActorRef coordinator) =>
-        coordinator.Ask<CoordinatorProtocol.ManifestSnapshot>(CoordinatorProtocol.GetManifest.Instance, TimeSpan.FromSeconds(10)).Result.Manifest;
-
-    private void Stop(IActorRef actor)
-    {
-        Watch(actor);
-        Sys.Stop(actor);
-        ExpectTerminated(actor, TimeSpan.FromSeconds(30));
-    }
+    private LakeSettings Settings(string databaseUrl, int retentionDays = 90, string? cold = null) =>
+        Settings(databaseUrl, 1, ("hot-retention-days", retentionDays.ToString()), ("cold-path", cold), ("delete-grace-seconds", "0"));
 
     private static Task InsertAsync(SourceDatabase source, int firstSensor, DateTimeOffset from, DateTimeOffset to) =>
         source.InsertStampedNowAsync(firstSensor, from, to, TimeSpan.FromMinutes(30), sensors: 3);
@@ -65,15 +31,15 @@ public class CompactionAndRetentionScenarioTests(PostgresFixture postgres) : Tes
         var start = new DateTimeOffset(today.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         await InsertAsync(source, 0, start, start.AddMinutes(1));
         var settings = Settings(source.ConnectionString);
-        var coordinator = StartCoordinator(settings, new CompactionPolicy(FanIn: 3));
-        var replication = Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, new ReplicationJob.Once()));
-        ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(60));
+        var coordinator = StartCoordinator(settings, policy: new CompactionPolicy(FanIn: 3));
+        var replication = StartReplication(settings, coordinator);
+        NextCycle();
 
         for (var tick = 1; tick <= 3; tick++)
         {
             await InsertAsync(source, tick * 10, start, start.AddMinutes(1));
             replication.Tell(ReplicationActor.Tick.Instance);
-            Assert.True(ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(60)).Succeeded);
+            Assert.True(NextCycle().Succeeded);
         }
 
         await AwaitAssertAsync(() =>
@@ -96,14 +62,14 @@ public class CompactionAndRetentionScenarioTests(PostgresFixture postgres) : Tes
         // Written with a 10-day horizon, the old days are hot.
         var settings = Settings(source.ConnectionString, retentionDays: 10);
         var coordinator = StartCoordinator(settings);
-        var replication = Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, new ReplicationJob.Once()));
-        Assert.True(ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(60)).Succeeded);
+        var replication = StartReplication(settings, coordinator);
+        Assert.True(NextCycle().Succeeded);
         Stop(replication);
         Stop(coordinator);
         var expected = (await source.RowsAsync()).Count;
 
         // A 2-day horizon with a cold path that is not there: a warning, and the data stays hot.
-        var missingCold = Path.Combine(_dir.Path, "nas-not-mounted");
+        var missingCold = Path.Combine(Dir.Path, "nas-not-mounted");
         EventFilter.Warning(contains: "stays hot").ExpectOne(TimeSpan.FromSeconds(30), () =>
         {
             coordinator = StartCoordinator(Settings(source.ConnectionString, retentionDays: 2, cold: missingCold));

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
 using AkkaLake.Actors.Coordinator;
 using AkkaLake.Actors.Replication;
 using AkkaLake.Core.Configuration;
@@ -14,16 +13,8 @@ using Xunit;
 namespace AkkaLake.Tests.Replication;
 
 [Collection(PostgresCollection.Name)]
-public class ConnectionLossTests(PostgresFixture postgres) : TestKit, IDisposable
+public class ConnectionLossTests(PostgresFixture postgres) : LakeTestKit
 {
-    private readonly TempDirectory _dir = new();
-
-    void IDisposable.Dispose()
-    {
-        Shutdown();
-        _dir.Dispose();
-    }
-
     [Fact]
     public async Task Replication_should_abandon_a_batch_whose_connection_drops_mid_copy_and_write_it_once_on_retry()
     {
@@ -39,14 +30,9 @@ public class ConnectionLossTests(PostgresFixture postgres) : TestKit, IDisposabl
             "ALTER TABLE metrics RENAME TO metrics_data; " +
             "CREATE FUNCTION slow(v double precision) RETURNS double precision LANGUAGE plpgsql VOLATILE AS $$ BEGIN PERFORM pg_sleep(0.005); RETURN v; END $$; " +
             "CREATE VIEW metrics AS SELECT sensor_id, ts, slow(value) AS value, quality, inserted_at, samples, source FROM metrics_data;");
-        var settings = LakeSettingsParser.Parse(new Dictionary<string, string?>
-        {
-            ["data-root"] = _dir.Path, ["shards"] = "2", ["database-url"] = source.ConnectionString, ["replication-lag-seconds"] = "0",
-        });
-        var lifecycle = CreateTestProbe();
-        var coordinator = Sys.ActorOf(LakeCoordinator.Props(settings, lifecycle));
-        lifecycle.ExpectMsg<CoordinatorProtocol.Ready>(TimeSpan.FromSeconds(20));
-        var replication = Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, new ReplicationJob.Once()));
+        var settings = Settings(source.ConnectionString, 2);
+        var coordinator = StartCoordinator(settings);
+        var replication = StartReplication(settings, coordinator);
 
         await using (var admin = await source.OpenAsync())
         {
@@ -61,7 +47,7 @@ public class ConnectionLossTests(PostgresFixture postgres) : TestKit, IDisposabl
             Assert.True(killed, "the COPY was never seen running");
         }
 
-        var failed = ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(60));
+        var failed = NextCycle();
 
         Assert.False(failed.Succeeded);
         Assert.Contains("exporting rows", failed.Error);
@@ -73,8 +59,8 @@ public class ConnectionLossTests(PostgresFixture postgres) : TestKit, IDisposabl
 
         await source.ExecuteAsync("DROP VIEW metrics; ALTER TABLE metrics_data RENAME TO metrics;");
         replication.Tell(ReplicationActor.Tick.Instance);
-        Assert.True(ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(60)).Succeeded);
-        var rows = LakeDuckDb.ReadManifest(new ManifestStore(settings.StatePath).Load()!, settings.HotPath);
+        Assert.True(NextCycle().Succeeded);
+        var rows = LakeRows(settings);
         var expected = await source.RowsAsync();
         Assert.Equal(expected.Count, rows.Count);
         Assert.Equal(expected.Count, rows.Select(r => (r.SensorId, r.Ts)).Distinct().Count());

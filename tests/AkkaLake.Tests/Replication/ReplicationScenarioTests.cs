@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
 using AkkaLake.Actors.Coordinator;
 using AkkaLake.Actors.Replication;
 using AkkaLake.Core;
@@ -16,50 +15,20 @@ using Xunit;
 namespace AkkaLake.Tests.Replication;
 
 [Collection(PostgresCollection.Name)]
-public class ReplicationScenarioTests(PostgresFixture postgres) : TestKit, IDisposable
+public class ReplicationScenarioTests(PostgresFixture postgres) : LakeTestKit
 {
     private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
-    private readonly TempDirectory _dir = new();
-
-    void IDisposable.Dispose()
-    {
-        Shutdown();
-        _dir.Dispose();
-    }
-
-    private LakeSettings Settings(string databaseUrl, TimeSpan? lag = null) => LakeSettingsParser.Parse(new Dictionary<string, string?>
-    {
-        ["data-root"] = _dir.Path,
-        ["hot-path"] = _dir.Combine("hot"),
-        ["shards"] = "4",
-        ["database-url"] = databaseUrl,
-        ["replication-lag-seconds"] = ((int)(lag ?? TimeSpan.Zero).TotalSeconds).ToString(),
-        ["replication-interval-seconds"] = "10",
-    });
 
     private (IActorRef Coordinator, IActorRef Replication) Start(LakeSettings settings, IFaultPoints? faults = null)
     {
-        var lifecycle = CreateTestProbe();
-        var coordinator = Sys.ActorOf(LakeCoordinator.Props(settings, lifecycle, faults));
-        lifecycle.ExpectMsg<CoordinatorProtocol.Ready>(TimeSpan.FromSeconds(20));
-        var replication = Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, new ReplicationJob.Once()));
-        return (coordinator, replication);
+        var coordinator = StartCoordinator(settings, faults);
+        return (coordinator, StartReplication(settings, coordinator));
     }
 
     private ReplicationActor.CycleCompleted Cycle(IActorRef replication, bool first = false)
     {
         if (!first) replication.Tell(ReplicationActor.Tick.Instance);
-        return ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(60));
-    }
-
-    private void StopAndWait(params IActorRef[] actors)
-    {
-        foreach (var a in actors)
-        {
-            Watch(a);
-            Sys.Stop(a);
-            ExpectTerminated(a, TimeSpan.FromSeconds(30));
-        }
+        return NextCycle();
     }
 
     [Fact]
@@ -68,7 +37,7 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : TestKit, IDisp
         var source = await SourceDatabase.CreateAsync(postgres);
         await using (var c = await source.OpenAsync())
             await SampleReadings.InsertAsync(c, 3, TimeSpan.FromMinutes(10), T0.AddHours(-3), T0.AddMinutes(-5), insertDelay: TimeSpan.FromSeconds(1));
-        var settings = Settings(source.ConnectionString);
+        var settings = Settings(source.ConnectionString, 4);
         var (_, replication) = Start(settings);
         Assert.True(Cycle(replication, first: true).Succeeded);
 
@@ -108,12 +77,12 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : TestKit, IDisp
         var source = await SourceDatabase.CreateAsync(postgres);
         await using (var c = await source.OpenAsync())
             await SampleReadings.InsertAsync(c, 6, TimeSpan.FromMinutes(10), T0.AddHours(-6), T0.AddMinutes(-5), insertDelay: TimeSpan.FromSeconds(1));
-        var settings = Settings(source.ConnectionString);
+        var settings = Settings(source.ConnectionString, 4);
 
         // The first backfill commit dies at the fault point.
         var (coordinator, replication) = Start(settings, new ThrowingFaults(point));
         var first = Cycle(replication, first: true);
-        StopAndWait(replication, coordinator);
+        Stop(replication, coordinator);
         var store = new ManifestStore(settings.StatePath);
         var afterCrash = store.Load()!;
         if (point == "commit.after-manifest")
@@ -124,7 +93,7 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : TestKit, IDisp
         // A restart recovers, the re-run writes the batch once, and the lake equals Postgres.
         var (coordinator2, replication2) = Start(settings);
         Assert.True(Cycle(replication2, first: true).Succeeded);
-        StopAndWait(replication2, coordinator2);
+        Stop(replication2, coordinator2);
         var manifest = store.Load()!;
         Assert.Null(manifest.PendingCommit);
         var referenced = manifest.ReferencedPaths(Locations.Hot);
@@ -140,7 +109,7 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : TestKit, IDisp
     [Fact]
     public void Replication_should_record_a_failure_and_keep_the_watermark_when_the_database_is_unreachable()
     {
-        var settings = Settings("Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2");
+        var settings = Settings("Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2", 4);
         var (coordinator, replication) = Start(settings);
 
         var first = Cycle(replication, first: true);
@@ -149,7 +118,7 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : TestKit, IDisp
         Assert.Contains("reading the database clock", first.Error);
         var second = Cycle(replication);
         Assert.False(second.Succeeded);
-        StopAndWait(replication, coordinator);
+        Stop(replication, coordinator);
         var state = new ReplicationStateStore(settings.StatePath).Load()!;
         Assert.Equal(ReplicationState.Failed, state.LastRunStatus);
         Assert.NotNull(state.LastRunError);
@@ -162,15 +131,11 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : TestKit, IDisp
     public async Task A_second_coordinator_on_the_same_lake_is_refused_naming_the_holder()
     {
         var source = await SourceDatabase.CreateAsync(postgres);
-        var settings = Settings(source.ConnectionString);
+        var settings = Settings(source.ConnectionString, 4);
         Start(settings);
         var lifecycle = CreateTestProbe();
         Sys.ActorOf(LakeCoordinator.Props(settings, lifecycle));
         var failed = lifecycle.ExpectMsg<CoordinatorProtocol.StartFailed>(TimeSpan.FromSeconds(20));
         Assert.Contains($"pid {Environment.ProcessId}", failed.Reason);
     }
-
-    /// <summary>DuckDB over exactly the files the manifest commits.</summary>
-    private static IReadOnlyList<LakeRow> LakeRows(LakeSettings settings) =>
-        LakeDuckDb.ReadManifest(new ManifestStore(settings.StatePath).Load()!, settings.HotPath, settings.ColdPath);
 }
