@@ -13,4 +13,11 @@ public sealed record LakeRoots(string Hot, string? Cold)
     };
 
     public string Resolve(string location, string relativePath) => LakeLayout.Resolve(RootOf(location), relativePath);
+
+    /// <summary>The locations this deployment has: hot, and cold when a cold path is set.</summary>
+    public IEnumerable<(string Location, string Root)> Configured()
+    {
+        yield return (Locations.Hot, Hot);
+        if (Cold is not null) yield return (Locations.Cold, Cold);
+    }
 }

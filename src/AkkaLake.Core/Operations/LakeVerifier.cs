@@ -1,7 +1,7 @@
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
-using AkkaLake.Core.Storage;
+using AkkaLake.Core.Recovery;
 
 namespace AkkaLake.Core.Operations;
 
@@ -32,20 +32,8 @@ public sealed class LakeVerifier(LakeRoots roots)
             CheckFile(files[i], problems);
             progress?.Invoke(i + 1, files.Count);
         }
-        foreach (var location in new[] { Locations.Hot, Locations.Cold })
-        {
-            var root = location == Locations.Hot ? roots.Hot : roots.Cold;
-            var dir = root is null ? null : LakeLayout.Resolve(root, LakeLayout.Dataset);
-            if (dir is null || !Directory.Exists(dir)) continue;
-            var referenced = manifest.ReferencedPaths(location);
-            foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
-            {
-                var name = Path.GetFileName(file);
-                var relative = Path.GetRelativePath(root!, file).Replace(Path.DirectorySeparatorChar, '/');
-                if ((LakeLayout.IsPartFileName(name) || name.EndsWith(AtomicFile.TmpSuffix, StringComparison.Ordinal)) && !referenced.Contains(relative))
-                    problems.Add(new VerifyProblem(VerifyProblem.Unreferenced, location, relative, "no commit references this file"));
-            }
-        }
+        problems.AddRange(StrayFiles.Find(manifest, roots).Select(f =>
+            new VerifyProblem(VerifyProblem.Unreferenced, f.Location, f.RelativePath, "no commit references this file")));
         return problems;
     }
 

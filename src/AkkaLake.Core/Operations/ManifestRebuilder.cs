@@ -26,11 +26,10 @@ public sealed class ManifestRebuilder(LakeRoots roots)
     {
         var unreadable = new List<string>();
         var found = new List<Found>();
-        foreach (var location in new[] { Locations.Cold, Locations.Hot })
+        foreach (var (location, root) in roots.Configured())
         {
-            var root = location == Locations.Hot ? roots.Hot : roots.Cold;
-            var dir = root is null ? null : LakeLayout.Resolve(root, LakeLayout.Dataset);
-            if (dir is null || !Directory.Exists(dir)) continue;
+            var dir = LakeLayout.Resolve(root, LakeLayout.Dataset);
+            if (!Directory.Exists(dir)) continue;
             foreach (var file in Directory.EnumerateFiles(dir, "*" + LakeLayout.ParquetSuffix, SearchOption.AllDirectories))
             {
                 var name = Path.GetFileName(file);
@@ -52,7 +51,7 @@ public sealed class ManifestRebuilder(LakeRoots roots)
                 }
                 catch (Exception e) when (e is ParquetSharp.ParquetException or InvalidDataException or IOException)
                 {
-                    unreadable.Add($"{location}:{Path.GetRelativePath(root!, file)} ({e.Message})");
+                    unreadable.Add($"{location}:{Path.GetRelativePath(root, file)} ({e.Message})");
                 }
             }
         }

@@ -30,35 +30,14 @@ public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
         var (afterDeletions, deleted) = DeleteDue(manifest, now, warnings);
         manifest = afterDeletions;
 
+        if (roots.Cold is { } cold && !Directory.Exists(LakeLayout.Resolve(cold, LakeLayout.Dataset)) && manifest.Files().Any(f => f.Location == Locations.Cold))
+            warnings.Add($"The cold path {cold} is not available; cold partitions could not be checked.");
         var tmps = new List<string>();
         var unreferenced = new List<string>();
-        foreach (var location in new[] { Locations.Hot, Locations.Cold })
+        foreach (var stray in StrayFiles.Find(manifest, roots).ToList())
         {
-            var root = location == Locations.Hot ? roots.Hot : roots.Cold;
-            if (root is null) continue;
-            var datasetDir = LakeLayout.Resolve(root, LakeLayout.Dataset);
-            if (!Directory.Exists(datasetDir))
-            {
-                if (location == Locations.Cold && manifest.Files().Any(f => f.Location == Locations.Cold))
-                    warnings.Add($"The cold path {root} is not available; cold partitions could not be checked.");
-                continue;
-            }
-            var referenced = manifest.ReferencedPaths(location);
-            foreach (var file in Directory.EnumerateFiles(datasetDir, "*", SearchOption.AllDirectories))
-            {
-                var name = Path.GetFileName(file);
-                var relative = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
-                if (name.EndsWith(AtomicFile.TmpSuffix, StringComparison.Ordinal))
-                {
-                    File.Delete(file);
-                    tmps.Add($"{location}:{relative}");
-                }
-                else if (LakeLayout.IsPartFileName(name) && !referenced.Contains(relative))
-                {
-                    File.Delete(file);
-                    unreferenced.Add($"{location}:{relative}");
-                }
-            }
+            File.Delete(stray.FullPath);
+            (stray.IsTmp ? tmps : unreferenced).Add($"{stray.Location}:{stray.RelativePath}");
         }
         foreach (var stateTmp in Directory.Exists(store.StatePath) ? Directory.GetFiles(store.StatePath, "*" + AtomicFile.TmpSuffix) : [])
         {
