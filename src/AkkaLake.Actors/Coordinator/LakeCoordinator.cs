@@ -121,7 +121,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<LoadFailed>(f =>
         {
-            var reason = f.Error is AggregateException { InnerException: { } inner } ? inner.Message : f.Error.Message;
+            var reason = f.Error.Cause().Message;
             _log.Error("The lake cannot be opened: {Reason}", reason);
             _lifecycle?.Tell(new StartFailed(reason));
             Context.Stop(Self);
@@ -244,7 +244,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<CommitError>(e =>
         {
-            var error = e.Error is AggregateException { InnerException: { } inner } ? inner : e.Error;
+            var error = e.Error.Cause();
             var conflict = error is ManifestConflictException;
             _log.Warning("The {What} was not committed: {Error}", e.Description,
                 conflict ? "the lake changed meanwhile; it will be retried. " + error.Message : error.Message);

@@ -374,9 +374,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         {
             var batch = _batch!;
             LogBatch(batch, c.Manifest);
-            StopWriters(batch);
-            _batch = null;
-            _batches++;
+            EndBatch(batch);
             _failures = 0;
             _conflicts = 0;
             if (batch.Step is ReplicationStep.Backfill or ReplicationStep.Rebuild)
@@ -393,9 +391,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                 _log.Info("Run {RunId} was not committed because the lake changed meanwhile ({Reason}); planning it again", batch.RunId, f.Reason);
                 if (batch.Step is ReplicationStep.Rebuild r)
                     _manualDays = new Queue<DateOnly>(_manualDays!.Prepend(r.Day));
-                StopWriters(batch);
-                _batch = null;
-                _batches++;
+                EndBatch(batch);
                 StartStep();
                 return;
             }
@@ -449,7 +445,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     private void Fail(Failed failed)
     {
-        var error = failed.Error is AggregateException { InnerException: { } inner } ? inner : failed.Error;
+        var error = failed.Error.Cause();
         var message = $"{failed.Stage}: {error.Message}";
         _failures++;
         var delay = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, _failures - 1), Math.Max(_settings.ReplicationInterval.TotalSeconds, 60)));
@@ -458,10 +454,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         if (_batch is { } batch)
         {
             batch.KillSwitch?.Abort(error);
-            StopWriters(batch);
             _coordinator.Tell(new RecordFailure(Report(batch, DateTimeOffset.UtcNow), message));
-            _batch = null;
-            _batches++;
+            EndBatch(batch);
         }
         else
         {
@@ -473,8 +467,11 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         if (_job.Repeats) Timers.StartSingleTimer("tick", Tick.Instance, delay);
     }
 
-    private static void StopWriters(Batch batch)
+    /// <summary>A batch is over (committed or abandoned): its writers stop, deleting any part still .tmp.</summary>
+    private void EndBatch(Batch batch)
     {
         foreach (var writer in batch.Writers.Values) Context.Stop(writer);
+        _batch = null;
+        _batches++;
     }
 }

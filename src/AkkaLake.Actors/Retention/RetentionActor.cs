@@ -114,7 +114,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         });
         Receive<CopyFailed>(f =>
         {
-            var error = f.Error is AggregateException { InnerException: { } inner } ? inner : f.Error;
+            var error = f.Error.Cause();
             _coldUnavailableUntil = DateTimeOffset.UtcNow + RetryUnavailableAfter;
             _log.Warning("Could not move {Date} to the cold path, so it stays hot and will be retried in {RetryMinutes} min: {Error}",
                 LakeLayout.DateKey(f.Date), RetryUnavailableAfter.TotalMinutes, error.Message);
