@@ -9,6 +9,7 @@ public sealed record RoutedRows(IReadOnlyDictionary<ShardDay, MetricRows> ByShar
 /// <summary>Splits chunks by (UTC date of ts, xxh3 shard of sensor_id). Shards are cached per sensor.</summary>
 public sealed class RowRouter(int shards, Func<DateOnly, string?> locationFor)
 {
+    private const int MaxCachedSensors = 100_000;
     private readonly Dictionary<string, int> _shardOf = new(StringComparer.Ordinal);
     private readonly Dictionary<DateOnly, string?> _locationOf = [];
 
@@ -27,10 +28,7 @@ public sealed class RowRouter(int shards, Func<DateOnly, string?> locationFor)
                 tooOld++;
                 continue;
             }
-            var id = rows.SensorIds[i];
-            if (!_shardOf.TryGetValue(id, out var shard))
-                _shardOf[id] = shard = ShardHasher.Shard(id, shards);
-            var key = new ShardDay(date, shard);
+            var key = new ShardDay(date, ShardOf(rows.SensorIds[i]));
             if (!byShardDay.TryGetValue(key, out var target))
             {
                 byShardDay[key] = target = new MetricRows(Math.Max(16, rows.Count / shards));
@@ -39,5 +37,13 @@ public sealed class RowRouter(int shards, Func<DateOnly, string?> locationFor)
             target.AddFrom(rows, i);
         }
         return new RoutedRows(byShardDay, tooOld, locations);
+    }
+
+    private int ShardOf(string sensorId)
+    {
+        if (_shardOf.TryGetValue(sensorId, out var shard)) return shard;
+        // A cache, not a registry: with millions of distinct sensors it starts over instead of growing.
+        if (_shardOf.Count >= MaxCachedSensors) _shardOf.Clear();
+        return _shardOf[sensorId] = ShardHasher.Shard(sensorId, shards);
     }
 }

@@ -16,6 +16,8 @@ public sealed record SourceChunk(MetricRows Rows, SkippedRows Skipped, long NonF
 /// </summary>
 public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table, int chunkRows = 65_536)
 {
+    private const int MaxInternedStrings = 100_000;
+
     public static string BuildCopySql(SourceTable table, SourceWindow window)
     {
         var samples = table.HasSamples ? "samples::int4" : "NULL::int4";
@@ -28,7 +30,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
                 $"ts >= {Literal(b.Day)}{(b.OpenEnded ? "" : $" AND ts < {Literal(b.Day.AddDays(1))}")} AND (inserted_at <= {Literal(b.Cursor)} OR inserted_at IS NULL)",
             _ => throw new ArgumentOutOfRangeException(nameof(window)),
         };
-        return $"COPY (SELECT sensor_id::text, ts, value::float8, quality::int4, {samples}, {source}, inserted_at FROM {Quote(table.Name)} WHERE {where}) TO STDOUT (FORMAT BINARY)";
+        return $"COPY (SELECT sensor_id::text, ts, value::float8, quality::int4, {samples}, {source}, inserted_at FROM {table.QuotedName} WHERE {where}) TO STDOUT (FORMAT BINARY)";
     }
 
     /// <summary>
@@ -105,6 +107,8 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
             if (!double.IsFinite(v)) chunk.NonFinite++;
             if (!interned.TryGetValue(sensorId!, out var id))
             {
+                // Sharing strings saves memory for the usual few thousand sensors; with millions it starts over instead of growing.
+                if (interned.Count >= MaxInternedStrings) interned.Clear();
                 id = sensorId!;
                 interned[id] = id;
             }
@@ -160,8 +164,6 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
     private static string Literal(DateTimeOffset t) => $"'{Timestamps.Format(t)}'::timestamptz";
 
     private static string Literal(DateOnly d) => $"'{d:yyyy-MM-dd}T00:00:00Z'::timestamptz";
-
-    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     private sealed class ChunkBuilder(MetricRows rows)
     {
