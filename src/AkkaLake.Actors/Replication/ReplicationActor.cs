@@ -34,7 +34,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     /// <summary>Sent to the listener after each cycle (backfill days plus one incremental batch).</summary>
     public sealed record CycleCompleted(bool Succeeded, string? Error, LakeManifest? Manifest);
 
-    private sealed record Prepared(DatabaseClock Clock, SourceTable Table);
+    private sealed record Prepared(DatabaseClock Clock, SourceTable Table, DateOnly? NoRowsBefore);
 
     private sealed record Failed(string Stage, Exception Error);
 
@@ -87,6 +87,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private int _failures;
     private int _batches;
     private bool _warnedAboutVisibility;
+
+    // Read once per backfill. Rows up to its cursor were committed before it began; only rows without
+    // inserted_at could arrive later, and a day already scanned would miss those just the same.
+    private DateOnly? _noRowsBefore;
     private Batch? _batch;
 
     private readonly IFaultPoints _faults;
@@ -139,19 +143,23 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         {
             snapshot = s;
             var dataSource = _dataSource;
-            PrepareAsync(dataSource).PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
+            var backfilling = s.Manifest.Metrics.ComputedThroughTs is null && _job is not ReplicationJob.Backfill;
+            var known = _noRowsBefore;
+            PrepareAsync(dataSource, backfilling, known).PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
         });
         Receive<Prepared>(p => Plan(snapshot!.Manifest, p));
         Receive<Failed>(Fail);
         Receive<Tick>(_ => { });
     }
 
-    private static async Task<Prepared> PrepareAsync(NpgsqlDataSource dataSource)
+    private static async Task<Prepared> PrepareAsync(NpgsqlDataSource dataSource, bool backfilling, DateOnly? noRowsBefore)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         var clock = await DatabaseClock.ReadAsync(connection, CancellationToken.None);
         var table = await SourceTable.DescribeAsync(connection, CancellationToken.None);
-        return new Prepared(clock, table);
+        if (backfilling && noRowsBefore is null)
+            noRowsBefore = await table.NoRowsBeforeAsync(connection, CancellationToken.None);
+        return new Prepared(clock, table, noRowsBefore);
     }
 
     private void Plan(LakeManifest manifest, Prepared prepared)
@@ -167,7 +175,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             PlanManual(manifest, manual, prepared.Table, now);
             return;
         }
-        var step = ReplicationPlanner.Next(manifest, prepared.Clock, _settings.ReplicationLag, _settings.HotRetentionDays, now);
+        _noRowsBefore ??= prepared.NoRowsBefore;
+        var step = ReplicationPlanner.Next(manifest, prepared.Clock, _settings.ReplicationLag, _settings.HotRetentionDays, now, _noRowsBefore ?? default);
         switch (step)
         {
             case ReplicationStep.UpToDate u:
@@ -410,6 +419,11 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         const string summary = "{Rows} rows into {Files} files ({Bytes} bytes) in {DurationMs} ms ({RowsPerSecond} rows/s); watermark {Watermark}, {LagSeconds} s behind now; run {RunId}";
         switch (batch.Step)
         {
+            case ReplicationStep.Backfill { EmptyDaysBefore: > 0 } b:
+                _log.Info("Backfilled {Date}: " + summary, [LakeLayout.DateKey(b.Day), .. figures]);
+                _log.Info("The source has no rows older than {Date}: the {EmptyDays} older days of the hot horizon are recorded as empty without scanning them",
+                    LakeLayout.DateKey(b.Day), b.EmptyDaysBefore);
+                break;
             case ReplicationStep.Backfill b when batch.Rows == 0:
                 _log.Debug("Backfilled {Date}: no rows", LakeLayout.DateKey(b.Day));
                 break;

@@ -8,8 +8,11 @@ namespace AkkaLake.Core.Replication;
 /// <summary>The next thing replication should export.</summary>
 public abstract record ReplicationStep
 {
-    /// <summary>One day of the first-start backfill. <see cref="After"/> is the backfill state once this day is committed.</summary>
-    public sealed record Backfill(BackfillState After, DateOnly Day, bool OpenEnded, bool IsLast) : ReplicationStep
+    /// <summary>
+    /// One day of the first-start backfill. <see cref="After"/> is the backfill state once this day
+    /// is committed. <see cref="EmptyDaysBefore"/> older days are known to be empty and recorded with it.
+    /// </summary>
+    public sealed record Backfill(BackfillState After, DateOnly Day, bool OpenEnded, bool IsLast, int EmptyDaysBefore = 0) : ReplicationStep
     {
         public SourceWindow.BackfillDay Window => new(Day, OpenEnded, After.Cursor);
     }
@@ -41,7 +44,11 @@ public abstract record ReplicationStep
 /// </summary>
 public static class ReplicationPlanner
 {
-    public static ReplicationStep Next(LakeManifest manifest, DatabaseClock clock, TimeSpan lag, int retentionDays, DateTimeOffset now)
+    /// <param name="noRowsBefore">
+    /// Days before this date are known to hold no rows; the backfill records them all with the
+    /// first of them instead of scanning each (a lake set up with a 90-day horizon over a few days of history).
+    /// </param>
+    public static ReplicationStep Next(LakeManifest manifest, DatabaseClock clock, TimeSpan lag, int retentionDays, DateTimeOffset now, DateOnly noRowsBefore = default)
     {
         var dataset = manifest.Metrics;
         var backfill = dataset.Backfill;
@@ -60,10 +67,13 @@ public static class ReplicationPlanner
             {
                 var key = LakeLayout.DateKey(day);
                 if (backfill.DaysDone.Contains(key)) continue;
-                var done = backfill.DaysDone.Add(key);
+                var emptyBefore = day < noRowsBefore ? Days(from, day.AddDays(-1)).Count(d => !backfill.DaysDone.Contains(d)) : 0;
+                var done = day < noRowsBefore
+                    ? backfill.DaysDone.Union(Days(from, day))
+                    : backfill.DaysDone.Add(key);
                 var isLast = done.Count == to.DayNumber - from.DayNumber + 1;
                 var after = backfill with { DaysDone = done, CompletedAt = isLast ? now : null };
-                return new ReplicationStep.Backfill(after, day, day == to, isLast);
+                return new ReplicationStep.Backfill(after, day, day == to, isLast, emptyBefore);
             }
         }
 
@@ -74,6 +84,12 @@ public static class ReplicationPlanner
             : new ReplicationStep.UpToDate(watermark, bound);
     }
 
+    private static IEnumerable<string> Days(DateOnly from, DateOnly through)
+    {
+        for (var day = from; day <= through; day = day.AddDays(1))
+            yield return LakeLayout.DateKey(day);
+    }
+
     /// <summary>The commit that records a step: backfill progress, or the watermark moving to the bound.</summary>
     public static LakeCommit CommitFor(ReplicationStep step, string runId) => step switch
     {
@@ -82,5 +98,4 @@ public static class ReplicationPlanner
         ReplicationStep.Rebuild r => new LakeCommit(LakeCommit.BackfillKind, runId, [], r.Replaces),
         _ => throw new ArgumentOutOfRangeException(nameof(step), step, "Nothing to commit."),
     };
-
 }

@@ -24,4 +24,21 @@ public sealed record SourceTable(string Name, bool HasSamples, bool HasSource)
             throw new InvalidOperationException($"The source table '{name}' lacks required columns: {string.Join(", ", missing)}.");
         return new SourceTable(name, columns.Contains("samples"), columns.Contains("source"));
     }
+
+    /// <summary>
+    /// Days before the returned one hold no rows: the UTC date of the oldest ts, or
+    /// <see cref="DateOnly.MaxValue"/> when no row has a ts. An oldest ts outside the lake's range
+    /// (<c>-infinity</c>, before year 1) gives <see cref="DateOnly.MinValue"/>, which rules out nothing.
+    /// PostgreSQL answers <c>min(ts)</c> from the time index the per-day backfill scans need anyway.
+    /// </summary>
+    public async Task<DateOnly> NoRowsBeforeAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"SELECT extract(epoch FROM min(ts))::float8 FROM {QuotedName}", connection);
+        if (await command.ExecuteScalarAsync(ct) is not double seconds) return DateOnly.MaxValue;
+        return double.IsFinite(seconds) && seconds >= -62_135_596_800d && seconds < 253_402_300_800d
+            ? DateOnly.FromDateTime(DateTime.UnixEpoch.AddSeconds(Math.Floor(seconds)))
+            : DateOnly.MinValue;
+    }
+
+    public string QuotedName => "\"" + Name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

@@ -56,4 +56,33 @@ public class ReplicationPlannerTests
         m = Commit(m, step);
         Assert.IsType<ReplicationStep.UpToDate>(ReplicationPlanner.Next(m, Clock, Lag, 90, Now));
     }
+
+    [Fact]
+    public void Days_older_than_the_oldest_row_are_recorded_with_the_first_of_them_instead_of_scanned_one_by_one()
+    {
+        var m = LakeManifest.Create(4, Now);
+        var days = new List<DateOnly>();
+        var noRowsBefore = new DateOnly(2026, 11, 23);
+        ReplicationStep step;
+        while ((step = ReplicationPlanner.Next(m, Clock, Lag, 90, Now, noRowsBefore)) is ReplicationStep.Backfill b)
+        {
+            days.Add(b.Day);
+            Assert.Equal(b.Day == new DateOnly(2026, 11, 22) ? 87 : 0, b.EmptyDaysBefore);
+            m = Commit(m, b);
+        }
+        // Three days hold rows; the fourth is scanned once and the 87 older ones are recorded with it.
+        Assert.Equal([new DateOnly(2026, 11, 25), new DateOnly(2026, 11, 24), new DateOnly(2026, 11, 23), new DateOnly(2026, 11, 22)], days);
+        Assert.Equal(91, m.Metrics.Backfill!.DaysDone.Count);
+        Assert.Equal(Now.AddSeconds(-60), m.Metrics.ComputedThroughTs);
+        Assert.IsType<ReplicationStep.UpToDate>(step);
+    }
+
+    [Fact]
+    public void An_empty_source_is_backfilled_with_one_scan_of_today()
+    {
+        var step = Assert.IsType<ReplicationStep.Backfill>(ReplicationPlanner.Next(LakeManifest.Create(4, Now), Clock, Lag, 90, Now, DateOnly.MaxValue));
+        Assert.True(step.OpenEnded);
+        Assert.True(step.IsLast);
+        Assert.Equal(90, step.EmptyDaysBefore);
+    }
 }

@@ -57,6 +57,23 @@ public class SourceEdgeCaseTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task The_oldest_row_bounds_which_days_the_backfill_must_scan_and_out_of_range_ts_rule_out_nothing()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        async Task<DateOnly> NoRowsBefore()
+        {
+            await using var c = await source.OpenAsync();
+            return await (await SourceTable.DescribeAsync(c, CancellationToken.None)).NoRowsBeforeAsync(c, CancellationToken.None);
+        }
+
+        Assert.Equal(DateOnly.MaxValue, await NoRowsBefore());
+        await source.ExecuteAsync("INSERT INTO sensors (sensor_id) VALUES ('a'); INSERT INTO metrics (sensor_id, ts, value) VALUES ('a', '2026-03-04 23:30:00-02', 1), ('a', '2026-05-01Z', 2)");
+        Assert.Equal(new DateOnly(2026, 3, 5), await NoRowsBefore());
+        await source.ExecuteAsync("INSERT INTO metrics (sensor_id, ts, value) VALUES ('a', '-infinity', 3)");
+        Assert.Equal(DateOnly.MinValue, await NoRowsBefore());
+    }
+
+    [Fact]
     public async Task Rows_older_than_the_horizon_go_to_the_cold_path_when_set_and_are_counted_and_skipped_when_not()
     {
         var source = await SourceDatabase.CreateAsync(postgres);
