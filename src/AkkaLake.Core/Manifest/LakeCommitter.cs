@@ -22,6 +22,8 @@ public sealed class LakeCommitter(ManifestStore store, LakeRoots roots, IFaultPo
         var pending = new PendingCommit(current.CommitSeq + 1, commit.Kind, commit.RunId, now,
             staged.Select(s => new FileLocation(s.Location, s.RelativePath)).ToImmutableList());
         var begun = current.Begin(pending);
+        if (staged.Any(s => s.Location == Locations.Cold))
+            ColdMarker.Ensure(current, roots.Cold ?? throw new LocationUnavailableException("No cold path is configured (CORE_ANALYSIS_LAKE_COLD_PATH)."));
 
         store.Save(begun);
         _faults.Hit("commit.after-pending");

@@ -5,9 +5,6 @@ using AkkaLake.Core.Storage;
 
 namespace AkkaLake.Core.Retention;
 
-/// <summary>A location that cannot take a partition now (a NAS not mounted, no permission); retried later.</summary>
-public sealed class LocationUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>
 /// Copies every file of a partition to another location, each as <c>.tmp</c>, flushed, checked
 /// (size and a Parquet footer read with the recorded row count) and renamed. The source stays
@@ -26,9 +23,12 @@ public sealed class PartitionCopier(LakeRoots roots, IFaultPoints? faults = null
             throw new LocationUnavailableException("No cold path is configured (CORE_ANALYSIS_LAKE_COLD_PATH).");
         if (!Directory.Exists(targetRoot))
             throw new LocationUnavailableException($"The {to} path {targetRoot} does not exist (is the NAS mounted?).");
-        var copied = new HashSet<string>(StringComparer.Ordinal);
+        if (to == Locations.Cold) ColdMarker.Ensure(manifest, targetRoot);
+        var copied = new Dictionary<string, PartFile>(StringComparer.Ordinal);
         foreach (var file in manifest.Files().Where(f => f.Date == date && f.Location == from))
         {
+            // Copying would recreate a vanished root's directories on the local disk, under the mount point.
+            if (!Directory.Exists(targetRoot)) throw WentAway(to, targetRoot, "the directory is gone");
             var source = roots.Resolve(from, file.RelativePath);
             var target = roots.Resolve(to, file.RelativePath);
             try
@@ -41,13 +41,25 @@ public sealed class PartitionCopier(LakeRoots roots, IFaultPoints? faults = null
             }
             catch (DirectoryNotFoundException e)
             {
-                throw new LocationUnavailableException($"The {to} path {targetRoot} went away during the copy: {e.Message}", e);
+                throw WentAway(to, targetRoot, e.Message);
             }
-            copied.Add(file.RelativePath);
+            copied.Add(file.RelativePath, file.File);
             _faults.Hit("move.after-copy-file");
         }
-        return copied;
+        // The move is committed on the strength of these copies: check they are all still there.
+        if (to == Locations.Cold && !ColdMarker.IsPresent(targetRoot))
+            throw WentAway(to, targetRoot, $"its {ColdMarker.FileName} marker is gone");
+        foreach (var (relative, file) in copied)
+        {
+            var target = new FileInfo(roots.Resolve(to, relative));
+            if (!target.Exists || target.Length != file.Bytes)
+                throw WentAway(to, targetRoot, $"the copy of {file.Name} is no longer there");
+        }
+        return copied.Keys.ToHashSet(StringComparer.Ordinal);
     }
+
+    private static LocationUnavailableException WentAway(string location, string root, string detail) =>
+        new($"The {location} path {root} went away during the copy ({detail}); nothing was switched.");
 
     private static void Verify(string tmp, PartFile expected)
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Recovery;
 using AkkaLake.Core.Retention;
@@ -40,8 +41,9 @@ public static class MovePartitionCommand
                 var warnings = new List<string>();
                 (lake.Manifest, _) = new LakeRecovery(lake.Store, lake.Roots).DeleteDue(lake.Manifest, now, warnings);
             }
-            catch (LocationUnavailableException e)
+            catch (Exception e) when (e is LocationUnavailableException or IOException)
             {
+                // Nothing was switched: copies already made are unreferenced and go at the next recovery.
                 result.InvocationConfiguration.Error.WriteLine($"{raw} stays {partition.Location}: {e.Message}");
                 return ExitCodes.Failed;
             }

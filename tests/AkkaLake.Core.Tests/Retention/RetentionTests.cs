@@ -111,6 +111,64 @@ public class RetentionTests : IDisposable
     }
 
     [Fact]
+    public void A_cold_path_that_goes_away_during_the_copy_is_a_clear_error_and_nothing_is_switched()
+    {
+        var day = Today.AddDays(-100);
+        Fill(day, files: 3);
+        var expected = _lake.Rows().Select(r => (r.SensorId, r.Ts, r.Value)).Order().ToList();
+
+        // The NAS drops out after the first file: copying on would recreate its directories on the local disk.
+        var unmount = new AtPoint("move.after-copy-file", () => Directory.Delete(_lake.Roots.Cold!, recursive: true));
+        var e = Assert.Throws<LocationUnavailableException>(() => Move(day, unmount));
+        Assert.Contains("went away during the copy", e.Message);
+        Assert.False(Directory.Exists(_lake.Roots.Cold));
+        Assert.Equal(Locations.Hot, _lake.Manifest.Partition(day)!.Location);
+
+        // Back again, the move completes and nothing was lost on the way.
+        Directory.CreateDirectory(_lake.Roots.Cold!);
+        _lake.Restart();
+        Move(day);
+        Assert.Equal(Locations.Cold, _lake.Manifest.Partition(day)!.Location);
+        Assert.Equal(expected, _lake.Rows().Select(r => (r.SensorId, r.Ts, r.Value)).Order().ToList());
+    }
+
+    [Fact]
+    public void A_copy_that_vanishes_before_the_move_is_committed_is_caught_by_the_final_check()
+    {
+        var day = Today.AddDays(-100);
+        Fill(day, files: 2);
+        var first = true;
+        var lose = new AtPoint("move.after-copy-file", () =>
+        {
+            if (!first) return;
+            first = false;
+            foreach (var f in Directory.GetFiles(_lake.Roots.Cold!, "*.parquet", SearchOption.AllDirectories)) File.Delete(f);
+        });
+        var e = Assert.Throws<LocationUnavailableException>(() => Move(day, lose));
+        Assert.Contains("is no longer there", e.Message);
+        Assert.Equal(Locations.Hot, _lake.Manifest.Partition(day)!.Location);
+    }
+
+    [Fact]
+    public void An_empty_mount_point_where_the_cold_path_was_is_refused_for_moves_and_for_new_cold_parts()
+    {
+        var old = Today.AddDays(-100);
+        Fill(old);
+        Move(old);
+        Assert.True(ColdMarker.IsPresent(_lake.Roots.Cold!));
+
+        // The NAS is not mounted: the mount point is an empty local directory.
+        Directory.Delete(_lake.Roots.Cold!, recursive: true);
+        Directory.CreateDirectory(_lake.Roots.Cold!);
+        var older = Today.AddDays(-101);
+        Fill(older);
+        var e = Assert.Throws<LocationUnavailableException>(() => Move(older));
+        Assert.Contains("empty mount point", e.Message);
+        Assert.Throws<LocationUnavailableException>(() => _lake.Tick(old, [("s", LakeLayout.StartMicros(old), 1.0)], Locations.Cold));
+        Assert.Empty(Directory.GetFiles(_lake.Roots.Cold!, "*.parquet", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public void An_expired_partition_leaves_the_manifest_is_recorded_and_its_files_go_after_the_grace()
     {
         var day = Today.AddDays(-100);
@@ -130,6 +188,14 @@ public class RetentionTests : IDisposable
         public void Hit(string name)
         {
             if (name == point) throw new IOException("crash at " + name);
+        }
+    }
+
+    private sealed class AtPoint(string point, Action action) : IFaultPoints
+    {
+        public void Hit(string name)
+        {
+            if (name == point) action();
         }
     }
 }
