@@ -74,9 +74,17 @@ public sealed class PartWriter : IDisposable
     /// <summary>Writes one complete part in a single call.</summary>
     public static WrittenPart Write(string tmpPath, MetricRows sortedRows, PartMetadata metadata, int rowGroupRows)
     {
-        using var writer = new PartWriter(tmpPath, metadata, rowGroupRows);
-        writer.Append(sortedRows);
-        return writer.Finish();
+        try
+        {
+            using var writer = new PartWriter(tmpPath, metadata, rowGroupRows);
+            writer.Append(sortedRows);
+            return writer.Finish();
+        }
+        catch
+        {
+            AtomicFile.DeleteQuietly(tmpPath);
+            throw;
+        }
     }
 
     private void CheckOrder(MetricRows rows)

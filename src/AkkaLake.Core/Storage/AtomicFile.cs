@@ -14,12 +14,20 @@ public static class AtomicFile
         var directory = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(directory);
         var tmp = path + TmpSuffix;
-        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            stream.Write(content);
-            stream.Flush(flushToDisk: true);
+            using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+            RestrictToOwner(tmp);
         }
-        RestrictToOwner(tmp);
+        catch
+        {
+            DeleteQuietly(tmp);
+            throw;
+        }
         File.Move(tmp, path, overwrite: true);
         NativeFileSystem.SyncDirectory(directory);
     }
@@ -47,14 +55,14 @@ public static class AtomicFile
         var directory = Path.GetDirectoryName(destination)!;
         Directory.CreateDirectory(directory);
         var tmp = destination + TmpSuffix;
-        using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
-        using (var output = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-        {
-            input.CopyTo(output);
-            output.Flush(flushToDisk: true);
-        }
         try
         {
+            using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20))
+            using (var output = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                input.CopyTo(output);
+                output.Flush(flushToDisk: true);
+            }
             var expected = new FileInfo(source).Length;
             var actual = new FileInfo(tmp).Length;
             if (expected != actual)
@@ -63,7 +71,7 @@ public static class AtomicFile
         }
         catch
         {
-            File.Delete(tmp);
+            DeleteQuietly(tmp);
             throw;
         }
         File.Move(tmp, destination, overwrite: true);
@@ -74,5 +82,16 @@ public static class AtomicFile
     {
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    /// <summary>
+    /// Removes an unfinished <c>.tmp</c> after a failed write, so a full disk is not kept full by
+    /// it; if even that fails, recovery removes it at the next start.
+    /// </summary>
+    public static void DeleteQuietly(string tmp)
+    {
+        try { File.Delete(tmp); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 }

@@ -11,8 +11,9 @@ public sealed class LakeUnderTest : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
-    public LakeUnderTest(string databaseUrl, int shards = 4, int lagSeconds = 0, string? coldPath = null, string extraConfig = "")
+    public LakeUnderTest(string databaseUrl, int shards = 4, int lagSeconds = 0, string? coldPath = null, string extraConfig = "", string? hotPath = null)
     {
+        HotPath = hotPath ?? _dir.Combine("hot");
         DatabaseUrl = databaseUrl;
         Shards = shards;
         ColdPath = coldPath;
@@ -28,7 +29,7 @@ public sealed class LakeUnderTest : IDisposable
         File.WriteAllText(ConfigFile, $"akkalake {{ replication-lag-seconds = {_lagSeconds}, replication-interval-seconds = 10\n{extraConfig} }}");
 
     public string DataRoot => _dir.Path;
-    public string HotPath => _dir.Combine("hot");
+    public string HotPath { get; }
     public string? ColdPath { get; }
     public string LogFile => Directory.GetFiles(Path.Combine(DataRoot, "logs"), "akkalake-*.json").Single();
     public string DatabaseUrl { get; }
@@ -84,6 +85,24 @@ public sealed class LakeUnderTest : IDisposable
         Assert.Equal(expected.Count, actual.Count);
         Assert.Equal(expected.Select(r => (r.Item1, r.Item2)).Distinct().Count(), actual.Select(r => (r.SensorId, r.Item2)).Distinct().Count());
         Assert.Equal(expected, actual);
+    }
+
+    /// <summary>Waits for a running daemon to bring the lake level with PostgreSQL; fails with the last difference seen.</summary>
+    public async Task EventuallyEqualsSourceAsync(SourceDatabase source, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                await AssertLakeEqualsSourceAsync(source);
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+            }
+        }
     }
 
     public void Dispose() => _dir.Dispose();
