@@ -121,7 +121,10 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<LoadFailed>(f =>
         {
-            var reason = f.Error.Cause().Message;
+            var error = f.Error.Cause();
+            var reason = error is UnauthorizedAccessException
+                ? $"{error.Message} The hot path {_settings.HotPath} must be writable by the user AkkaLake runs as ({Environment.UserName}); fix its owner or permissions."
+                : error.Message;
             _log.Error("The lake cannot be opened: {Reason}", reason);
             _lifecycle?.Tell(new StartFailed(reason));
             Context.Stop(Self);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AkkaLake.Core.Layout;
 
 namespace AkkaLake.Core.Configuration;
 
@@ -71,10 +72,11 @@ public static class LakeSettingsParser
     public static string Describe(Setting s) =>
         s.EnvironmentVariable is null ? $"akkalake.{s.Key}" : $"{s.EnvironmentVariable} (akkalake.{s.Key})";
 
+    /// <summary>Compares real paths: a cold path that is a symlink to the hot one would otherwise pass.</summary>
     private static bool IsSameOrInside(string path, string root)
     {
-        var p = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) + Path.DirectorySeparatorChar;
-        var r = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)) + Path.DirectorySeparatorChar;
+        var p = RealPath.Of(path) + Path.DirectorySeparatorChar;
+        var r = RealPath.Of(root) + Path.DirectorySeparatorChar;
         return p.StartsWith(r, StringComparison.Ordinal);
     }
 

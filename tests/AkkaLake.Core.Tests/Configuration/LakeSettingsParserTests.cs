@@ -1,4 +1,5 @@
 using AkkaLake.Core.Configuration;
+using AkkaLake.Testing;
 using Xunit;
 
 namespace AkkaLake.Core.Tests.Configuration;
@@ -61,6 +62,24 @@ public class LakeSettingsParserTests
         Assert.Contains("must not be inside the hot path", e.Message);
         Assert.Throws<SettingsException>(() => Parse(("hot-path", "/lake/cold/hot"), ("cold-path", "/lake/cold")));
         Assert.Equal("/lake/hot-cold", Parse(("hot-path", "/lake/hot"), ("cold-path", "/lake/hot-cold")).ColdPath);
+    }
+
+    [Fact]
+    public void A_cold_path_that_is_a_symlink_to_the_hot_path_or_into_it_is_refused()
+    {
+        using var dir = new TempDirectory();
+        var hot = Directory.CreateDirectory(dir.Combine("hot")).FullName;
+        Directory.CreateDirectory(dir.Combine("hot", "archive"));
+        Directory.CreateSymbolicLink(dir.Combine("nas"), hot);
+        Directory.CreateSymbolicLink(dir.Combine("nas-archive"), dir.Combine("hot", "archive"));
+        Directory.CreateSymbolicLink(dir.Combine("hot-link"), hot);
+
+        Assert.Contains("must not be inside the hot path", Assert.Throws<SettingsException>(() => Parse(("hot-path", hot), ("cold-path", dir.Combine("nas")))).Message);
+        Assert.Throws<SettingsException>(() => Parse(("hot-path", hot), ("cold-path", dir.Combine("nas-archive"))));
+        // Through a link to the hot path, to a cold directory not created yet.
+        Assert.Throws<SettingsException>(() => Parse(("hot-path", hot), ("cold-path", dir.Combine("hot-link", "cold"))));
+        // A symlinked hot root itself is fine; it is kept as configured.
+        Assert.Equal(dir.Combine("hot-link"), Parse(("hot-path", dir.Combine("hot-link")), ("cold-path", dir.Combine("cold"))).HotPath);
     }
 
     [Fact]
