@@ -196,9 +196,11 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
             _replication = f.Report.ApplyTo(_replication, _manifest, _settings.LateWindowHours, f.Error);
             var state = _replication;
             var stateStore = _stateStore;
-            var write = Task.Run(() => stateStore.Save(state));
-            _inFlight = write;
-            write.PipeTo(Self, success: () => Status.Success.Instance, failure: e => new Status.Failure(e));
+            AfterInFlight(() =>
+            {
+                stateStore.Save(state);
+                return true;
+            }).PipeTo(Self, success: _ => Status.Success.Instance, failure: e => new Status.Failure(e));
         });
         Receive<Status.Success>(_ => { });
         Receive<Status.Failure>(f => _log.Warning("Could not write replication.json: {Error}", f.Cause.Message));
@@ -217,17 +219,24 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         });
     }
 
+    /// <summary>Runs file work off the actor thread after the previous file work, so two writes of replication.json never overlap.</summary>
+    private Task<T> AfterInFlight<T>(Func<T> work)
+    {
+        var task = (_inFlight ?? Task.CompletedTask).ContinueWith(_ => work(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        _inFlight = task;
+        return task;
+    }
+
     /// <summary>Runs one manifest change off the actor thread; everything else waits in the stash until it is answered.</summary>
     private void RunCommit(string description, Func<LakeManifest, (LakeManifest Next, ReplicationState? State)> work)
     {
         var current = _manifest;
         var replyTo = Sender;
-        var task = Task.Run(() =>
+        var task = AfterInFlight(() =>
         {
             var (next, state) = work(current);
             return new Committed(next, replyTo, description, state);
         });
-        _inFlight = task;
         task.PipeTo(Self, success: r => r, failure: e => new CommitError(e, replyTo, description));
         BecomeStacked(Committing);
     }

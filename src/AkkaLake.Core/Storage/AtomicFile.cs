@@ -14,9 +14,11 @@ public static class AtomicFile
         var directory = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(directory);
         var tmp = path + TmpSuffix;
+        // Opened outside the try: a .tmp this call could not open is not its own to delete.
+        var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None);
         try
         {
-            using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+            using (stream)
             {
                 stream.Write(content);
                 stream.Flush(flushToDisk: true);
