@@ -87,6 +87,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private int _failures;
     private int _batches;
     private bool _warnedAboutVisibility;
+    private bool _warnedClockSetBack;
 
     // Read once per backfill. Rows up to its cursor were committed before it began; only rows without
     // inserted_at could arrive later, and a day already scanned would miss those just the same.
@@ -177,6 +178,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         }
         _noRowsBefore ??= prepared.NoRowsBefore;
         var step = ReplicationPlanner.Next(manifest, prepared.Clock, _settings.ReplicationLag, _settings.HotRetentionDays, now, _noRowsBefore ?? default);
+        if (manifest.Metrics.ComputedThroughTs is { } watermark) WarnIfClockSetBack(prepared.Clock, watermark);
         switch (step)
         {
             case ReplicationStep.UpToDate u:
@@ -222,6 +224,25 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     private PartitionPlacement Placement(LakeManifest manifest, DateTimeOffset now) =>
         new(manifest, DateOnly.FromDateTime(now.UtcDateTime), _settings.HotRetentionDays, _settings.ColdPath is not null);
+
+    /// <summary>
+    /// A database clock behind the watermark was set back. The watermark holds (it never moves
+    /// back), but rows written meanwhile are stamped before it, where incremental batches do not look.
+    /// </summary>
+    private void WarnIfClockSetBack(DatabaseClock clock, DateTimeOffset watermark)
+    {
+        var behind = watermark - (clock.Now - _settings.ReplicationLag);
+        if (behind <= TimeSpan.FromSeconds(1))
+        {
+            _warnedClockSetBack = false;
+            return;
+        }
+        if (_warnedClockSetBack) return;
+        _warnedClockSetBack = true;
+        _log.Warning("The database clock reads {DatabaseNow}, {BehindSeconds:0} s before the watermark {Watermark}: it was set back. The watermark holds until the clock passes it. " +
+            "Rows written meanwhile get an inserted_at before the watermark and are not replicated incrementally; once the clock is right, rebuild the days they belong to with akkalake backfill --from DAY --to DAY --replace",
+            Timestamps.Format(clock.Now), behind.TotalSeconds, Timestamps.Format(watermark));
+    }
 
     private void LogCap(CursorBound bound, DateTimeOffset watermark)
     {

@@ -15,8 +15,11 @@ public sealed class LocalPostgresServer : IDisposable
     private readonly string _root;
     private readonly string? _runAs;
 
-    private LocalPostgresServer(string binDir, string root, int port, string? runAs)
+    private readonly IReadOnlyDictionary<string, string> _environment;
+
+    private LocalPostgresServer(string binDir, string root, int port, string? runAs, IReadOnlyDictionary<string, string> environment)
     {
+        _environment = environment;
         _binDir = binDir;
         _root = root;
         Port = port;
@@ -28,13 +31,14 @@ public sealed class LocalPostgresServer : IDisposable
     public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=true;Timeout=30";
 
     /// <summary>Initialises and starts a server; throws with what to install when binaries are missing.</summary>
-    public static LocalPostgresServer Start()
+    /// <param name="environment">Extra environment for the server processes (tests use it to run the server under libfaketime).</param>
+    public static LocalPostgresServer Start(IReadOnlyDictionary<string, string>? environment = null)
     {
         var binDir = FindBinaries() ?? throw new InvalidOperationException(
             "No PostgreSQL server binaries found (initdb, pg_ctl). Install PostgreSQL 15 (Debian: apt-get install postgresql; macOS: brew install postgresql@15) or set AKKALAKE_PG_BIN to their directory.");
         var runAs = Environment.UserName == "root" ? "postgres" : null;
         var root = Directory.CreateTempSubdirectory("akkalake-pg-").FullName;
-        var server = new LocalPostgresServer(binDir, root, FreePort(), runAs);
+        var server = new LocalPostgresServer(binDir, root, FreePort(), runAs, environment ?? new Dictionary<string, string>());
         try
         {
             server.Initialise();
@@ -104,6 +108,8 @@ public sealed class LocalPostgresServer : IDisposable
             start.FileName = file;
         }
         foreach (var a in args) start.ArgumentList.Add(a);
+        if (asServerUser)
+            foreach (var (name, value) in _environment) start.Environment[name] = value;
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
