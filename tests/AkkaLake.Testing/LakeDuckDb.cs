@@ -26,6 +26,13 @@ public static class LakeDuckDb
         return Read($"read_parquet([{list}], hive_partitioning = true, hive_types_autocast = false)");
     }
 
+    /// <summary>A DuckDB table expression over exactly the files the manifest commits, for aggregate checks too large to compare row by row.</summary>
+    public static string ManifestFiles(LakeManifest manifest, string hotRoot, string? coldRoot = null)
+    {
+        var files = manifest.Files().Select(f => $"'{Escape(LakeLayout.Resolve(f.Location == Locations.Cold ? coldRoot! : hotRoot, f.RelativePath))}'");
+        return $"read_parquet([{string.Join(", ", files)}])";
+    }
+
     public static IReadOnlyList<LakeRow> ReadFile(string path) =>
         Read($"read_parquet('{Escape(path)}', hive_partitioning = false)", hive: false);
 
