@@ -50,12 +50,27 @@ try
     results["rows"] = rows;
 
     // 2. The source's own limit: a binary COPY of the same rows, every field read, nothing written.
+    const string everything = "COPY (SELECT sensor_id::text, ts, value::float8, quality::int4, samples::int4, source::text, inserted_at FROM metrics) TO STDOUT (FORMAT BINARY)";
     var limitRuns = new List<double>();
     for (var r = 0; r < options.Runs; r++)
-        limitRuns.Add(rows / await Measure.SecondsAsync(() => CopyEverythingAsync(dataSource)));
+        limitRuns.Add(rows / await Measure.SecondsAsync(() => CopyEverythingAsync(dataSource, [everything])));
     var limit = Measure.Median(limitRuns);
     results["source_limit_rows_per_s"] = limit;
     Console.WriteLine($"source limit (binary COPY, all fields read): {limit:N0} rows/s");
+
+    // 2b. The same rows through the backfill's own queries: one COPY per day, which PostgreSQL
+    // answers from the ts index, more slowly per row than the sequential scan above.
+    var table = new SourceTable(SourceTable.DefaultName, HasSamples: true, HasSource: true);
+    var today = DateOnly.FromDateTime(DateTime.UtcNow);
+    var dayQueries = new List<string>();
+    for (var d = today; d >= DateOnly.FromDateTime(start.UtcDateTime); d = d.AddDays(-1))
+        dayQueries.Add(MetricsSource.BuildCopySql(table, new SourceWindow.BackfillDay(d, d == today, DateTimeOffset.UtcNow)));
+    var dayLimitRuns = new List<double>();
+    for (var r = 0; r < options.Runs; r++)
+        dayLimitRuns.Add(rows / await Measure.SecondsAsync(() => CopyEverythingAsync(dataSource, dayQueries)));
+    var dayLimit = Measure.Median(dayLimitRuns);
+    results["source_limit_per_day_rows_per_s"] = dayLimit;
+    Console.WriteLine($"source limit through the backfill's per-day queries: {dayLimit:N0} rows/s");
 
     // 3. The real backfill through the actor pipeline, as its own process, into an empty lake.
     var conf = Path.Combine(work, "bench.conf");
@@ -75,10 +90,11 @@ try
     var backfillRate = rows / Measure.Median(backfills.Select(b => b.Seconds));
     results["backfill_rows_per_s"] = backfillRate;
     results["backfill_ratio_to_limit"] = backfillRate / limit;
+    results["backfill_ratio_to_per_day_limit"] = backfillRate / dayLimit;
     results["backfill_peak_rss_mb"] = backfills.Max(b => b.Rss) / 1048576.0;
     results["backfill_files"] = manifest.Files().Count();
     results["backfill_bytes"] = manifest.Files().Sum(f => f.File.Bytes);
-    Console.WriteLine($"backfill: {backfillRate:N0} rows/s (x{backfillRate / limit:0.00} of the limit, whole process incl. start-up), peak RSS {backfills.Max(b => b.Rss) / 1048576.0:0} MB, {manifest.Files().Count()} files, {LakeReportText.Bytes(manifest.Files().Sum(f => f.File.Bytes))}");
+    Console.WriteLine($"backfill: {backfillRate:N0} rows/s (x{backfillRate / limit:0.00} of the limit, x{backfillRate / dayLimit:0.00} of the per-day limit; whole process incl. start-up), peak RSS {backfills.Max(b => b.Rss) / 1048576.0:0} MB, {manifest.Files().Count()} files, {LakeReportText.Bytes(manifest.Files().Sum(f => f.File.Bytes))}");
 
     // 4. Incremental: 60 s of readings at 2,000 sensors every 10 s, tick to commit.
     var latencies = await IncrementalLatencyAsync(settings, dataSource, options.Runs);
@@ -110,20 +126,23 @@ finally
     server?.Dispose();
 }
 
-static async Task CopyEverythingAsync(NpgsqlDataSource dataSource)
+static async Task CopyEverythingAsync(NpgsqlDataSource dataSource, IEnumerable<string> copies)
 {
     await using var c = await dataSource.OpenConnectionAsync();
-    await using var reader = await c.BeginBinaryExportAsync("COPY (SELECT sensor_id::text, ts, value::float8, quality::int4, samples::int4, source::text, inserted_at FROM metrics) TO STDOUT (FORMAT BINARY)");
     long sink = 0;
-    while (await reader.StartRowAsync() != -1)
+    foreach (var copy in copies)
     {
-        sink += reader.Read<string>(NpgsqlDbType.Text).Length;
-        sink += reader.Read<long>(NpgsqlDbType.TimestampTz);
-        sink += (long)reader.Read<double>(NpgsqlDbType.Double);
-        if (reader.IsNull) reader.Skip(); else sink += reader.Read<int>(NpgsqlDbType.Integer);
-        if (reader.IsNull) reader.Skip(); else sink += reader.Read<int>(NpgsqlDbType.Integer);
-        if (reader.IsNull) reader.Skip(); else sink += reader.Read<string>(NpgsqlDbType.Text).Length;
-        if (reader.IsNull) reader.Skip(); else sink += reader.Read<long>(NpgsqlDbType.TimestampTz);
+        await using var reader = await c.BeginBinaryExportAsync(copy);
+        while (await reader.StartRowAsync() != -1)
+        {
+            sink += reader.Read<string>(NpgsqlDbType.Text).Length;
+            sink += reader.Read<long>(NpgsqlDbType.TimestampTz);
+            sink += (long)reader.Read<double>(NpgsqlDbType.Double);
+            if (reader.IsNull) reader.Skip(); else sink += reader.Read<int>(NpgsqlDbType.Integer);
+            if (reader.IsNull) reader.Skip(); else sink += reader.Read<int>(NpgsqlDbType.Integer);
+            if (reader.IsNull) reader.Skip(); else sink += reader.Read<string>(NpgsqlDbType.Text).Length;
+            if (reader.IsNull) reader.Skip(); else sink += reader.Read<long>(NpgsqlDbType.TimestampTz);
+        }
     }
     GC.KeepAlive(sink);
 }
