@@ -25,7 +25,15 @@ public sealed class LakeDaemon : ReceiveActor
         Context.Watch(coordinator);
 
         Receive<CoordinatorProtocol.Ready>(_ =>
-            Context.ActorOf(ReplicationActor.Props(settings, coordinator, Self, job, faults), "replication"));
+        {
+            // A restarted coordinator is ready again: the replication actor carries on with it,
+            // giving up on a commit the coordinator failed in the middle of.
+            var replication = Context.Child("replication");
+            if (replication.IsNobody())
+                Context.ActorOf(ReplicationActor.Props(settings, coordinator, Self, job, faults), "replication");
+            else
+                replication.Tell(ReplicationActor.CoordinatorRestarted.Instance);
+        });
         Receive<CoordinatorProtocol.StartFailed>(f => onOutcome(new DaemonOutcome(false, f.Reason)));
         Receive<ReplicationActor.CycleCompleted>(c =>
         {

@@ -31,6 +31,12 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         public static readonly Tick Instance = new();
     }
 
+    /// <summary>From the daemon: the coordinator failed and was restarted, so a commit it was given may never be answered.</summary>
+    public sealed record CoordinatorRestarted
+    {
+        public static readonly CoordinatorRestarted Instance = new();
+    }
+
     /// <summary>Sent to the listener after each cycle (backfill days plus one incremental batch).</summary>
     public sealed record CycleCompleted(bool Succeeded, string? Error, LakeManifest? Manifest);
 
@@ -86,6 +92,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private int _conflicts;
     private int _failures;
     private int _batches;
+    private static readonly TimeSpan CommitAnswerTimeout = TimeSpan.FromMinutes(2);
     private bool _warnedAboutVisibility;
     private bool _warnedClockSetBack;
 
@@ -382,6 +389,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         var report = Report(batch, DateTimeOffset.UtcNow);
         _coordinator.Tell(new Commit(ReplicationPlanner.CommitFor(batch.Step, batch.RunId), batch.Parts, report));
+        // A coordinator that fails in the middle of a commit restarts without answering it.
+        Context.SetReceiveTimeout(CommitAnswerTimeout);
         Become(Committing);
     }
 
@@ -402,6 +411,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         Receive<CommitSucceeded>(c =>
         {
+            Context.SetReceiveTimeout(null);
             var batch = _batch!;
             LogBatch(batch, c.Manifest);
             EndBatch(batch);
@@ -414,6 +424,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         });
         Receive<CommitFailed>(f =>
         {
+            Context.SetReceiveTimeout(null);
             if (f.Conflict && ++_conflicts <= MaxConflictRetries)
             {
                 // Compaction or retention changed the lake under this batch: plan it again now.
@@ -426,6 +437,17 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                 return;
             }
             Fail(new Failed(f.Conflict ? "committing (the lake changed meanwhile)" : "committing", new IOException(f.Reason)));
+        });
+        // Either way the batch is planned again from the manifest, so a commit that did land is not written twice.
+        Receive<CoordinatorRestarted>(_ =>
+        {
+            Context.SetReceiveTimeout(null);
+            Fail(new Failed("committing", new IOException("the coordinator failed during the commit and was restarted")));
+        });
+        Receive<ReceiveTimeout>(_ =>
+        {
+            Context.SetReceiveTimeout(null);
+            Fail(new Failed("committing", new TimeoutException($"the coordinator did not answer within {CommitAnswerTimeout.TotalSeconds:0} s")));
         });
         Receive<Tick>(_ => { });
     }
