@@ -143,10 +143,7 @@ public class FaultTests(PostgresFixture postgres, ITestOutputHelper output)
             await SampleReadings.InsertAsync(c, 10, TimeSpan.FromMinutes(5), t0.AddHours(-4), t0.AddMinutes(-5), insertDelay: TimeSpan.FromSeconds(1));
         }
         // A slow view keeps the COPY running when the server goes down.
-        await source.ExecuteAsync(
-            "ALTER TABLE metrics RENAME TO metrics_data; " +
-            "CREATE FUNCTION slow(v double precision) RETURNS double precision LANGUAGE plpgsql VOLATILE AS $$ BEGIN PERFORM pg_sleep(0.01); RETURN v; END $$; " +
-            "CREATE VIEW metrics AS SELECT sensor_id, ts, slow(value) AS value, quality, inserted_at, samples, source FROM metrics_data;");
+        await source.ServeThroughSlowViewAsync(TimeSpan.FromMilliseconds(10));
         using var lake = new LakeUnderTest(server.ConnectionString, shards: 2);
 
         using var daemon = DaemonProcess.Start(lake.Args("run"));
@@ -156,7 +153,7 @@ public class FaultTests(PostgresFixture postgres, ITestOutputHelper output)
         await WaitForLogAsync(lake, "Replication failed", TimeSpan.FromSeconds(30));
         server.StartServer();
         Npgsql.NpgsqlConnection.ClearAllPools();
-        await source.ExecuteAsync("DROP VIEW metrics; ALTER TABLE metrics_data RENAME TO metrics;");
+        await source.StopServingThroughSlowViewAsync();
         await source.InsertStampedNowAsync(100, DateTimeOffset.UtcNow.AddMinutes(-20), DateTimeOffset.UtcNow.AddMinutes(-1), TimeSpan.FromMinutes(1));
 
         await lake.EventuallyEqualsSourceAsync(source, TimeSpan.FromSeconds(90));

@@ -25,11 +25,7 @@ public class ConnectionLossTests(PostgresFixture postgres) : LakeTestKit
             await SampleReadings.CreateSchemaAsync(c);
             await SampleReadings.InsertAsync(c, 10, TimeSpan.FromMinutes(5), t0.AddHours(-4), t0.AddMinutes(-5), insertDelay: TimeSpan.FromSeconds(1));
         }
-        // Serve the rows through a slow view so the COPY is still running when its connection is cut.
-        await source.ExecuteAsync(
-            "ALTER TABLE metrics RENAME TO metrics_data; " +
-            "CREATE FUNCTION slow(v double precision) RETURNS double precision LANGUAGE plpgsql VOLATILE AS $$ BEGIN PERFORM pg_sleep(0.005); RETURN v; END $$; " +
-            "CREATE VIEW metrics AS SELECT sensor_id, ts, slow(value) AS value, quality, inserted_at, samples, source FROM metrics_data;");
+        await source.ServeThroughSlowViewAsync(TimeSpan.FromMilliseconds(5));
         var settings = Settings(source.ConnectionString, 2);
         var coordinator = StartCoordinator(settings);
         var replication = StartReplication(settings, coordinator);
@@ -57,7 +53,7 @@ public class ConnectionLossTests(PostgresFixture postgres) : LakeTestKit
         await AwaitAssertAsync(() => Assert.Equal(ReplicationState.Failed, new ReplicationStateStore(settings.StatePath).Load()?.LastRunStatus), TimeSpan.FromSeconds(5));
         await AwaitAssertAsync(() => Assert.Empty(Directory.GetFiles(settings.HotPath, "*.tmp", SearchOption.AllDirectories)), TimeSpan.FromSeconds(5));
 
-        await source.ExecuteAsync("DROP VIEW metrics; ALTER TABLE metrics_data RENAME TO metrics;");
+        await source.StopServingThroughSlowViewAsync();
         replication.Tell(ReplicationActor.Tick.Instance);
         Assert.True(NextCycle().Succeeded);
         var rows = LakeRows(settings);

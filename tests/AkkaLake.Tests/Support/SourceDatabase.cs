@@ -32,6 +32,17 @@ public sealed class SourceDatabase(string connectionString)
         await ExecuteAsync("UPDATE metrics SET inserted_at = clock_timestamp() WHERE inserted_at IS NULL");
     }
 
+    /// <summary>
+    /// Serves <c>metrics</c> through a view that sleeps on every row, so a COPY is still running
+    /// when a test cuts its connection or stops the server.
+    /// </summary>
+    public Task ServeThroughSlowViewAsync(TimeSpan perRow) => ExecuteAsync(
+        "ALTER TABLE metrics RENAME TO metrics_data; " +
+        $"CREATE FUNCTION slow(v double precision) RETURNS double precision LANGUAGE plpgsql VOLATILE AS $$ BEGIN PERFORM pg_sleep({perRow.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}); RETURN v; END $$; " +
+        "CREATE VIEW metrics AS SELECT sensor_id, ts, slow(value) AS value, quality, inserted_at, samples, source FROM metrics_data;");
+
+    public Task StopServingThroughSlowViewAsync() => ExecuteAsync("DROP VIEW metrics; ALTER TABLE metrics_data RENAME TO metrics;");
+
     public async Task ExecuteAsync(string sql)
     {
         await using var connection = await OpenAsync();
