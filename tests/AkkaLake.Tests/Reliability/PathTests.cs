@@ -45,7 +45,9 @@ public class PathTests(PostgresFixture postgres)
         // Root ignores file modes, so the daemon runs as an unprivileged user that owns everything but the lake.
         Chown("nobody", lake.DataRoot);
         Chown("root", lake.HotPath);
-        var denied = RunAs("nobody", lake.Args("run", "--once"));
+        using var cliCopy = new TempDirectory();
+        var cli = CopyOfTheCli(cliCopy);
+        var denied = RunAs("nobody", cli, lake.Args("run", "--once"));
 
         Assert.NotEqual(0, denied.ExitCode);
         Assert.Contains("denied", denied.Output, StringComparison.OrdinalIgnoreCase);
@@ -54,19 +56,30 @@ public class PathTests(PostgresFixture postgres)
 
         // Once the operator fixes the ownership, the same user catches up.
         Chown("nobody", lake.HotPath);
-        Assert.Equal(0, RunAs("nobody", lake.Args("run", "--once")).ExitCode);
+        Assert.Equal(0, RunAs("nobody", cli, lake.Args("run", "--once")).ExitCode);
         Chown("root", lake.DataRoot);
         await lake.AssertLakeEqualsSourceAsync(source);
     }
 
     private static void Chown(string user, string path) => Run("chown", ["-R", user, path]);
 
-    private static (int ExitCode, string Output) RunAs(string user, string[] args) =>
-        Run("runuser", ["-u", user, "--", "env", "HOME=/tmp", "dotnet", Path.Combine(AppContext.BaseDirectory, "akkalake.dll"), .. args]);
+    private static (int ExitCode, string Output) RunAs(string user, string cli, string[] args) =>
+        Run("runuser", ["-u", user, "--", "env", "HOME=/tmp", "dotnet", Path.Combine(cli, "akkalake.dll"), .. args]);
 
-    private static (int ExitCode, string Output) Run(string file, string[] args)
+    /// <summary>A copy of the CLI any user can run: the build output may sit where others cannot read (a clone under /root).</summary>
+    private static string CopyOfTheCli(TempDirectory into)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var file in Directory.GetFiles(AppContext.BaseDirectory))
+            File.Copy(file, into.Combine(Path.GetFileName(file)));
+        if (Directory.Exists(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64")))
+            Run("cp", ["-r", "--parents", Path.Combine("runtimes", "linux-x64"), into.Path], AppContext.BaseDirectory);
+        Run("chmod", ["-R", "a+rX", into.Path]);
+        return into.Path;
+    }
+
+    private static (int ExitCode, string Output) Run(string file, string[] args, string? workingDirectory = null)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? "" };
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
