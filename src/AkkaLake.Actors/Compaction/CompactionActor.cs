@@ -102,7 +102,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         });
         Receive<CommitFailed>(f =>
         {
-            foreach (var o in merged.Result.Outputs) File.Delete(o.Written.TmpPath);
+            foreach (var o in merged.Result.Outputs) AtomicFile.DeleteQuietly(o.Written.TmpPath);
             _log.Info("Compaction of {Date} shard {Shard} was not committed ({Reason}); it will be planned again",
                 LakeLayout.DateKey(merged.Job.Date), merged.Job.Shard, f.Reason);
             Become(Idle);

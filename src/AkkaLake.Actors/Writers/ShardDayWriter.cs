@@ -126,9 +126,6 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     protected override void PostStop()
     {
         foreach (var tmp in _parts.Select(p => p.Written.TmpPath).Append(_writingTmp))
-        {
-            if (tmp is null) continue;
-            try { File.Delete(tmp); } catch (IOException) { }
-        }
+            if (tmp is not null) AtomicFile.DeleteQuietly(tmp);
     }
 }

@@ -1,6 +1,7 @@
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
+using AkkaLake.Core.Storage;
 
 namespace AkkaLake.Core.Compaction;
 
@@ -65,8 +66,8 @@ public sealed class PartMerger(LakeRoots roots, int batchRows = 65_536, int rowG
         }
         catch
         {
-            foreach (var o in outputs) File.Delete(o.Written.TmpPath);
-            if (writer is not null) File.Delete(writer.TmpPath);
+            foreach (var o in outputs) AtomicFile.DeleteQuietly(o.Written.TmpPath);
+            if (writer is not null) AtomicFile.DeleteQuietly(writer.TmpPath);
             throw;
         }
         finally
