@@ -151,22 +151,20 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         {
             snapshot = s;
             var dataSource = _dataSource;
-            var backfilling = s.Manifest.Metrics.ComputedThroughTs is null && _job is not ReplicationJob.Backfill;
-            var known = _noRowsBefore;
-            PrepareAsync(dataSource, backfilling, known).PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
+            var readNoRowsBefore = _noRowsBefore is null && s.Manifest.Metrics.ComputedThroughTs is null && _job is not ReplicationJob.Backfill;
+            PrepareAsync(dataSource, readNoRowsBefore).PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
         });
         Receive<Prepared>(p => Plan(snapshot!.Manifest, p));
         Receive<Failed>(Fail);
         Receive<Tick>(_ => { });
     }
 
-    private static async Task<Prepared> PrepareAsync(NpgsqlDataSource dataSource, bool backfilling, DateOnly? noRowsBefore)
+    private static async Task<Prepared> PrepareAsync(NpgsqlDataSource dataSource, bool readNoRowsBefore)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         var clock = await DatabaseClock.ReadAsync(connection, CancellationToken.None);
         var table = await SourceTable.DescribeAsync(connection, CancellationToken.None);
-        if (backfilling && noRowsBefore is null)
-            noRowsBefore = await table.NoRowsBeforeAsync(connection, CancellationToken.None);
+        var noRowsBefore = readNoRowsBefore ? await table.NoRowsBeforeAsync(connection, CancellationToken.None) : (DateOnly?)null;
         return new Prepared(clock, table, noRowsBefore);
     }
 

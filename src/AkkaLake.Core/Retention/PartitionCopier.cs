@@ -21,9 +21,11 @@ public sealed class PartitionCopier(LakeRoots roots, IFaultPoints? faults = null
         var targetRoot = to == Locations.Cold ? roots.Cold : roots.Hot;
         if (targetRoot is null)
             throw new LocationUnavailableException("No cold path is configured (CORE_ANALYSIS_LAKE_COLD_PATH).");
-        if (!Directory.Exists(targetRoot))
-            throw new LocationUnavailableException($"The {to} path {targetRoot} does not exist (is the NAS mounted?).");
-        if (to == Locations.Cold) ColdMarker.Ensure(manifest, targetRoot);
+        // The marker check covers a missing cold root too.
+        if (to == Locations.Cold)
+            ColdMarker.Ensure(manifest, targetRoot);
+        else if (!Directory.Exists(targetRoot))
+            throw new LocationUnavailableException($"The {to} path {targetRoot} does not exist.");
         var copied = new Dictionary<string, PartFile>(StringComparer.Ordinal);
         foreach (var file in manifest.Files().Where(f => f.Date == date && f.Location == from))
         {
