@@ -24,14 +24,6 @@ public class CommitAndRecoveryTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private sealed class Crash(string point) : IFaultPoints
-    {
-        public void Hit(string name)
-        {
-            if (name == point) throw new IOException("crash at " + name);
-        }
-    }
-
     private StagedPart Stage(int shard, string name)
     {
         var rows = new MetricRows();
@@ -69,7 +61,7 @@ public class CommitAndRecoveryTests : IDisposable
     {
         var start = LakeManifest.Create(4, T0);
         _store.Save(start);
-        Assert.Throws<IOException>(() => CommitTwoParts(new Crash(point), start));
+        Assert.Throws<IOException>(() => CommitTwoParts(FaultAt.Crash(point), start));
         var onDisk = _store.Load()!;
         Assert.NotNull(onDisk.PendingCommit);
 
@@ -90,7 +82,7 @@ public class CommitAndRecoveryTests : IDisposable
     {
         var start = LakeManifest.Create(4, T0);
         _store.Save(start);
-        Assert.Throws<IOException>(() => CommitTwoParts(new Crash("commit.after-manifest"), start));
+        Assert.Throws<IOException>(() => CommitTwoParts(FaultAt.Crash("commit.after-manifest"), start));
         var (recovered, report) = new LakeRecovery(_store, _roots).Recover(_store.Load()!, T0);
         Assert.False(report.DidSomething);
         Assert.Equal(2, recovered.Files().Count());

@@ -66,7 +66,7 @@ public class RetentionTests : IDisposable
         Fill(day, files: 3);
         var expected = _lake.Rows().Select(r => (r.SensorId, r.Ts, r.Value)).Order().ToList();
 
-        Assert.Throws<IOException>(() => Move(day, new Crash(point)));
+        Assert.Throws<IOException>(() => Move(day, FaultAt.Crash(point)));
         _lake.Restart();
 
         var location = _lake.Manifest.Partition(day)!.Location;
@@ -118,7 +118,7 @@ public class RetentionTests : IDisposable
         var expected = _lake.Rows().Select(r => (r.SensorId, r.Ts, r.Value)).Order().ToList();
 
         // The NAS drops out after the first file: copying on would recreate its directories on the local disk.
-        var unmount = new AtPoint("move.after-copy-file", () => Directory.Delete(_lake.Roots.Cold!, recursive: true));
+        var unmount = new FaultAt("move.after-copy-file", () => Directory.Delete(_lake.Roots.Cold!, recursive: true));
         var e = Assert.Throws<LocationUnavailableException>(() => Move(day, unmount));
         Assert.Contains("went away during the copy", e.Message);
         Assert.False(Directory.Exists(_lake.Roots.Cold));
@@ -138,7 +138,7 @@ public class RetentionTests : IDisposable
         var day = Today.AddDays(-100);
         Fill(day, files: 2);
         var first = true;
-        var lose = new AtPoint("move.after-copy-file", () =>
+        var lose = new FaultAt("move.after-copy-file", () =>
         {
             if (!first) return;
             first = false;
@@ -181,21 +181,5 @@ public class RetentionTests : IDisposable
         _lake.Restart();
         Assert.False(Directory.EnumerateFiles(Path.Combine(_lake.Roots.Hot, "metrics/v1", $"date={LakeLayout.DateKey(day)}"), "*", SearchOption.AllDirectories).Any());
         Assert.Equal(20, _lake.Rows().Count);
-    }
-
-    private sealed class Crash(string point) : IFaultPoints
-    {
-        public void Hit(string name)
-        {
-            if (name == point) throw new IOException("crash at " + name);
-        }
-    }
-
-    private sealed class AtPoint(string point, Action action) : IFaultPoints
-    {
-        public void Hit(string name)
-        {
-            if (name == point) action();
-        }
     }
 }

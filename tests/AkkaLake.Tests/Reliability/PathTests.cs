@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
@@ -61,10 +60,10 @@ public class PathTests(PostgresFixture postgres)
         await lake.AssertLakeEqualsSourceAsync(source);
     }
 
-    private static void Chown(string user, string path) => Run("chown", ["-R", user, path]);
+    private static void Chown(string user, string path) => ChildProcess.Run("chown", ["-R", user, path]);
 
     private static (int ExitCode, string Output) RunAs(string user, string cli, string[] args) =>
-        Run("runuser", ["-u", user, "--", "env", "HOME=/tmp", "dotnet", Path.Combine(cli, "akkalake.dll"), .. args]);
+        ChildProcess.Run("runuser", ["-u", user, "--", "env", "HOME=/tmp", "dotnet", Path.Combine(cli, "akkalake.dll"), .. args]);
 
     /// <summary>A copy of the CLI any user can run: the build output may sit where others cannot read (a clone under /root).</summary>
     private static string CopyOfTheCli(TempDirectory into)
@@ -72,19 +71,8 @@ public class PathTests(PostgresFixture postgres)
         foreach (var file in Directory.GetFiles(AppContext.BaseDirectory))
             File.Copy(file, into.Combine(Path.GetFileName(file)));
         if (Directory.Exists(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64")))
-            Run("cp", ["-r", "--parents", Path.Combine("runtimes", "linux-x64"), into.Path], AppContext.BaseDirectory);
-        Run("chmod", ["-R", "a+rX", into.Path]);
+            ChildProcess.Run("cp", ["-r", "--parents", Path.Combine("runtimes", "linux-x64"), into.Path], AppContext.BaseDirectory);
+        ChildProcess.Run("chmod", ["-R", "a+rX", into.Path]);
         return into.Path;
-    }
-
-    private static (int ExitCode, string Output) Run(string file, string[] args, string? workingDirectory = null)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? "" };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), $"{file} did not finish");
-        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 }

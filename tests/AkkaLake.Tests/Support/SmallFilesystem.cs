@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AkkaLake.Testing;
 
 namespace AkkaLake.Tests.Support;
@@ -51,12 +50,8 @@ public sealed class SmallFilesystem : IDisposable
 
     private static void Run(string command, params string[] args)
     {
-        var start = new ProcessStartInfo(command) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{command} {string.Join(' ', args)} failed (the disk-full tests need root to mount a tmpfs): {error}");
+        var (exitCode, output) = ChildProcess.Run(command, args);
+        if (exitCode != 0)
+            throw new InvalidOperationException($"{command} {string.Join(' ', args)} failed (the disk-full tests need root to mount a tmpfs): {output}");
     }
 }
