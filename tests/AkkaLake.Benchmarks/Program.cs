@@ -102,11 +102,14 @@ try
     Console.WriteLine($"incremental batch of 12,000 rows: committed {Measure.Median(latencies):0.000} s after the tick (median)");
 
     // 5. A simulated day of 60 s ticks on one shard-day, with compaction.
-    var day = SimulatedDay(Path.Combine(work, "day"), ticks: 1440, rowsPerTick: 750);
-    results["day_write_amplification"] = day.Amplification;
+    var day = SimulatedDay(Path.Combine(work, "day"), ticks: 1440, sensors: 125, cadenceSeconds: 10);
+    results["day_rows_rewritten_per_row"] = day.RowsRewrittenPerRow;
+    results["day_write_amplification"] = day.WriteAmplification;
+    results["day_bytes_written_per_byte_at_rest"] = day.WrittenPerRestByte;
     results["day_max_files"] = day.MaxFiles;
     results["day_files_at_rest"] = day.AtRest;
-    Console.WriteLine($"simulated day (1,440 ticks x 750 rows, one shard-day): write amplification {day.Amplification:0.00}, at most {day.MaxFiles} files, {day.AtRest} at rest");
+    Console.WriteLine($"simulated day (1,440 ticks x 750 rows, one shard-day): write amplification {day.WriteAmplification:0.00} (bytes written by parts and compaction / bytes of the parts), "
+        + $"{day.WrittenPerRestByte:0.00} per byte at rest, each row rewritten {day.RowsRewrittenPerRow:0.00} times by compaction; at most {day.MaxFiles} files, {day.AtRest} at rest");
 
     // 6. DuckDB over the committed lake against one perfectly sorted file of the same rows.
     var queries = DuckDbQueries(settings, manifest, Path.Combine(work, "sorted.parquet"), end, options.Runs);
@@ -178,7 +181,7 @@ static async Task<List<double>> IncrementalLatencyAsync(LakeSettings settings, N
     return latencies;
 }
 
-static (double Amplification, int MaxFiles, int AtRest) SimulatedDay(string root, int ticks, int rowsPerTick)
+static SimulatedDayResult SimulatedDay(string root, int ticks, int sensors, int cadenceSeconds)
 {
     var roots = new LakeRoots(Path.Combine(root, "hot"), null);
     var store = new ManifestStore(Path.Combine(roots.Hot, "_state"));
@@ -186,9 +189,10 @@ static (double Amplification, int MaxFiles, int AtRest) SimulatedDay(string root
     var merger = new PartMerger(roots);
     var now = DateTimeOffset.UtcNow;
     var today = DateOnly.FromDateTime(now.UtcDateTime);
+    var midnight = new DateTimeOffset(today.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
     var manifest = LakeManifest.Create(1, now);
     store.Save(manifest);
-    long compactionBytes = 0;
+    long partBytes = 0, compactionBytes = 0, rowsIn = 0, rowsRewritten = 0;
     var maxFiles = 0;
     void Compact(DateOnly asOf)
     {
@@ -196,25 +200,30 @@ static (double Amplification, int MaxFiles, int AtRest) SimulatedDay(string root
         {
             var merged = merger.Merge(job, RunId.New(now), CompactionPolicy.Default.TargetFileBytes);
             compactionBytes += merged.Outputs.Sum(o => o.Written.Bytes);
+            rowsRewritten += merged.RowsOut;
             manifest = committer.Commit(manifest, new LakeCommit(LakeCommit.Compaction, "C", [], [.. job.Inputs.Select(f => new FileRemove(job.Date, 0, f.Name))]), merged.Outputs, now, TimeSpan.Zero);
         }
     }
     for (var t = 0; t < ticks; t++)
     {
-        var rows = new MetricRows(rowsPerTick);
-        for (var i = 0; i < rowsPerTick; i++)
-            rows.Add($"sensor-{i % 125:D4}", LakeLayout.StartMicros(today) + t * 60_000_000L + i / 125 * 10_000_000L, Math.Sin(t + i), 0, null, "lora");
+        var rows = new MetricRows();
+        for (var at = midnight.AddMinutes(t); at < midnight.AddMinutes(t + 1); at = at.AddSeconds(cadenceSeconds))
+            for (var s = 0; s < sensors; s++)
+                rows.Add(SampleReadings.SensorId(s), Timestamps.ToMicros(at), SampleReadings.ValueAt(s, at), 0, 1, "lora");
         rows.Sort();
+        rowsIn += rows.Count;
         var run = $"R{t:D5}";
         var meta = new PartMetadata(run, LakeCommit.Replication, now, now);
         var name = LakeLayout.FileName(PartKind.Incremental, run, 0);
         var part = new StagedPart(today, 0, Locations.Hot, name, PartWriter.Write(roots.Resolve(Locations.Hot, LakeLayout.FilePath(today, 0, name)) + ".tmp", rows, meta, 1_000_000), meta);
+        partBytes += part.Written.Bytes;
         manifest = committer.Commit(manifest, new LakeCommit(LakeCommit.Replication, run, [], []), [part], now, TimeSpan.Zero);
         Compact(today);
         maxFiles = Math.Max(maxFiles, manifest.Files().Count());
     }
     Compact(today.AddDays(1));
-    return ((double)compactionBytes / manifest.Files().Sum(f => f.File.Bytes), maxFiles, manifest.Files().Count());
+    var restBytes = (double)manifest.Files().Sum(f => f.File.Bytes);
+    return new SimulatedDayResult((double)(partBytes + compactionBytes) / partBytes, (partBytes + compactionBytes) / restBytes, (double)rowsRewritten / rowsIn, maxFiles, manifest.Files().Count());
 }
 
 static List<(string Name, double LakeMs, double SortedMs)> DuckDbQueries(LakeSettings settings, LakeManifest manifest, string sortedFile, DateTimeOffset end, int runs)
@@ -259,6 +268,9 @@ static List<(string Name, double LakeMs, double SortedMs)> DuckDbQueries(LakeSet
     }
     return queries.Select(q => (q.Name, Time(q.Lake), Time(q.Sorted))).ToList();
 }
+
+/// <summary>Write amplification as LSM stores count it: all bytes written over the bytes ingested (here, the parts each tick wrote).</summary>
+internal sealed record SimulatedDayResult(double WriteAmplification, double WrittenPerRestByte, double RowsRewrittenPerRow, int MaxFiles, int AtRest);
 
 internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, string? DatabaseUrl, string? Out)
 {

@@ -110,14 +110,18 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         });
     }
 
-    /// <summary>Warns once when a shard-day goes over the spec's file budget, and again only after it came back under.</summary>
-    private void WarnAboutFileBudget(LakeManifest manifest)
+    /// <summary>
+    /// Warns once when a shard-day is over the file budget with nothing compaction may merge there
+    /// (its files final or at the size target), and again only after it came back under.
+    /// </summary>
+    private void WarnAboutFileBudget(LakeManifest manifest, IReadOnlyList<CompactionJob> jobs)
     {
         var over = manifest.Metrics.Partitions
             .SelectMany(p => p.Value.Shards.Where(s => s.Value.Files.Count > _policy.MaxFiles).Select(s => (Date: p.Key, Shard: s.Key, s.Value.Files.Count)))
+            .Where(o => !jobs.Any(j => LakeLayout.DateKey(j.Date) == o.Date && LakeLayout.ShardKey(j.Shard) == o.Shard))
             .ToList();
         foreach (var (date, shard, count) in over.Where(o => !_overBudget.Contains((o.Date, o.Shard))))
-            _log.Warning("Shard-day {Date} shard {Shard} holds {Files} files, over the budget of {MaxFiles}; compaction will bring it down",
+            _log.Warning("Shard-day {Date} shard {Shard} holds {Files} files, over the budget of {MaxFiles}, and compaction has nothing it may merge there (files final, at the size target, or on a cold path that is not configured)",
                 date, shard, count, _policy.MaxFiles);
         _overBudget.Clear();
         _overBudget.UnionWith(over.Select(o => (o.Date, o.Shard)));
@@ -134,10 +138,10 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
     private void TryStart()
     {
         if (_latest is null) return;
-        WarnAboutFileBudget(_latest);
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
-        var job = CompactionPlanner.Plan(_latest, today, _policy).FirstOrDefault(j => j.Location == Locations.Hot || _settings.ColdPath is not null);
-        if (job is null) return;
+        var jobs = CompactionPlanner.Plan(_latest, today, _policy).Where(j => j.Location == Locations.Hot || _settings.ColdPath is not null).ToList();
+        WarnAboutFileBudget(_latest, jobs);
+        if (jobs.FirstOrDefault() is not { } job) return;
         var runId = RunId.New(DateTimeOffset.UtcNow);
         var merger = new PartMerger(new LakeRoots(_settings.HotPath, _settings.ColdPath), rowGroupRows: _settings.RowGroupRows);
         var target = _policy.TargetFileBytes;

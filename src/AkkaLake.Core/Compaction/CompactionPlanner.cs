@@ -32,14 +32,31 @@ public static class CompactionPlanner
         if (date < today && ordered.Count > policy.RestFiles)
             return new CompactionJob(date, shard, location, ordered, PartFile.FinalLevel, "finished day");
 
-        // The newest files, if FanIn of them share a level below final, merge one level up.
-        if (ordered.Count < policy.FanIn) return null;
-        var level = ordered[^1].Level;
-        if (level >= PartFile.FinalLevel) return null;
-        var run = ordered.AsEnumerable().Reverse().TakeWhile(f => f.Level == level).Count();
-        return run >= policy.FanIn
-            ? new CompactionJob(date, shard, location, ordered[^run..], level + 1, $"{run} files at level {level}")
-            : null;
+        // Files at the size target or final stay put: merging them again would only copy them.
+        var open = ordered.AsEnumerable().Reverse().TakeWhile(f => f.Level < PartFile.FinalLevel && f.Bytes < policy.TargetFileBytes).Count();
+        var tail = ordered[^open..];
+        var tier = SizeTier(tail);
+        if (tier >= policy.MinMergeFiles)
+            return Job(tail[^tier..], $"{tier} files of similar size");
+        if (ordered.Count > policy.MaxFiles && tail.Count >= 2)
+        {
+            var pair = Enumerable.Range(0, tail.Count - 1).MinBy(i => tail[i].Rows + tail[i + 1].Rows);
+            return Job(tail[pair..(pair + 2)], $"{ordered.Count} files, over the budget of {policy.MaxFiles}");
+        }
+        return null;
+
+        CompactionJob Job(List<PartFile> inputs, string reason) =>
+            new(date, shard, location, inputs, Math.Min(inputs.Max(f => f.Level) + 1, PartFile.FinalLevel - 1), reason);
+    }
+
+    /// <summary>How many of the newest files form a tier: the newest, then each older one holding no more rows than those before it together.</summary>
+    private static int SizeTier(List<PartFile> files)
+    {
+        long rows = 0;
+        var count = 0;
+        for (var i = files.Count - 1; i >= 0 && (count == 0 || files[i].Rows <= rows); i--, count++)
+            rows += files[i].Rows;
+        return count;
     }
 
     /// <summary>By hand: every shard-day with more than one file merged into its final file(s).</summary>

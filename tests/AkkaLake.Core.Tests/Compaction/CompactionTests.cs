@@ -34,15 +34,51 @@ public class CompactionTests(ITestOutputHelper output) : IDisposable
         while (CompactionPlanner.Plan(_lake.Manifest, today, CompactionPolicy.Default).FirstOrDefault() is { } job) Run(job);
     }
 
+    /// <summary>Part files of today's shard 0, oldest first, holding these many rows (and as many kilobytes).</summary>
+    private static List<PartFile> Parts(params long[] rows) =>
+        rows.Select((r, i) => new PartFile($"part-{i:D3}.parquet", r, r * 1024, LakeFixture.T0, LakeFixture.T0, null, null, i + 1, $"R{i}")).ToList();
+
+    private static CompactionJob? PlanToday(IReadOnlyList<PartFile> files, CompactionPolicy? policy = null) =>
+        CompactionPlanner.PlanShardDay(Today, 0, Locations.Hot, files, Today, policy ?? CompactionPolicy.Default);
+
     [Fact]
-    public void Planner_merges_the_newest_files_when_fan_in_of_them_share_a_level()
+    public void Planner_merges_the_newest_files_once_three_of_similar_size_line_up()
     {
-        for (var t = 0; t < 3; t++) _lake.Tick(Today, Readings(t));
-        Assert.Empty(CompactionPlanner.Plan(_lake.Manifest, Today, CompactionPolicy.Default));
-        _lake.Tick(Today, Readings(3));
-        var job = Assert.Single(CompactionPlanner.Plan(_lake.Manifest, Today, CompactionPolicy.Default));
-        Assert.Equal(4, job.Inputs.Count);
+        Assert.Null(PlanToday(Parts(60, 20)));
+        var job = PlanToday(Parts(40, 20, 20));
+        Assert.NotNull(job);
+        Assert.Equal(["part-000.parquet", "part-001.parquet", "part-002.parquet"], job.Inputs.Select(f => f.Name));
         Assert.Equal(1, job.OutputLevel);
+
+        // A big older file is left alone until the newer ones together hold as many rows.
+        Assert.Equal(["part-001.parquet", "part-002.parquet", "part-003.parquet"], PlanToday(Parts(100, 20, 20, 20))!.Inputs.Select(f => f.Name));
+        Assert.Null(PlanToday(Parts(100, 60, 20)));
+    }
+
+    [Fact]
+    public void Planner_keeps_a_shard_day_within_the_file_budget_by_merging_the_two_smallest_neighbours()
+    {
+        // Halving sizes never form a tier, so only the budget rule can act.
+        var halving = Enumerable.Range(0, 11).Select(i => 1L << (12 - i)).ToArray();
+        Assert.Null(PlanToday(Parts(halving[..10])));
+        var job = PlanToday(Parts(halving));
+        Assert.NotNull(job);
+        Assert.Equal(["part-009.parquet", "part-010.parquet"], job.Inputs.Select(f => f.Name));
+
+        // The smallest neighbours need not be the newest: a contiguous run keeps "newest wins" intact.
+        var job2 = PlanToday(Parts(4096, 2048, 1024, 512, 256, 128, 2, 1, 100, 50, 30));
+        Assert.Equal(["part-006.parquet", "part-007.parquet"], job2!.Inputs.Select(f => f.Name));
+    }
+
+    [Fact]
+    public void Planner_leaves_final_files_and_files_at_the_size_target_alone()
+    {
+        var backfilled = Parts(20, 20, 20);
+        backfilled[0] = backfilled[0] with { Level = PartFile.FinalLevel };
+        Assert.Null(PlanToday(backfilled));
+
+        // Outputs that rolled over at the size target are not merged again, even over the budget.
+        Assert.Null(PlanToday(Parts(Enumerable.Repeat(20L, 12).ToArray()), CompactionPolicy.Default with { TargetFileBytes = 20 * 1024 }));
     }
 
     [Fact]
@@ -131,30 +167,37 @@ public class CompactionTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void A_simulated_day_of_ticks_keeps_write_amplification_within_the_stated_bound()
+    public void A_simulated_day_of_ticks_stays_within_the_file_budget_with_few_rewrites_per_row()
     {
         const int ticks = 288;
         var policy = CompactionPolicy.Default;
-        long compactionBytes = 0;
+        long compactionBytes = 0, rowsRewritten = 0;
         var maxFiles = 0;
+        void Compact(DateOnly today)
+        {
+            while (CompactionPlanner.Plan(_lake.Manifest, today, policy).FirstOrDefault() is { } job)
+            {
+                var merged = Run(job);
+                compactionBytes += merged.Outputs.Sum(o => o.Written.Bytes);
+                rowsRewritten += merged.RowsOut;
+            }
+        }
         for (var t = 0; t < ticks; t++)
         {
             _lake.Tick(Today, Readings(t, sensors: 50));
-            while (CompactionPlanner.Plan(_lake.Manifest, Today, policy).FirstOrDefault() is { } job)
-                compactionBytes += Run(job).Outputs.Sum(o => o.Written.Bytes);
+            Compact(Today);
             maxFiles = Math.Max(maxFiles, _lake.Manifest.Files().Count());
         }
         // The day ends: the finished-day rule merges it once more.
-        while (CompactionPlanner.Plan(_lake.Manifest, Today.AddDays(1), policy).FirstOrDefault() is { } job)
-            compactionBytes += Run(job).Outputs.Sum(o => o.Written.Bytes);
+        Compact(Today.AddDays(1));
 
-        var finalBytes = _lake.Manifest.Files().Sum(f => f.File.Bytes);
-        var amplification = (double)compactionBytes / finalBytes;
-        var levels = (int)Math.Ceiling(Math.Log(ticks) / Math.Log(policy.FanIn));
-        output.WriteLine($"{ticks} ticks: write amplification {amplification:0.00} (bound {levels + 1}), at most {maxFiles} files, {_lake.Manifest.Files().Count()} at rest");
-        Assert.InRange(amplification, 1, levels + 1);
-        Assert.True(maxFiles <= levels * (policy.FanIn - 1) + 1, $"{maxFiles} files");
-        Assert.Single(_lake.Manifest.Files());
+        var perRow = (double)rowsRewritten / (ticks * 50);
+        var amplification = (double)compactionBytes / _lake.Manifest.Files().Sum(f => f.File.Bytes);
+        output.WriteLine($"{ticks} ticks: each row rewritten {perRow:0.00} times, compaction wrote {amplification:0.00} x the bytes at rest, at most {maxFiles} files, {_lake.Manifest.Files().Count()} at rest");
+        Assert.True(maxFiles <= policy.MaxFiles, $"{maxFiles} files");
+        // Base-4 tiers (ceil(log4 288) = 5 levels) plus the final merge would rewrite each row up to 6 times.
+        Assert.InRange(perRow, 1, 6);
+        Assert.InRange(_lake.Manifest.Files().Count(), 1, policy.RestFiles);
         Assert.Equal(ticks * 50, _lake.Rows().Count);
     }
 

@@ -31,7 +31,7 @@ public class CompactionAndRetentionScenarioTests(PostgresFixture postgres) : Lak
         var start = new DateTimeOffset(today.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         await InsertAsync(source, 0, start, start.AddMinutes(1));
         var settings = Settings(source.ConnectionString);
-        var coordinator = StartCoordinator(settings, policy: new CompactionPolicy(FanIn: 3));
+        var coordinator = StartCoordinator(settings, policy: CompactionPolicy.Default);
         var replication = StartReplication(settings, coordinator);
         NextCycle();
 
