@@ -9,7 +9,7 @@ using AkkaLake.Core.Storage;
 namespace AkkaLake.Actors.Writers;
 
 /// <summary>
-/// Owns one shard-day for one run: buffers rows column-wise, and on Spill or Flush sorts them and
+/// Owns one shard-day for one run: keeps the routed buffers it is sent, and on Spill or Flush joins and sorts them and
 /// writes a <c>.tmp</c> part (flushed to disk) off the actor thread. Parts stay <c>.tmp</c> until
 /// the coordinator's commit publishes them; an abandoned or stopped writer deletes its own.
 /// </summary>
@@ -48,7 +48,9 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     private readonly Settings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<StagedPart> _parts = [];
-    private MetricRows _buffer = new(4096);
+    // The router's buffers as they came: joined once at write time instead of copied row by row into a growing buffer.
+    private List<MetricRows> _buffered = [];
+    private int _bufferedRows;
     private int _sequence;
     private string? _writingTmp;
 
@@ -69,7 +71,8 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     {
         Receive<Append>(a =>
         {
-            for (var i = 0; i < a.Rows.Count; i++) _buffer.AddFrom(a.Rows, i);
+            _buffered.Add(a.Rows);
+            _bufferedRows += a.Rows.Count;
         });
         Receive<Spill>(_ => Write(isFlush: false));
         Receive<Flush>(_ => Write(isFlush: true));
@@ -77,13 +80,15 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 
     private void Write(bool isFlush)
     {
-        if (_buffer.Count == 0)
+        if (_bufferedRows == 0)
         {
             Sender.Tell(isFlush ? new Flushed(_settings.ShardDay, _parts.ToList()) : new Spilled(_settings.ShardDay, 0));
             return;
         }
-        var rows = _buffer;
-        _buffer = new MetricRows(4096);
+        var buffered = _buffered;
+        var count = _bufferedRows;
+        _buffered = [];
+        _bufferedRows = 0;
         var fileName = LakeLayout.FileName(_settings.Kind, _settings.Metadata.RunId, _sequence++);
         var relative = LakeLayout.FilePath(_settings.ShardDay.Date, _settings.ShardDay.Shard, fileName);
         var tmp = LakeLayout.Resolve(_settings.Root, relative) + LakeLayout.TmpSuffix;
@@ -93,11 +98,12 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         var faults = _faults;
         Task.Run(() =>
         {
+            var rows = MetricRows.Concat(buffered);
             rows.Sort();
             var written = PartWriter.Write(tmp, rows, settings.Metadata, settings.RowGroupRows);
             faults.Hit("writer.after-part");
             return new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, fileName, written, settings.Metadata, settings.Level);
-        }).PipeTo(Self, success: part => new PartWritten(part, replyTo, isFlush, rows.Count), failure: e => new PartFailed(e, replyTo));
+        }).PipeTo(Self, success: part => new PartWritten(part, replyTo, isFlush, count), failure: e => new PartFailed(e, replyTo));
         BecomeStacked(Writing);
     }
 

@@ -47,6 +47,25 @@ public sealed class MetricRows
         _source[i] = source;
     }
 
+    /// <summary>All rows of the given buffers, in order, in one buffer of exactly their size.</summary>
+    public static MetricRows Concat(IReadOnlyList<MetricRows> parts)
+    {
+        if (parts.Count == 1) return parts[0];
+        var result = new MetricRows(parts.Sum(p => p.Count));
+        foreach (var part in parts)
+        {
+            var at = result.Count;
+            part.SensorIds.CopyTo(result._sensorIds.AsSpan(at));
+            part.TsMicros.CopyTo(result._tsMicros.AsSpan(at));
+            part.Values.CopyTo(result._values.AsSpan(at));
+            part.Quality.CopyTo(result._quality.AsSpan(at));
+            part.Samples.CopyTo(result._samples.AsSpan(at));
+            part.Source.CopyTo(result._source.AsSpan(at));
+            result.Count += part.Count;
+        }
+        return result;
+    }
+
     public void AddFrom(MetricRows other, int index) =>
         Add(other._sensorIds[index], other._tsMicros[index], other._values[index], other._quality[index], other._samples[index], other._source[index]);
 

@@ -13,30 +13,56 @@ public sealed class RowRouter(int shards, Func<DateOnly, string?> locationFor)
     private readonly Dictionary<string, int> _shardOf = new(StringComparer.Ordinal);
     private readonly Dictionary<DateOnly, string?> _locationOf = [];
 
+    /// <summary>
+    /// Two passes: the first finds each row's shard-day and counts them, the second copies rows
+    /// into buffers of exactly that size (the writers keep these buffers, so slack would be held
+    /// until the part is written).
+    /// </summary>
     public RoutedRows Route(MetricRows rows)
     {
-        var byShardDay = new Dictionary<ShardDay, MetricRows>();
+        var slotOf = new int[rows.Count];
+        var keys = new List<ShardDay>();
+        var counts = new List<int>();
         var locations = new Dictionary<ShardDay, string>();
+        var slotsByDate = new Dictionary<DateOnly, int[]>();
         long tooOld = 0;
+        DateOnly? lastDate = null;
+        string? location = null;
+        int[] slots = [];
         for (var i = 0; i < rows.Count; i++)
         {
             var date = LakeLayout.DateOf(rows.TsMicros[i]);
-            if (!_locationOf.TryGetValue(date, out var location))
-                _locationOf[date] = location = locationFor(date);
+            if (date != lastDate)
+            {
+                lastDate = date;
+                if (!_locationOf.TryGetValue(date, out location))
+                    _locationOf[date] = location = locationFor(date);
+                if (!slotsByDate.TryGetValue(date, out slots!))
+                    slotsByDate[date] = slots = Enumerable.Repeat(-1, shards).ToArray();
+            }
             if (location is null)
             {
                 tooOld++;
+                slotOf[i] = -1;
                 continue;
             }
-            var key = new ShardDay(date, ShardOf(rows.SensorIds[i]));
-            if (!byShardDay.TryGetValue(key, out var target))
+            var shard = ShardOf(rows.SensorIds[i]);
+            if (slots[shard] < 0)
             {
-                byShardDay[key] = target = new MetricRows(Math.Max(16, rows.Count / shards));
+                slots[shard] = keys.Count;
+                var key = new ShardDay(date, shard);
+                keys.Add(key);
+                counts.Add(0);
                 locations[key] = location;
             }
-            target.AddFrom(rows, i);
+            slotOf[i] = slots[shard];
+            counts[slots[shard]]++;
         }
-        return new RoutedRows(byShardDay, tooOld, locations);
+
+        var targets = counts.Select(c => new MetricRows(c)).ToArray();
+        for (var i = 0; i < rows.Count; i++)
+            if (slotOf[i] >= 0) targets[slotOf[i]].AddFrom(rows, i);
+        return new RoutedRows(keys.Select((k, i) => (k, targets[i])).ToDictionary(p => p.k, p => p.Item2), tooOld, locations);
     }
 
     private int ShardOf(string sensorId)

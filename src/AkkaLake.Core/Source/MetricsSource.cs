@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using AkkaLake.Core.Parquet;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AkkaLake.Core.Source;
 
@@ -69,19 +68,23 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
     private void ReadAll(SourceWindow window, ChannelWriter<SourceChunk> output, CancellationToken ct)
     {
         using var connection = dataSource.OpenConnection();
-        using var reader = connection.BeginBinaryExport(BuildCopySql(table, window));
-        using var cancel = ct.Register(() => reader.Cancel());
-        var interned = new Dictionary<string, string>(StringComparer.Ordinal);
+        using var raw = connection.BeginRawBinaryCopy(BuildCopySql(table, window));
+        using var cancel = ct.Register(raw.Cancel);
+        var copy = new BinaryCopyReader(raw);
+        copy.ReadHeader();
+        var strings = new SharedStrings();
         var chunk = NewChunk();
-        while (reader.StartRow() != -1)
+        int fields;
+        while ((fields = copy.StartRow()) != -1)
         {
-            var sensorId = ReadClass<string>(reader, NpgsqlDbType.Text);
-            var ts = ReadStruct<long>(reader, NpgsqlDbType.TimestampTz);
-            var value = ReadStruct<double>(reader, NpgsqlDbType.Double);
-            var quality = ReadStruct<int>(reader, NpgsqlDbType.Integer);
-            var samples = ReadStruct<int>(reader, NpgsqlDbType.Integer);
-            var source = ReadClass<string>(reader, NpgsqlDbType.Text);
-            var insertedAt = ReadStruct<long>(reader, NpgsqlDbType.TimestampTz);
+            if (fields != 7) throw new InvalidDataException($"The COPY returned rows of {fields} fields; expected 7.");
+            var sensorId = copy.Field(out var idBytes) ? strings.Get(idBytes) : null;
+            var ts = copy.Int64();
+            var value = copy.Double();
+            var quality = copy.Int32();
+            var samples = copy.Int32();
+            var source = copy.Field(out var sourceBytes) ? strings.Get(sourceBytes) : null;
+            var insertedAt = copy.Int64();
 
             if (insertedAt is { } ins && ins != long.MaxValue && ins != long.MinValue)
             {
@@ -105,20 +108,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
                 continue;
             }
             if (!double.IsFinite(v)) chunk.NonFinite++;
-            if (!interned.TryGetValue(sensorId!, out var id))
-            {
-                // Sharing strings saves memory for the usual few thousand sensors; with millions it starts over instead of growing.
-                if (interned.Count >= MaxInternedStrings) interned.Clear();
-                id = sensorId!;
-                interned[id] = id;
-            }
-            // The source column holds a handful of distinct values: keep one string of each.
-            if (source is not null)
-            {
-                if (interned.TryGetValue(source, out var same)) source = same;
-                else interned[source] = source;
-            }
-            chunk.Rows.Add(id, pgTs + RowRules.PostgresEpochUnixMicros, v, quality, samples, source);
+            chunk.Rows.Add(sensorId!, pgTs + RowRules.PostgresEpochUnixMicros, v, quality, samples, source);
             if (chunk.Rows.Count >= chunkRows)
             {
                 Publish(output, chunk.ToChunk(), ct);
@@ -137,20 +127,6 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
     }
 
     private ChunkBuilder NewChunk() => new(new MetricRows(chunkRows));
-
-    private static T? ReadStruct<T>(NpgsqlBinaryExporter reader, NpgsqlDbType type) where T : struct
-    {
-        if (!reader.IsNull) return reader.Read<T>(type);
-        reader.Skip();
-        return null;
-    }
-
-    private static T? ReadClass<T>(NpgsqlBinaryExporter reader, NpgsqlDbType type) where T : class
-    {
-        if (!reader.IsNull) return reader.Read<T>(type);
-        reader.Skip();
-        return null;
-    }
 
     private static string Key(string? sensorId, long? pgTs)
     {
@@ -172,5 +148,27 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         public long NonFinite { get; set; }
         public long? MaxInsertedAt { get; set; }
         public SourceChunk ToChunk() => new(Rows, Skipped, NonFinite, MaxInsertedAt);
+    }
+
+    /// <summary>
+    /// One string per distinct UTF-8 value (sensor ids, the handful of sources): looked up by the
+    /// decoded characters, so a row allocates no string. With millions of distinct ids it starts
+    /// over instead of growing.
+    /// </summary>
+    private sealed class SharedStrings
+    {
+        private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+        private char[] _chars = new char[256];
+
+        public string Get(ReadOnlySpan<byte> utf8)
+        {
+            if (_chars.Length < utf8.Length) _chars = new char[Math.Max(utf8.Length, _chars.Length * 2)];
+            var chars = _chars.AsSpan(0, System.Text.Encoding.UTF8.GetChars(utf8, _chars));
+            if (_strings.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars, out var shared)) return shared;
+            if (_strings.Count >= MaxInternedStrings) _strings.Clear();
+            shared = new string(chars);
+            _strings[shared] = shared;
+            return shared;
+        }
     }
 }
