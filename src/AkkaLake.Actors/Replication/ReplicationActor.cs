@@ -275,7 +275,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         _log.Debug("Run {RunId}: exporting {Window}", runId, window.Describe());
         // Chunks are a fraction of the budget, so buffered rows never exceed the budget by more than one chunk.
         var source = new MetricsSource(_dataSource, table, Math.Clamp(_settings.MaxBufferedRows / 8, 1024, 65_536));
-        batch.KillSwitch = Source.From(() => source.ReadAsync(window))
+        batch.KillSwitch = Source.From(() => source.ReadAsync(window, batch.Router))
             .ViaMaterialized(KillSwitches.Single<SourceChunk>(), Keep.Right)
             .To(Sink.ActorRefWithAck<SourceChunk>(Self, StreamInit.Instance, StreamAck.Instance, StreamDone.Instance, e => new Failed("exporting rows", e)))
             .Run(Context.System.Materializer());
@@ -311,7 +311,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     private void Route(Batch batch, SourceChunk chunk)
     {
-        var routed = batch.Router.Route(chunk.Rows);
+        var routed = chunk.Rows;
         batch.TooOld += routed.TooOld;
         batch.NonFinite += chunk.NonFiniteValues;
         batch.Skipped.AddRange(chunk.Skipped);

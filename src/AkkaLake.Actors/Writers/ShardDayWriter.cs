@@ -9,7 +9,7 @@ using AkkaLake.Core.Storage;
 namespace AkkaLake.Actors.Writers;
 
 /// <summary>
-/// Owns one shard-day for one run: keeps the routed buffers it is sent, and on Spill or Flush joins and sorts them and
+/// Owns one shard-day for one run: keeps the routed buffers it is sent, and on Spill or Flush sorts their rows into one and
 /// writes a <c>.tmp</c> part (flushed to disk) off the actor thread. Parts stay <c>.tmp</c> until
 /// the coordinator's commit publishes them; an abandoned or stopped writer deletes its own.
 /// </summary>
@@ -48,7 +48,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     private readonly Settings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<StagedPart> _parts = [];
-    // The router's buffers as they came: joined once at write time instead of copied row by row into a growing buffer.
+    // The router's buffers as they came: sorted into one at write time instead of copied row by row into a growing buffer.
     private List<MetricRows> _buffered = [];
     private int _bufferedRows;
     private int _sequence;
@@ -98,9 +98,16 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         var faults = _faults;
         Task.Run(() =>
         {
-            var rows = MetricRows.Concat(buffered);
-            rows.Sort();
-            var written = PartWriter.Write(tmp, rows, settings.Metadata, settings.RowGroupRows);
+            var rows = MetricRows.Sorted(buffered, pooled: true);
+            WrittenPart written;
+            try
+            {
+                written = PartWriter.Write(tmp, rows, settings.Metadata, settings.RowGroupRows);
+            }
+            finally
+            {
+                rows.ReturnToPool();
+            }
             faults.Hit("writer.after-part");
             return new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, fileName, written, settings.Metadata, settings.Level);
         }).PipeTo(Self, success: part => new PartWritten(part, replyTo, isFlush, count), failure: e => new PartFailed(e, replyTo));

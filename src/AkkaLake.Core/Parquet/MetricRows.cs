@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace AkkaLake.Core.Parquet;
 
 /// <summary>
@@ -12,6 +14,7 @@ public sealed class MetricRows
     private int?[] _quality;
     private int?[] _samples;
     private string?[] _source;
+    private bool _pooled;
 
     public MetricRows(int capacity = 1024)
     {
@@ -22,6 +25,35 @@ public sealed class MetricRows
         _quality = new int?[capacity];
         _samples = new int?[capacity];
         _source = new string?[capacity];
+    }
+
+    private MetricRows(int capacity, bool pooled)
+    {
+        _pooled = pooled;
+        _sensorIds = ArrayPool<string>.Shared.Rent(capacity);
+        _tsMicros = ArrayPool<long>.Shared.Rent(capacity);
+        _values = ArrayPool<double>.Shared.Rent(capacity);
+        _quality = ArrayPool<int?>.Shared.Rent(capacity);
+        _samples = ArrayPool<int?>.Shared.Rent(capacity);
+        _source = ArrayPool<string?>.Shared.Rent(capacity);
+    }
+
+    /// <summary>
+    /// Gives the arrays of a buffer from <see cref="Sorted"/> with <c>pooled: true</c> back to the
+    /// pool; the buffer is empty afterwards. Does nothing for other buffers.
+    /// </summary>
+    public void ReturnToPool()
+    {
+        if (!_pooled) return;
+        _pooled = false;
+        ArrayPool<string>.Shared.Return(_sensorIds, clearArray: true);
+        ArrayPool<long>.Shared.Return(_tsMicros);
+        ArrayPool<double>.Shared.Return(_values);
+        ArrayPool<int?>.Shared.Return(_quality);
+        ArrayPool<int?>.Shared.Return(_samples);
+        ArrayPool<string?>.Shared.Return(_source, clearArray: true);
+        (_sensorIds, _tsMicros, _values, _quality, _samples, _source) = ([], [], [], [], [], []);
+        Count = 0;
     }
 
     public int Count { get; private set; }
@@ -47,77 +79,96 @@ public sealed class MetricRows
         _source[i] = source;
     }
 
-    /// <summary>All rows of the given buffers, in order, in one buffer of exactly their size.</summary>
-    public static MetricRows Concat(IReadOnlyList<MetricRows> parts)
+    /// <summary>Empties the buffer for reuse, keeping its arrays.</summary>
+    public void Clear()
     {
-        if (parts.Count == 1) return parts[0];
-        var result = new MetricRows(parts.Sum(p => p.Count));
-        foreach (var part in parts)
-        {
-            var at = result.Count;
-            part.SensorIds.CopyTo(result._sensorIds.AsSpan(at));
-            part.TsMicros.CopyTo(result._tsMicros.AsSpan(at));
-            part.Values.CopyTo(result._values.AsSpan(at));
-            part.Quality.CopyTo(result._quality.AsSpan(at));
-            part.Samples.CopyTo(result._samples.AsSpan(at));
-            part.Source.CopyTo(result._source.AsSpan(at));
-            result.Count += part.Count;
-        }
-        return result;
+        Array.Clear(_sensorIds, 0, Count);
+        Array.Clear(_source, 0, Count);
+        Count = 0;
     }
 
     public void AddFrom(MetricRows other, int index) =>
         Add(other._sensorIds[index], other._tsMicros[index], other._values[index], other._quality[index], other._samples[index], other._source[index]);
 
-    /// <summary>
-    /// Sorts by (sensor_id in UTF-8 byte order, ts). Rows come from PostgreSQL mostly in ts order
-    /// and a shard-day holds few sensors, so this ranks the distinct ids once, places rows by a
-    /// stable counting sort on that rank, and sorts a sensor's run by ts only when it is not in order.
-    /// </summary>
+    /// <summary>Sorts by (sensor_id in UTF-8 byte order, ts); see <see cref="Sorted"/>.</summary>
     public void Sort()
     {
         if (IsSorted()) return;
+        var sorted = Sorted([this]);
+        (_sensorIds, _tsMicros, _values, _quality, _samples, _source) = (sorted._sensorIds, sorted._tsMicros, sorted._values, sorted._quality, sorted._samples, sorted._source);
+    }
+
+    /// <summary>
+    /// The rows of all these buffers in one new buffer sorted by (sensor_id in UTF-8 byte order,
+    /// ts), gathered straight from the buffers (no joined copy first). Rows come from PostgreSQL
+    /// mostly in ts order and a shard-day holds few sensors, so this ranks the distinct ids once,
+    /// places rows by a stable counting sort on that rank, and sorts a sensor's run by ts only when
+    /// it is not in order. With <paramref name="pooled"/> the result's arrays come from the shared
+    /// pool (a part's sorted copy lives only while it is written, and would otherwise be a fresh
+    /// large-object allocation each time); the caller gives them back with <see cref="ReturnToPool"/>.
+    /// </summary>
+    public static MetricRows Sorted(IReadOnlyList<MetricRows> buffers, bool pooled = false)
+    {
+        if (buffers.Count == 1 && buffers[0].IsSorted()) return buffers[0];
+        var parts = buffers.ToArray();
+        var total = parts.Sum(p => p.Count);
         var rankOf = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < Count; i++) rankOf.TryAdd(_sensorIds[i], 0);
+        foreach (var part in parts)
+            foreach (var id in part.SensorIds) rankOf.TryAdd(id, 0);
         var ids = rankOf.Keys.ToArray();
         Array.Sort(ids, Utf8Order.Instance);
         for (var r = 0; r < ids.Length; r++) rankOf[ids[r]] = r;
 
-        var ranks = new int[Count];
+        // A row's place is (buffer << 32 | index in it).
+        var ranks = ArrayPool<int>.Shared.Rent(total);
         var starts = new int[ids.Length + 1];
-        for (var i = 0; i < Count; i++)
-        {
-            ranks[i] = rankOf[_sensorIds[i]];
-            starts[ranks[i] + 1]++;
-        }
+        var g = 0;
+        foreach (var part in parts)
+            foreach (var id in part.SensorIds)
+                starts[(ranks[g++] = rankOf[id]) + 1]++;
         for (var r = 0; r < ids.Length; r++) starts[r + 1] += starts[r];
-        var order = new int[Count];
+        var order = ArrayPool<long>.Shared.Rent(total);
         var next = (int[])starts.Clone();
-        for (var i = 0; i < Count; i++) order[next[ranks[i]]++] = i;
+        g = 0;
+        for (var p = 0; p < parts.Length; p++)
+            for (var i = 0; i < parts[p].Count; i++)
+                order[next[ranks[g++]]++] = (long)p << 32 | (uint)i;
 
-        var ts = _tsMicros;
         for (var r = 0; r < ids.Length; r++)
         {
             var run = order.AsSpan(starts[r], starts[r + 1] - starts[r]);
-            if (!RunIsSorted(run, ts))
+            if (!RunIsSorted(run, parts))
             {
                 var keys = new long[run.Length];
-                for (var k = 0; k < run.Length; k++) keys[k] = ts[run[k]];
+                for (var k = 0; k < run.Length; k++) keys[k] = TsAt(parts, run[k]);
                 keys.AsSpan().Sort(run);
             }
         }
-        _sensorIds = Permute(_sensorIds, order);
-        _tsMicros = Permute(_tsMicros, order);
-        _values = Permute(_values, order);
-        _quality = Permute(_quality, order);
-        _samples = Permute(_samples, order);
-        _source = Permute(_source, order);
+
+        ArrayPool<int>.Shared.Return(ranks);
+        var sorted = pooled ? new MetricRows(total, pooled: true) : new MetricRows(total);
+        sorted.Count = total;
+        for (var i = 0; i < total; i++)
+        {
+            var from = parts[(int)(order[i] >> 32)];
+            var at = (int)order[i];
+            sorted._sensorIds[i] = from._sensorIds[at];
+            sorted._tsMicros[i] = from._tsMicros[at];
+            sorted._values[i] = from._values[at];
+            sorted._quality[i] = from._quality[at];
+            sorted._samples[i] = from._samples[at];
+            sorted._source[i] = from._source[at];
+        }
+        ArrayPool<long>.Shared.Return(order);
+        return sorted;
     }
 
-    private static bool RunIsSorted(ReadOnlySpan<int> run, long[] ts)
+    private static long TsAt(MetricRows[] parts, long place) => parts[(int)(place >> 32)]._tsMicros[(int)place];
+
+    private static bool RunIsSorted(ReadOnlySpan<long> run, MetricRows[] parts)
     {
         for (var k = 1; k < run.Length; k++)
-            if (ts[run[k - 1]] > ts[run[k]]) return false;
+            if (TsAt(parts, run[k - 1]) > TsAt(parts, run[k])) return false;
         return true;
     }
 
@@ -133,13 +184,6 @@ public sealed class MetricRows
     {
         var c = Utf8Order.Instance.Compare(idA, idB);
         return c != 0 ? c : tsA.CompareTo(tsB);
-    }
-
-    private static T[] Permute<T>(T[] source, int[] order)
-    {
-        var result = new T[Math.Max(order.Length, 4)];
-        for (var i = 0; i < order.Length; i++) result[i] = source[order[i]];
-        return result;
     }
 
     private void Grow()

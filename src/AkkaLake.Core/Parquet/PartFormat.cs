@@ -18,9 +18,16 @@ public static class PartFormat
         new PrimitiveNode("source", Repetition.Optional, LogicalType.String(), PhysicalType.ByteArray),
     ]);
 
+    /// <summary>
+    /// The C allocator, not ParquetSharp's default mimalloc: mimalloc kept the freed buffers of
+    /// finished parts, and a 10M-row backfill peaked 30-130 MB higher with it for no speed gain.
+    /// </summary>
+    public static MemoryPool NativeMemory => MemoryPool.SystemMemoryPool();
+
     public static WriterProperties CreateWriterProperties(int rowGroupRows)
     {
         using var builder = new WriterPropertiesBuilder()
+            .MemoryPool(NativeMemory)
             .Compression(Compression.Zstd)
             .CompressionLevel(3)
             .EnableDictionary()

@@ -10,7 +10,8 @@ public sealed class PartReader : IDisposable
     public PartReader(string path)
     {
         Path = path;
-        _reader = new ParquetFileReader(path);
+        using var properties = ReaderProperties.WithMemoryPool(PartFormat.NativeMemory);
+        _reader = new ParquetFileReader(path, properties);
         CheckSchema();
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace AkkaLake.Core.Source;
 
@@ -75,10 +76,16 @@ public sealed class BinaryCopyReader(Stream stream)
         return value;
     }
 
-    /// <summary>Makes the next <paramref name="count"/> bytes available, moving, growing and refilling the buffer as needed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Ensure(int count)
     {
-        if (_end - _position >= count) return;
+        if (_end - _position < count) Refill(count);
+    }
+
+    /// <summary>Makes the next <paramref name="count"/> bytes available, moving, growing and refilling the buffer as needed.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Refill(int count)
+    {
         var pending = _end - _position;
         if (count > _buffer.Length)
         {

@@ -1,16 +1,18 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using AkkaLake.Core.Parquet;
+using AkkaLake.Core.Replication;
 using Npgsql;
 
 namespace AkkaLake.Core.Source;
 
-/// <summary>One chunk of exported rows plus what was skipped or noted on the way.</summary>
-public sealed record SourceChunk(MetricRows Rows, SkippedRows Skipped, long NonFiniteValues, long? MaxInsertedAtMicros);
+/// <summary>One chunk of exported rows, already split by shard-day, plus what was skipped or noted on the way.</summary>
+public sealed record SourceChunk(RoutedRows Rows, SkippedRows Skipped, long NonFiniteValues, long? MaxInsertedAtMicros);
 
 /// <summary>
 /// Streams the rows of one window out of PostgreSQL with a binary <c>COPY … TO STDOUT</c>, in
-/// column-wise chunks. Casts in the query make the wire types the same whatever the deployed
+/// column-wise chunks routed to their shard-days on the reader thread (so one chunk buffer is
+/// reused there instead of a new one travelling to the replication actor). Casts in the query make the wire types the same whatever the deployed
 /// column types are; timestamps are read raw (microseconds) so out-of-range values cannot throw.
 /// </summary>
 public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table, int chunkRows = 65_536)
@@ -37,7 +39,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
     /// synchronous reads (most fields are already buffered, and per-field awaits cost more than the
     /// decoding) and stays at most two chunks ahead, so reading overlaps with routing and writing.
     /// </summary>
-    public async IAsyncEnumerable<SourceChunk> ReadAsync(SourceWindow window, [EnumeratorCancellation] CancellationToken ct = default)
+    public async IAsyncEnumerable<SourceChunk> ReadAsync(SourceWindow window, RowRouter router, [EnumeratorCancellation] CancellationToken ct = default)
     {
         var channel = Channel.CreateBounded<SourceChunk>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -45,7 +47,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         {
             try
             {
-                ReadAll(window, channel.Writer, stop.Token);
+                ReadAll(window, router, channel.Writer, stop.Token);
                 channel.Writer.Complete();
             }
             catch (Exception e)
@@ -65,7 +67,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         }
     }
 
-    private void ReadAll(SourceWindow window, ChannelWriter<SourceChunk> output, CancellationToken ct)
+    private void ReadAll(SourceWindow window, RowRouter router, ChannelWriter<SourceChunk> output, CancellationToken ct)
     {
         using var connection = dataSource.OpenConnection();
         using var raw = connection.BeginRawBinaryCopy(BuildCopySql(table, window));
@@ -73,7 +75,8 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         var copy = new BinaryCopyReader(raw);
         copy.ReadHeader();
         var strings = new SharedStrings();
-        var chunk = NewChunk();
+        var rows = new MetricRows(chunkRows);
+        var chunk = new ChunkBuilder();
         int fields;
         while ((fields = copy.StartRow()) != -1)
         {
@@ -108,15 +111,16 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
                 continue;
             }
             if (!double.IsFinite(v)) chunk.NonFinite++;
-            chunk.Rows.Add(sensorId!, pgTs + RowRules.PostgresEpochUnixMicros, v, quality, samples, source);
-            if (chunk.Rows.Count >= chunkRows)
+            rows.Add(sensorId!, pgTs + RowRules.PostgresEpochUnixMicros, v, quality, samples, source);
+            if (rows.Count >= chunkRows)
             {
-                Publish(output, chunk.ToChunk(), ct);
-                chunk = NewChunk();
+                Publish(output, chunk.ToChunk(router.Route(rows)), ct);
+                rows.Clear();
+                chunk = new ChunkBuilder();
             }
         }
-        if (chunk.Rows.Count > 0 || chunk.Skipped.Total > 0)
-            Publish(output, chunk.ToChunk(), ct);
+        if (rows.Count > 0 || chunk.Skipped.Total > 0)
+            Publish(output, chunk.ToChunk(router.Route(rows)), ct);
     }
 
     private static void Publish(ChannelWriter<SourceChunk> output, SourceChunk chunk, CancellationToken ct)
@@ -125,8 +129,6 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         if (!output.TryWrite(chunk))
             output.WriteAsync(chunk, ct).AsTask().GetAwaiter().GetResult();
     }
-
-    private ChunkBuilder NewChunk() => new(new MetricRows(chunkRows));
 
     private static string Key(string? sensorId, long? pgTs)
     {
@@ -141,13 +143,12 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
 
     private static string Literal(DateOnly d) => $"'{d:yyyy-MM-dd}T00:00:00Z'::timestamptz";
 
-    private sealed class ChunkBuilder(MetricRows rows)
+    private sealed class ChunkBuilder
     {
-        public MetricRows Rows { get; } = rows;
         public SkippedRows Skipped { get; } = new();
         public long NonFinite { get; set; }
         public long? MaxInsertedAt { get; set; }
-        public SourceChunk ToChunk() => new(Rows, Skipped, NonFinite, MaxInsertedAt);
+        public SourceChunk ToChunk(RoutedRows rows) => new(rows, Skipped, NonFinite, MaxInsertedAt);
     }
 
     /// <summary>

@@ -66,6 +66,28 @@ public class PartFormatTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 5000).Select(v => (double)v).Order(), rows.Values.ToArray().Order());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Sorted_gathers_several_buffers_into_one_sorted_buffer_with_every_row(bool pooled)
+    {
+        var random = new Random(7);
+        string[] ids = ["b", "a", "\uFB01x", "😀y", "A", ""];
+        // Buffers as the router sends them: each in arrival order, one sensor's rows spread across buffers.
+        var buffers = Enumerable.Range(0, 5).Select(_ => new MetricRows(4)).ToList();
+        for (var i = 0; i < 3000; i++)
+            buffers[random.Next(buffers.Count)].Add(ids[random.Next(ids.Length)], random.Next(0, 100), i, i % 3 == 0 ? null : i, null, i % 2 == 0 ? "lora" : null);
+        var all = buffers.SelectMany(b => Enumerable.Range(0, b.Count).Select(i => b[i])).ToList();
+
+        var sorted = MetricRows.Sorted(buffers, pooled);
+
+        Assert.True(sorted.IsSorted());
+        Assert.Equal(all.Count, sorted.Count);
+        Assert.Equal(all.OrderBy(r => r.Value), Enumerable.Range(0, sorted.Count).Select(i => sorted[i]).OrderBy(r => r.Value));
+        sorted.ReturnToPool();
+        Assert.Equal(pooled ? 0 : all.Count, sorted.Count);
+    }
+
     [Fact]
     public void A_part_round_trips_through_ParquetSharp_with_every_value_and_its_metadata()
     {
