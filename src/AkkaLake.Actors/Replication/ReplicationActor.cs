@@ -22,7 +22,9 @@ namespace AkkaLake.Actors.Replication;
 /// plans the next step (a backfill day, or an incremental batch up to the cursor bound), streams
 /// the rows out of a binary COPY through an Akka.Streams graph into shard-day writers with back
 /// pressure, flushes them, and asks the coordinator to commit the whole batch at once. The next
-/// step starts only after the commit is answered. Failures abandon the batch and retry with backoff.
+/// step is planned only after the commit is answered; during a backfill, the next day's COPY is
+/// already read ahead meanwhile, and used if it is the step then planned. Failures abandon the
+/// batch and retry with backoff.
 /// </summary>
 public sealed class ReplicationActor : ReceiveActor, IWithTimers
 {
@@ -79,7 +81,14 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         public long? MaxInsertedAtMicros { get; set; }
         public SkippedRows Skipped { get; } = new();
         public UniqueKillSwitch? KillSwitch { get; set; }
+        public SourceExport? Export { get; set; }
+
+        /// <summary>What the batch was planned from, to plan the next backfill day before this one is committed.</summary>
+        public (LakeManifest Manifest, DatabaseClock Clock)? PlannedFrom { get; init; }
     }
+
+    /// <summary>The next backfill day's COPY, started while the current day's parts are written and committed.</summary>
+    private sealed record ReadAhead(ReplicationStep.Backfill Step, string? Location, SourceTable Table, RowRouter Router, SourceExport Export);
 
     private readonly LakeSettings _settings;
     private readonly IActorRef _coordinator;
@@ -100,6 +109,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     // inserted_at could arrive later, and a day already scanned would miss those just the same.
     private DateOnly? _noRowsBefore;
     private Batch? _batch;
+    private ReadAhead? _readAhead;
 
     private readonly IFaultPoints _faults;
 
@@ -130,6 +140,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _batch?.KillSwitch?.Shutdown();
+        DropReadAhead();
         _dataSource.Dispose();
     }
 
@@ -198,7 +209,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                         backlog.TotalHours, _settings.LateWindowHours, Timestamps.Format(i.After));
                 break;
         }
-        StartExport(manifest, step, prepared.Table, now);
+        StartExport(manifest, step, prepared.Table, now, prepared.Clock);
     }
 
     private void PlanManual(LakeManifest manifest, ReplicationJob.Backfill job, SourceTable table, DateTimeOffset now)
@@ -259,12 +270,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                 Timestamps.Format(watermark));
     }
 
-    private void StartExport(LakeManifest manifest, ReplicationStep step, SourceTable table, DateTimeOffset now)
+    private void StartExport(LakeManifest manifest, ReplicationStep step, SourceTable table, DateTimeOffset now, DatabaseClock? clock = null)
     {
         var runId = RunId.New(now);
         Func<DateOnly, string?> locationFor = step is ReplicationStep.Rebuild rebuild ? _ => rebuild.Location : Placement(manifest, now).LocationFor;
-        var batch = new Batch(step, runId, table, new RowRouter(manifest.Shards, locationFor), now);
-        _batch = batch;
         SourceWindow window = step switch
         {
             ReplicationStep.Backfill b => b.Window,
@@ -272,14 +281,56 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             ReplicationStep.Rebuild r => r.Window,
             _ => throw new InvalidOperationException(),
         };
+        var (router, export) = TakeReadAhead(step, table, locationFor) ?? StartReading(table, window, new RowRouter(manifest.Shards, locationFor));
+        var batch = new Batch(step, runId, table, router, now) { PlannedFrom = clock is null ? null : (manifest, clock), Export = export };
+        _batch = batch;
         _log.Debug("Run {RunId}: exporting {Window}", runId, window.Describe());
-        // Chunks are a fraction of the budget, so buffered rows never exceed the budget by more than one chunk.
-        var source = new MetricsSource(_dataSource, table, Math.Clamp(_settings.MaxBufferedRows / 8, 1024, 65_536));
-        batch.KillSwitch = Source.From(() => source.ReadAsync(window, batch.Router))
+        batch.KillSwitch = Source.From(() => export.ReadAllAsync())
             .ViaMaterialized(KillSwitches.Single<SourceChunk>(), Keep.Right)
             .To(Sink.ActorRefWithAck<SourceChunk>(Self, StreamInit.Instance, StreamAck.Instance, StreamDone.Instance, e => new Failed("exporting rows", e)))
             .Run(Context.System.Materializer());
         Become(Exporting);
+    }
+
+    // Chunks are a fraction of the budget, so buffered rows never exceed the budget by more than one chunk.
+    private int ChunkRows => Math.Clamp(_settings.MaxBufferedRows / 8, 1024, 65_536);
+
+    private (RowRouter, SourceExport) StartReading(SourceTable table, SourceWindow window, RowRouter router, int readAhead = 2) =>
+        (router, new MetricsSource(_dataSource, table, ChunkRows).Start(window, router, readAhead));
+
+    /// <summary>
+    /// A backfill day's COPY is done: while its parts are written and committed (PostgreSQL would
+    /// sit idle meanwhile), start the next day's, which the commit cannot change. Up to a quarter of
+    /// the row budget is read ahead; the rest waits for the next batch.
+    /// </summary>
+    private void StartReadAhead(Batch batch)
+    {
+        if (batch.Step is not ReplicationStep.Backfill day || batch.PlannedFrom is not { } plannedFrom) return;
+        var (manifest, clock) = plannedFrom;
+        var now = DateTimeOffset.UtcNow;
+        if (ReplicationPlanner.BackfillAfter(manifest, day, clock, _settings.ReplicationLag, _settings.HotRetentionDays, now, _noRowsBefore ?? default) is not { } next)
+            return;
+        var placement = Placement(manifest, now);
+        var (router, export) = StartReading(batch.Table, next.Window, new RowRouter(manifest.Shards, placement.LocationFor),
+            Math.Max(2, _settings.MaxBufferedRows / 4 / ChunkRows));
+        _readAhead = new ReadAhead(next, placement.LocationFor(next.Day), batch.Table, router, export);
+    }
+
+    /// <summary>The read-ahead, if it is exactly the step now planned; otherwise it is dropped.</summary>
+    private (RowRouter, SourceExport)? TakeReadAhead(ReplicationStep step, SourceTable table, Func<DateOnly, string?> locationFor)
+    {
+        if (_readAhead is not { } ahead) return null;
+        _readAhead = null;
+        if (step is ReplicationStep.Backfill day && day.Window == ahead.Step.Window && table == ahead.Table && locationFor(day.Day) == ahead.Location)
+            return (ahead.Router, ahead.Export);
+        _ = ahead.Export.DisposeAsync().AsTask();
+        return null;
+    }
+
+    private void DropReadAhead()
+    {
+        if (_readAhead is { } ahead) _ = ahead.Export.DisposeAsync().AsTask();
+        _readAhead = null;
     }
 
     private void Exporting()
@@ -303,7 +354,11 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             batch.BufferedTotal -= s.Rows;
             if (--batch.AwaitingSpills == 0) batch.StreamSender?.Tell(StreamAck.Instance);
         });
-        Receive<StreamDone>(_ => FlushAll());
+        Receive<StreamDone>(_ =>
+        {
+            FlushAll();
+            StartReadAhead(_batch!);
+        });
         Receive<ShardDayWriter.WriteFailed>(w => Fail(new Failed($"writing {w.ShardDay}", new IOException(w.Error))));
         Receive<Failed>(Fail);
         Receive<Tick>(_ => { });
@@ -506,6 +561,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         var delay = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, _failures - 1), Math.Max(_settings.ReplicationInterval.TotalSeconds, 60)));
         _log.Error("Replication failed while {Stage}: {Error}. The batch was abandoned and nothing was committed; retrying in {RetrySeconds} s (attempt {Attempt})",
             [failed.Stage, error.Message, delay.TotalSeconds, _failures]);
+        DropReadAhead();
         if (_batch is { } batch)
         {
             batch.KillSwitch?.Abort(error);
@@ -526,6 +582,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private void EndBatch(Batch batch)
     {
         foreach (var writer in batch.Writers.Values) Context.Stop(writer);
+        if (batch.Export is { } export) _ = export.DisposeAsync().AsTask();
         _batch = null;
         _batches++;
     }

@@ -84,6 +84,17 @@ public static class ReplicationPlanner
             : new ReplicationStep.UpToDate(watermark, bound);
     }
 
+    /// <summary>
+    /// The backfill day that will be planned once <paramref name="step"/> is committed, known before
+    /// that commit lands (a backfill step's commit only records its progress); null after the last day.
+    /// </summary>
+    public static ReplicationStep.Backfill? BackfillAfter(LakeManifest manifest, ReplicationStep.Backfill step, DatabaseClock clock, TimeSpan lag, int retentionDays, DateTimeOffset now, DateOnly noRowsBefore = default)
+    {
+        if (step.IsLast) return null;
+        var committed = manifest with { Datasets = manifest.Datasets.SetItem(LakeLayout.Dataset, manifest.Metrics with { Backfill = step.After }) };
+        return Next(committed, clock, lag, retentionDays, now, noRowsBefore) as ReplicationStep.Backfill;
+    }
+
     private static IEnumerable<string> Days(DateOnly from, DateOnly through)
     {
         for (var day = from; day <= through; day = day.AddDays(1))

@@ -9,6 +9,36 @@ namespace AkkaLake.Core.Source;
 /// <summary>One chunk of exported rows, already split by shard-day, plus what was skipped or noted on the way.</summary>
 public sealed record SourceChunk(RoutedRows Rows, SkippedRows Skipped, long NonFiniteValues, long? MaxInsertedAtMicros);
 
+/// <summary>A window being read: its routed chunks, in order. Disposing it stops the COPY.</summary>
+public sealed class SourceExport(SourceWindow window, ChannelReader<SourceChunk> chunks, Task reader, CancellationTokenSource stop) : IAsyncDisposable
+{
+    public SourceWindow Window { get; } = window;
+
+    /// <summary>The chunks; the export is disposed when the enumeration ends, however it ends.</summary>
+    public async IAsyncEnumerable<SourceChunk> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        try
+        {
+            await foreach (var chunk in chunks.ReadAllAsync(ct))
+                yield return chunk;
+        }
+        finally
+        {
+            await DisposeAsync();
+        }
+    }
+
+    private int _disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        await stop.CancelAsync();
+        try { await reader; } catch (OperationCanceledException) { }
+        stop.Dispose();
+    }
+}
+
 /// <summary>
 /// Streams the rows of one window out of PostgreSQL with a binary <c>COPY … TO STDOUT</c>, in
 /// column-wise chunks routed to their shard-days on the reader thread (so one chunk buffer is
@@ -35,14 +65,14 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
     }
 
     /// <summary>
-    /// The rows of a window, chunk by chunk. A dedicated reader thread decodes the COPY stream with
-    /// synchronous reads (most fields are already buffered, and per-field awaits cost more than the
-    /// decoding) and stays at most two chunks ahead, so reading overlaps with routing and writing.
+    /// Starts reading a window: a dedicated reader thread decodes the COPY stream with synchronous
+    /// reads (most fields are already buffered, and per-field awaits cost more than the decoding),
+    /// routes it, and stays at most <paramref name="readAhead"/> chunks ahead of the consumer.
     /// </summary>
-    public async IAsyncEnumerable<SourceChunk> ReadAsync(SourceWindow window, RowRouter router, [EnumeratorCancellation] CancellationToken ct = default)
+    public SourceExport Start(SourceWindow window, RowRouter router, int readAhead = 2)
     {
-        var channel = Channel.CreateBounded<SourceChunk>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var channel = Channel.CreateBounded<SourceChunk>(new BoundedChannelOptions(readAhead) { SingleReader = true, SingleWriter = true });
+        var stop = new CancellationTokenSource();
         var reader = Task.Factory.StartNew(() =>
         {
             try
@@ -55,16 +85,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
                 channel.Writer.Complete(e);
             }
         }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        try
-        {
-            await foreach (var chunk in channel.Reader.ReadAllAsync(ct))
-                yield return chunk;
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            try { await reader; } catch (OperationCanceledException) { }
-        }
+        return new SourceExport(window, channel.Reader, reader, stop);
     }
 
     private void ReadAll(SourceWindow window, RowRouter router, ChannelWriter<SourceChunk> output, CancellationToken ct)

@@ -47,6 +47,26 @@ public class ReplicationPlannerTests
         Assert.Equal(Now.AddSeconds(-60), incremental.After);
     }
 
+    [Theory]
+    [InlineData(2, null)]
+    [InlineData(90, "2026-11-23")]
+    public void The_next_backfill_day_known_before_a_commit_is_the_one_planned_after_it(int retentionDays, string? noRowsBefore)
+    {
+        var empty = noRowsBefore is null ? default : DateOnly.Parse(noRowsBefore);
+        var m = LakeManifest.Create(4, Now);
+        var steps = 0;
+        while (ReplicationPlanner.Next(m, Clock, Lag, retentionDays, Now, empty) is ReplicationStep.Backfill b)
+        {
+            var predicted = ReplicationPlanner.BackfillAfter(m, b, Clock, Lag, retentionDays, Now, empty);
+            m = Commit(m, b);
+            var planned = ReplicationPlanner.Next(m, Clock, Lag, retentionDays, Now, empty) as ReplicationStep.Backfill;
+            Assert.Equal(planned?.Window, predicted?.Window);
+            Assert.Equal(b.IsLast, predicted is null);
+            steps++;
+        }
+        Assert.Equal(noRowsBefore is null ? 3 : 4, steps);
+    }
+
     [Fact]
     public void After_backfill_each_batch_covers_watermark_to_bound_and_then_is_up_to_date()
     {
