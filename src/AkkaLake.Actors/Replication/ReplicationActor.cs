@@ -300,7 +300,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     /// <summary>
     /// A backfill day's COPY is done: while its parts are written and committed (PostgreSQL would
-    /// sit idle meanwhile), start the next day's, which the commit cannot change. Up to a quarter of
+    /// sit idle meanwhile), start the next day's, which the commit cannot change. Up to an eighth of
     /// the row budget is read ahead; the rest waits for the next batch.
     /// </summary>
     private void StartReadAhead(Batch batch)
@@ -312,7 +312,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             return;
         var placement = Placement(manifest, now);
         var (router, export) = StartReading(batch.Table, next.Window, new RowRouter(manifest.Shards, placement.LocationFor),
-            Math.Max(2, _settings.MaxBufferedRows / 4 / ChunkRows));
+            Math.Max(2, _settings.MaxBufferedRows / 8 / ChunkRows));
         _readAhead = new ReadAhead(next, placement.LocationFor(next.Day), batch.Table, router, export);
     }
 
