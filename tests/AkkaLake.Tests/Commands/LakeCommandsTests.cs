@@ -23,8 +23,9 @@ public class LakeCommandsTests(PostgresFixture postgres)
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
         lake.RunOnce();
         // A stray finished part that no commit references must not be seen.
-        var strayDir = Path.Combine(lake.HotPath, LakeLayout.ShardDirectory(DateOnly.FromDateTime(T0.UtcDateTime), 0));
-        File.Copy(LakeLayout.Resolve(lake.HotPath, lake.Manifest.Files().First().RelativePath), Path.Combine(strayDir, "part-stray-0000.parquet"));
+        // Next to a committed file: today's directory may not exist just after midnight.
+        var committed = LakeLayout.Resolve(lake.HotPath, lake.Manifest.Files().First().RelativePath);
+        File.Copy(committed, Path.Combine(Path.GetDirectoryName(committed)!, "part-stray-0000.parquet"));
         var expected = (await source.RowsAsync()).Count;
 
         var result = CliRunner.Run(lake.Args("sql", "SELECT count(*) AS n, count(DISTINCT shard) AS shards, min(date) AS first FROM metrics"));
