@@ -61,12 +61,11 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         public static readonly StreamDone Instance = new();
     }
 
-    private sealed class Batch(ReplicationStep step, string runId, SourceTable table, RowRouter router, DateTimeOffset startedAt)
+    private sealed class Batch(ReplicationStep step, string runId, SourceTable table, DateTimeOffset startedAt)
     {
         public ReplicationStep Step { get; } = step;
         public string RunId { get; } = runId;
         public SourceTable Table { get; } = table;
-        public RowRouter Router { get; } = router;
         public DateTimeOffset StartedAt { get; } = startedAt;
         public Dictionary<ShardDay, IActorRef> Writers { get; } = [];
         public Dictionary<ShardDay, long> Buffered { get; } = [];
@@ -88,7 +87,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>The next backfill day's COPY, started while the current day's parts are written and committed.</summary>
-    private sealed record ReadAhead(ReplicationStep.Backfill Step, string? Location, SourceTable Table, RowRouter Router, SourceExport Export);
+    private sealed record ReadAhead(ReplicationStep.Backfill Step, string? Location, SourceTable Table, SourceExport Export);
 
     private readonly LakeSettings _settings;
     private readonly IActorRef _coordinator;
@@ -281,8 +280,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             ReplicationStep.Rebuild r => r.Window,
             _ => throw new InvalidOperationException(),
         };
-        var (router, export) = TakeReadAhead(step, table, locationFor) ?? StartReading(table, window, new RowRouter(manifest.Shards, locationFor));
-        var batch = new Batch(step, runId, table, router, now) { PlannedFrom = clock is null ? null : (manifest, clock), Export = export };
+        var export = TakeReadAhead(step, table, locationFor) ?? StartReading(table, window, new RowRouter(manifest.Shards, locationFor));
+        var batch = new Batch(step, runId, table, now) { PlannedFrom = clock is null ? null : (manifest, clock), Export = export };
         _batch = batch;
         _log.Debug("Run {RunId}: exporting {Window}", runId, window.Describe());
         batch.KillSwitch = Source.From(() => export.ReadAllAsync())
@@ -295,8 +294,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     // Chunks are a fraction of the budget, so buffered rows never exceed the budget by more than one chunk.
     private int ChunkRows => Math.Clamp(_settings.MaxBufferedRows / 8, 1024, 65_536);
 
-    private (RowRouter, SourceExport) StartReading(SourceTable table, SourceWindow window, RowRouter router, int readAhead = 2) =>
-        (router, new MetricsSource(_dataSource, table, ChunkRows).Start(window, router, readAhead));
+    private SourceExport StartReading(SourceTable table, SourceWindow window, RowRouter router, int readAhead = 2) =>
+        new MetricsSource(_dataSource, table, ChunkRows).Start(window, router, readAhead);
 
     /// <summary>
     /// A backfill day's COPY is done: while its parts are written and committed (PostgreSQL would
@@ -311,19 +310,20 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         if (ReplicationPlanner.BackfillAfter(manifest, day, clock, _settings.ReplicationLag, _settings.HotRetentionDays, now, _noRowsBefore ?? default) is not { } next)
             return;
         var placement = Placement(manifest, now);
-        var (router, export) = StartReading(batch.Table, next.Window, new RowRouter(manifest.Shards, placement.LocationFor),
+        var export = StartReading(batch.Table, next.Window, new RowRouter(manifest.Shards, placement.LocationFor),
             Math.Max(2, _settings.MaxBufferedRows / 8 / ChunkRows));
-        _readAhead = new ReadAhead(next, placement.LocationFor(next.Day), batch.Table, router, export);
+        _readAhead = new ReadAhead(next, placement.LocationFor(next.Day), batch.Table, export);
     }
 
     /// <summary>The read-ahead, if it is exactly the step now planned; otherwise it is dropped.</summary>
-    private (RowRouter, SourceExport)? TakeReadAhead(ReplicationStep step, SourceTable table, Func<DateOnly, string?> locationFor)
+    private SourceExport? TakeReadAhead(ReplicationStep step, SourceTable table, Func<DateOnly, string?> locationFor)
     {
-        if (_readAhead is not { } ahead) return null;
-        _readAhead = null;
-        if (step is ReplicationStep.Backfill day && day.Window == ahead.Step.Window && table == ahead.Table && locationFor(day.Day) == ahead.Location)
-            return (ahead.Router, ahead.Export);
-        _ = ahead.Export.DisposeAsync().AsTask();
+        if (_readAhead is { } ahead && step is ReplicationStep.Backfill day && day.Window == ahead.Step.Window && table == ahead.Table && locationFor(day.Day) == ahead.Location)
+        {
+            _readAhead = null;
+            return ahead.Export;
+        }
+        DropReadAhead();
         return null;
     }
 
@@ -340,7 +340,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         {
             var batch = _batch!;
             batch.StreamSender = Sender;
-            Route(batch, chunk);
+            Deliver(batch, chunk);
             _faults.Hit("export.after-chunk");
             if (batch.BufferedTotal > _settings.MaxBufferedRows)
                 SpillLargest(batch);
@@ -364,7 +364,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Receive<Tick>(_ => { });
     }
 
-    private void Route(Batch batch, SourceChunk chunk)
+    /// <summary>Hands a chunk's rows, routed on the reader thread, to their shard-day writers.</summary>
+    private void Deliver(Batch batch, SourceChunk chunk)
     {
         var routed = chunk.Rows;
         batch.TooOld += routed.TooOld;

@@ -93,8 +93,8 @@ public sealed class MetricRows
     /// <summary>Sorts by (sensor_id in UTF-8 byte order, ts); see <see cref="Sorted"/>.</summary>
     public void Sort()
     {
-        if (IsSorted()) return;
         var sorted = Sorted([this]);
+        if (ReferenceEquals(sorted, this)) return;
         (_sensorIds, _tsMicros, _values, _quality, _samples, _source) = (sorted._sensorIds, sorted._tsMicros, sorted._values, sorted._quality, sorted._samples, sorted._source);
     }
 

@@ -10,10 +10,8 @@ namespace AkkaLake.Core.Source;
 public sealed record SourceChunk(RoutedRows Rows, SkippedRows Skipped, long NonFiniteValues, long? MaxInsertedAtMicros);
 
 /// <summary>A window being read: its routed chunks, in order. Disposing it stops the COPY.</summary>
-public sealed class SourceExport(SourceWindow window, ChannelReader<SourceChunk> chunks, Task reader, CancellationTokenSource stop) : IAsyncDisposable
+public sealed class SourceExport(ChannelReader<SourceChunk> chunks, Task reader, CancellationTokenSource stop) : IAsyncDisposable
 {
-    public SourceWindow Window { get; } = window;
-
     /// <summary>The chunks; the export is disposed when the enumeration ends, however it ends.</summary>
     public async IAsyncEnumerable<SourceChunk> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
@@ -85,7 +83,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
                 channel.Writer.Complete(e);
             }
         }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        return new SourceExport(window, channel.Reader, reader, stop);
+        return new SourceExport(channel.Reader, reader, stop);
     }
 
     private void ReadAll(SourceWindow window, RowRouter router, ChannelWriter<SourceChunk> output, CancellationToken ct)
