@@ -10,8 +10,10 @@ using AkkaLake.Core.Layout;
 using AkkaLake.Core.Locking;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Recovery;
+using AkkaLake.Core.Retention;
 using AkkaLake.Core.State;
 using AkkaLake.Core.Storage;
+using AkkaLake.Core.Takeover;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
 namespace AkkaLake.Actors.Coordinator;
@@ -24,7 +26,7 @@ namespace AkkaLake.Actors.Coordinator;
 /// </summary>
 public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
 {
-    private sealed record Loaded(LakeLock Lock, LakeManifest Manifest, RecoveryReport Recovery);
+    private sealed record Loaded(LakeLock Lock, LakeManifest Manifest, RecoveryReport Recovery, AdoptionReport? Adopted);
 
     private sealed record LoadFailed(Exception Error);
 
@@ -80,7 +82,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         try
         {
             var now = DateTimeOffset.UtcNow;
-            var manifest = store.Load();
+            var (manifest, adopted) = new LakeAdoption(store, roots).LoadOrAdopt(settings.Shards, now);
             if (manifest is null)
             {
                 manifest = LakeManifest.Create(settings.Shards, now);
@@ -92,7 +94,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
                     $"The lake at {settings.HotPath} was built with {manifest.Shards} shards but CORE_ANALYSIS_LAKE_SHARDS is {settings.Shards}. Set it back to {manifest.Shards}, or rebuild the lake into an empty hot path.");
             }
             var (recovered, report) = new LakeRecovery(store, roots).Recover(manifest, now);
-            return new Loaded(lakeLock, recovered, report);
+            return new Loaded(lakeLock, recovered, report, adopted);
         }
         catch
         {
@@ -108,6 +110,10 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
             _lock = l.Lock;
             _manifest = l.Manifest;
             _replication = _stateStore.Load();
+            if (l.Adopted is { } a)
+                _log.Info("Took over the lake the controller's first implementation wrote: {Partitions} days, {Files} files, {Rows} rows adopted as they are, " +
+                    "watermark {Watermark}; its manifest and replication.json are kept as {Kept}. Each day is now rebuilt from PostgreSQL and swapped in, newest first",
+                    a.Partitions, a.Files, a.Rows, Timestamps.Format(a.Watermark), string.Join(", ", a.KeptAs));
             LogRecovery(l.Recovery);
             _log.Info("Lake ready at {HotPath}: {Partitions} partitions, {Files} files, watermark {Watermark}, commit {CommitSeq}",
                 _settings.HotPath, _manifest.Metrics.Partitions.Count, _manifest.Files().Count(),
@@ -167,27 +173,27 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<MovePartition>(m =>
         {
-            var store = _store;
+            var committer = new LakeCommitter(_store, _roots, _faults);
+            var publications = new PartitionCopier(_roots).Publications(m.Copied, m.To);
             var grace = _settings.DeleteGrace;
             var faults = _faults;
             RunCommit($"move of {LakeLayout.DateKey(m.Date)} to {m.To}", current =>
             {
                 var now = DateTimeOffset.UtcNow;
-                var next = current.MovePartition(m.Date, m.From, m.To, m.Copied, now, now + grace);
-                store.Save(next);
+                var next = committer.Switch(current, current.MovePartition(m.Date, m.From, m.To, m.Copied, now, now + grace),
+                    LakeCommit.Move, RunId.New(now), publications, now);
                 faults.Hit("move.after-manifest");
                 return (next, null);
             });
         });
         Receive<ExpirePartition>(e =>
         {
-            var store = _store;
+            var committer = new LakeCommitter(_store, _roots, _faults);
             var grace = _settings.DeleteGrace;
             RunCommit($"expiry of {LakeLayout.DateKey(e.Date)}", current =>
             {
                 var now = DateTimeOffset.UtcNow;
-                var next = current.ExpirePartition(e.Date, now, now + grace);
-                store.Save(next);
+                var next = committer.Switch(current, current.ExpirePartition(e.Date, now, now + grace), LakeCommit.Expiry, RunId.New(now), [], now);
                 return (next, null);
             });
         });

@@ -73,10 +73,14 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         public int AwaitingSpills { get; set; }
         public IActorRef? StreamSender { get; set; }
         public List<StagedPart> Parts { get; } = [];
+        public List<FileRemove> Replaced { get; } = [];
+        public long SupersededRows { get; set; }
+        public long Unchanged { get; set; }
         public int AwaitingFlushes { get; set; }
         public long Rows { get; set; }
         public long TooOld { get; set; }
         public long NonFinite { get; set; }
+        public long NullQualities { get; set; }
         public long? MaxInsertedAtMicros { get; set; }
         public SkippedRows Skipped { get; } = new();
         public UniqueKillSwitch? KillSwitch { get; set; }
@@ -84,6 +88,9 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
         /// <summary>What the batch was planned from, to plan the next backfill day before this one is committed.</summary>
         public (LakeManifest Manifest, DatabaseClock Clock)? PlannedFrom { get; init; }
+
+        /// <summary>The manifest the batch's rows are checked against for keys they replace.</summary>
+        public required LakeManifest Manifest { get; init; }
     }
 
     /// <summary>The next backfill day's COPY, started while the current day's parts are written and committed.</summary>
@@ -103,6 +110,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private static readonly TimeSpan CommitAnswerTimeout = TimeSpan.FromMinutes(2);
     private bool _warnedAboutVisibility;
     private bool _warnedClockSetBack;
+    private bool _firstBackfillByHand;
 
     // Read once per backfill. Rows up to its cursor were committed before it began; only rows without
     // inserted_at could arrive later, and a day already scanned would miss those just the same.
@@ -161,7 +169,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         {
             snapshot = s;
             var dataSource = _dataSource;
-            var readNoRowsBefore = _noRowsBefore is null && s.Manifest.Metrics.ComputedThroughTs is null && _job is not ReplicationJob.Backfill;
+            var readNoRowsBefore = _noRowsBefore is null && s.Manifest.Metrics.ComputedThroughTs is null;
             PrepareAsync(dataSource, readNoRowsBefore).PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
         });
         Receive<Prepared>(p => Plan(snapshot!.Manifest, p));
@@ -186,12 +194,15 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             _log.Warning("The database role cannot see other sessions' transactions, so a long-running insert could be missed. Grant it pg_read_all_stats.");
         }
         var now = DateTimeOffset.UtcNow;
+        _noRowsBefore ??= prepared.NoRowsBefore;
         if (_job is ReplicationJob.Backfill manual)
         {
-            PlanManual(manifest, manual, prepared.Table, now);
+            if (manifest.Metrics.ComputedThroughTs is null || _firstBackfillByHand)
+                PlanFirstBackfill(manifest, manual, prepared, now);
+            else
+                PlanManual(manifest, manual, prepared.Table, now);
             return;
         }
-        _noRowsBefore ??= prepared.NoRowsBefore;
         var step = ReplicationPlanner.Next(manifest, prepared.Clock, _settings.ReplicationLag, _settings.HotRetentionDays, now, _noRowsBefore ?? default);
         if (manifest.Metrics.ComputedThroughTs is { } watermark) WarnIfClockSetBack(prepared.Clock, watermark);
         switch (step)
@@ -208,6 +219,25 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                         backlog.TotalHours, _settings.LateWindowHours, Timestamps.Format(i.After));
                 break;
         }
+        StartExport(manifest, step, prepared.Table, now, prepared.Clock);
+    }
+
+    /// <summary>
+    /// <c>akkalake backfill</c> on a lake whose first backfill has not completed: that backfill,
+    /// from the first day asked for through today, after which incremental replication can continue.
+    /// </summary>
+    private void PlanFirstBackfill(LakeManifest manifest, ReplicationJob.Backfill job, Prepared prepared, DateTimeOffset now)
+    {
+        var step = ReplicationPlanner.Next(manifest, prepared.Clock, _settings.ReplicationLag, _settings.HotRetentionDays, now, _noRowsBefore ?? default, job.From);
+        if (step is not ReplicationStep.Backfill day)
+        {
+            CycleDone(manifest);
+            return;
+        }
+        if (!_firstBackfillByHand)
+            _log.Info("The lake has no data yet, so this is its first backfill: {From} through {To}, newest day first; 'akkalake run' continues from where it ends",
+                day.After.FromDate, day.After.ToDate);
+        _firstBackfillByHand = true;
         StartExport(manifest, step, prepared.Table, now, prepared.Clock);
     }
 
@@ -281,7 +311,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             _ => throw new InvalidOperationException(),
         };
         var export = TakeReadAhead(step, table, locationFor) ?? StartReading(table, window, new RowRouter(manifest.Shards, locationFor));
-        var batch = new Batch(step, runId, table, now) { PlannedFrom = clock is null ? null : (manifest, clock), Export = export };
+        var batch = new Batch(step, runId, table, now) { PlannedFrom = clock is null ? null : (manifest, clock), Export = export, Manifest = manifest };
         _batch = batch;
         _log.Debug("Run {RunId}: exporting {Window}", runId, window.Describe());
         batch.KillSwitch = Source.From(() => export.ReadAllAsync())
@@ -370,6 +400,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         var routed = chunk.Rows;
         batch.TooOld += routed.TooOld;
         batch.NonFinite += chunk.NonFiniteValues;
+        batch.NullQualities += chunk.NullQualities;
         batch.Skipped.AddRange(chunk.Skipped);
         if (chunk.MaxInsertedAtMicros is { } m && (batch.MaxInsertedAtMicros is null || m > batch.MaxInsertedAtMicros))
             batch.MaxInsertedAtMicros = m;
@@ -378,8 +409,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             if (!batch.Writers.TryGetValue(shardDay, out var writer))
             {
                 var location = routed.Locations[shardDay];
-                var settings = new ShardDayWriter.Settings(shardDay, location, location == Core.Manifest.Locations.Hot ? _settings.HotPath : _settings.ColdPath!,
-                    batch.Step is ReplicationStep.Incremental ? PartKind.Incremental : PartKind.Backfill, Metadata(batch), _settings.RowGroupRows);
+                var root = location == Core.Manifest.Locations.Hot ? _settings.HotPath : _settings.ColdPath!;
+                var settings = new ShardDayWriter.Settings(shardDay, location, root,
+                    batch.Step is ReplicationStep.Incremental ? PartKind.Incremental : PartKind.Backfill, Metadata(batch), _settings.RowGroupRows,
+                    Committed(batch, shardDay, root));
                 writer = Context.ActorOf(ShardDayWriter.Props(settings, _faults), $"writer-{_batches}-{LakeLayout.DateKey(shardDay.Date)}-{shardDay.Shard}");
                 batch.Writers[shardDay] = writer;
                 batch.Buffered[shardDay] = 0;
@@ -390,6 +423,16 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             batch.Rows += rows.Count;
         }
     }
+
+    /// <summary>
+    /// The committed files an incremental batch may hold newer versions of keys of. A backfill day
+    /// is new to the lake and a rebuild replaces its day whole, so they have none.
+    /// </summary>
+    private static IReadOnlyList<CommittedPart> Committed(Batch batch, ShardDay shardDay, string root) =>
+        batch.Step is ReplicationStep.Incremental && batch.Manifest.Partition(shardDay.Date) is { } partition &&
+        partition.Shards.TryGetValue(LakeLayout.ShardKey(shardDay.Shard), out var shard)
+            ? [.. shard.Files.Select(f => new CommittedPart(f, LakeLayout.Resolve(root, LakeLayout.FilePath(shardDay.Date, shardDay.Shard, f.Name))))]
+            : [];
 
     private static PartMetadata Metadata(Batch batch) => batch.Step switch
     {
@@ -431,6 +474,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         {
             var batch = _batch!;
             batch.Parts.AddRange(f.Parts);
+            batch.Parts.AddRange(f.Rewrite.Copies);
+            batch.Replaced.AddRange(f.Rewrite.Removes);
+            batch.SupersededRows += f.Rewrite.SupersededRows;
+            batch.Unchanged += f.Unchanged;
             if (--batch.AwaitingFlushes == 0) RequestCommit(batch);
         });
         Receive<ShardDayWriter.Spilled>(_ => { });
@@ -442,7 +489,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private void RequestCommit(Batch batch)
     {
         var report = Report(batch, DateTimeOffset.UtcNow);
-        _coordinator.Tell(new Commit(ReplicationPlanner.CommitFor(batch.Step, batch.RunId), batch.Parts, report));
+        var commit = ReplicationPlanner.CommitFor(batch.Step, batch.RunId);
+        _coordinator.Tell(new Commit(commit with { Removes = commit.Removes.AddRange(batch.Replaced) }, batch.Parts, report));
         // A coordinator that fails in the middle of a commit restarts without answering it.
         Context.SetReceiveTimeout(CommitAnswerTimeout);
         Become(Committing);
@@ -527,6 +575,12 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             case ReplicationStep.Backfill b:
                 _log.Info("Backfilled {Date}: " + summary, [LakeLayout.DateKey(b.Day), .. figures]);
                 break;
+            case ReplicationStep.Rebuild { TakeoverAfter: { } t } r:
+                _log.Info("Took over {Date}: rebuilt from PostgreSQL, replacing {Replaced} files; {DaysLeft} of {DaysTotal} days left: " + summary,
+                    [LakeLayout.DateKey(r.Day), r.Replaces.Count, t.DaysLeft.Count, t.DaysTotal, .. figures]);
+                if (t.CompletedAt is not null)
+                    _log.Info("Takeover complete: every day of the first implementation's lake is rebuilt; incremental replication continues from {Watermark}", watermark);
+                break;
             case ReplicationStep.Rebuild r:
                 _log.Info("Rebuilt {Date}, replacing {Replaced} files: " + summary, [LakeLayout.DateKey(r.Day), r.Replaces.Count, .. figures]);
                 break;
@@ -545,6 +599,11 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                 batch.TooOld, _settings.HotRetentionDays);
         if (batch.NonFinite > 0)
             _log.Info("Wrote {Rows} rows whose value is NaN or infinite as they are", batch.NonFinite);
+        if (batch.SupersededRows > 0 || batch.Unchanged > 0)
+            _log.Info("Updated readings: {Superseded} older versions replaced by rewriting {Files} files in the same commit; {Unchanged} readings already in the lake unchanged were not written again; run {RunId}",
+                batch.SupersededRows, batch.Replaced.Count, batch.Unchanged, batch.RunId);
+        if (batch.NullQualities > 0)
+            _log.Info("Wrote {Rows} rows whose quality is NULL with quality 0, as the controller reads them", batch.NullQualities);
     }
 
     private void CycleDone(LakeManifest manifest)

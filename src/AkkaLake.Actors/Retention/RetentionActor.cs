@@ -110,7 +110,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         Receive<Copied>(c =>
         {
             _coordinator.Tell(new MovePartition(c.Date, Locations.Hot, Locations.Cold, c.Paths));
-            Become(() => AwaitingCommit(c.Date, $"moved to the cold path {_settings.ColdPath}", c.StartedAt, c.Bytes));
+            Become(() => AwaitingCommit(c.Date, $"moved to the cold path {_settings.ColdPath}", c.StartedAt, c.Bytes, c.Paths));
         });
         Receive<CopyFailed>(f =>
         {
@@ -122,7 +122,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         });
     }
 
-    private void AwaitingCommit(DateOnly date, string what, DateTimeOffset started, long bytes)
+    private void AwaitingCommit(DateOnly date, string what, DateTimeOffset started, long bytes, IReadOnlySet<string>? coldCopies = null)
     {
         Waiting();
         Receive<CommitSucceeded>(c =>
@@ -136,6 +136,9 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         Receive<CommitFailed>(f =>
         {
             _log.Info("Retention of {Date} was not committed ({Reason}); it will be retried", LakeLayout.DateKey(date), f.Reason);
+            var roots = new LakeRoots(_settings.HotPath, _settings.ColdPath);
+            foreach (var copy in coldCopies ?? new HashSet<string>())
+                AtomicFile.DeleteQuietly(roots.Resolve(Locations.Cold, PartitionCopier.StagedCopy(copy)));
             Become(Idle);
             _coordinator.Tell(GetManifest.Instance);
         });

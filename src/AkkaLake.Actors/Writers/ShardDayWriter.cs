@@ -15,7 +15,8 @@ namespace AkkaLake.Actors.Writers;
 /// </summary>
 internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 {
-    public sealed record Settings(ShardDay ShardDay, string Location, string Root, PartKind Kind, PartMetadata Metadata, int RowGroupRows)
+    /// <param name="Committed">The shard-day's committed files the batch's rows may replace keys of (none for a whole-day rebuild).</param>
+    public sealed record Settings(ShardDay ShardDay, string Location, string Root, PartKind Kind, PartMetadata Metadata, int RowGroupRows, IReadOnlyList<CommittedPart> Committed)
     {
         /// <summary>Backfilled days are written whole, so their parts start at the final compaction level.</summary>
         public int Level => Kind == PartKind.Incremental ? 0 : PartFile.FinalLevel;
@@ -37,11 +38,12 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         public static readonly Flush Instance = new();
     }
 
-    public sealed record Flushed(ShardDay ShardDay, IReadOnlyList<StagedPart> Parts);
+    /// <summary>The run's parts, plus the rewritten copies of committed files whose keys it replaces and those files.</summary>
+    public sealed record Flushed(ShardDay ShardDay, IReadOnlyList<StagedPart> Parts, Rewrite Rewrite, long Unchanged);
 
     public sealed record WriteFailed(ShardDay ShardDay, string Error);
 
-    private sealed record PartWritten(StagedPart Part, IActorRef ReplyTo, bool IsFlush, long Rows);
+    private sealed record PartWritten(StagedPart? Part, Rewrite? Rewrite, IActorRef ReplyTo, bool IsFlush, long Rows);
 
     private sealed record PartFailed(Exception Error, IActorRef ReplyTo);
 
@@ -53,6 +55,9 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     private int _bufferedRows;
     private int _sequence;
     private string? _writingTmp;
+    private Rewrite _rewrite = Rewrite.None;
+    // Used by one write task at a time (the actor waits for each), never by the actor thread.
+    private readonly Upserts _upserts;
 
     private readonly IFaultPoints _faults;
 
@@ -60,6 +65,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     {
         _settings = settings;
         _faults = faults;
+        _upserts = new Upserts(settings.Committed);
         Accepting();
     }
 
@@ -80,9 +86,9 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 
     private void Write(bool isFlush)
     {
-        if (_bufferedRows == 0)
+        if (_bufferedRows == 0 && !(isFlush && _upserts.HasSuperseded))
         {
-            Sender.Tell(isFlush ? new Flushed(_settings.ShardDay, _parts.ToList()) : new Spilled(_settings.ShardDay, 0));
+            Sender.Tell(isFlush ? FlushedNow() : new Spilled(_settings.ShardDay, 0));
             return;
         }
         var buffered = _buffered;
@@ -96,21 +102,33 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         var replyTo = Sender;
         var settings = _settings;
         var faults = _faults;
+        var upserts = _upserts;
         Task.Run(() =>
         {
-            var rows = MetricRows.Sorted(buffered, pooled: true);
-            WrittenPart written;
-            try
+            StagedPart? part = null;
+            if (buffered.Count > 0)
             {
-                written = PartWriter.Write(tmp, rows, settings.Metadata, settings.RowGroupRows);
+                var rows = MetricRows.Sorted(buffered, pooled: true);
+                try
+                {
+                    var fresh = upserts.Resolve(rows);
+                    if (fresh.Count > 0)
+                    {
+                        var written = PartWriter.Write(tmp, fresh, settings.Metadata, settings.RowGroupRows);
+                        part = new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, fileName, written, settings.Metadata, settings.Level);
+                    }
+                }
+                finally
+                {
+                    rows.ReturnToPool();
+                }
+                faults.Hit("writer.after-part");
             }
-            finally
-            {
-                rows.ReturnToPool();
-            }
-            faults.Hit("writer.after-part");
-            return new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, fileName, written, settings.Metadata, settings.Level);
-        }).PipeTo(Self, success: part => new PartWritten(part, replyTo, isFlush, count), failure: e => new PartFailed(e, replyTo));
+            var rewrite = isFlush && upserts.HasSuperseded
+                ? upserts.RewriteSuperseded(settings.ShardDay, settings.Location, settings.Root, settings.Metadata.RunId, settings.RowGroupRows)
+                : null;
+            return new PartWritten(part, rewrite, replyTo, isFlush, count);
+        }).PipeTo(Self, success: w => w, failure: e => new PartFailed(e, replyTo));
         BecomeStacked(Writing);
     }
 
@@ -119,9 +137,13 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         Receive<PartWritten>(w =>
         {
             _writingTmp = null;
-            _parts.Add(w.Part);
-            _log.Debug("Wrote part {0} for {1}: {2} rows, {3} bytes", w.Part.FileName, _settings.ShardDay, w.Part.Written.Rows, w.Part.Written.Bytes);
-            w.ReplyTo.Tell(w.IsFlush ? new Flushed(_settings.ShardDay, _parts.ToList()) : new Spilled(_settings.ShardDay, w.Rows));
+            if (w.Part is { } part)
+            {
+                _parts.Add(part);
+                _log.Debug("Wrote part {0} for {1}: {2} rows, {3} bytes", part.FileName, _settings.ShardDay, part.Written.Rows, part.Written.Bytes);
+            }
+            if (w.Rewrite is { } rewrite) _rewrite = rewrite;
+            w.ReplyTo.Tell(w.IsFlush ? FlushedNow() : new Spilled(_settings.ShardDay, w.Rows));
             UnbecomeStacked();
             Stash.UnstashAll();
         });
@@ -135,10 +157,12 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         ReceiveAny(_ => Stash.Stash());
     }
 
+    private Flushed FlushedNow() => new(_settings.ShardDay, _parts.ToList(), _rewrite, _upserts.Unchanged);
+
     /// <summary>Parts never committed are still <c>.tmp</c>; committed ones were renamed, so this deletes only leftovers.</summary>
     protected override void PostStop()
     {
-        foreach (var tmp in _parts.Select(p => p.Written.TmpPath).Append(_writingTmp))
+        foreach (var tmp in _parts.Concat(_rewrite.Copies).Select(p => p.Written.TmpPath).Append(_writingTmp))
             if (tmp is not null) AtomicFile.DeleteQuietly(tmp);
     }
 }

@@ -10,7 +10,10 @@ public sealed record CompactionJob(DateOnly Date, int Shard, string Location, IR
     public long Version => Inputs.Max(f => f.Version > 0 ? f.Version : f.CommitSeq);
 }
 
-/// <summary>Decides which files to merge. Pure: the manifest in, jobs out.</summary>
+/// <summary>
+/// Decides which files to merge. Pure: the manifest in, jobs out. Shard-days still holding the
+/// first implementation's files are left to the takeover, which rebuilds them whole.
+/// </summary>
 public static class CompactionPlanner
 {
     public static IReadOnlyList<CompactionJob> Plan(LakeManifest manifest, DateOnly today, CompactionPolicy policy)
@@ -20,7 +23,7 @@ public static class CompactionPlanner
         {
             var date = LakeLayout.ParseDateKey(dateKey);
             foreach (var (shardKey, shard) in partition.Shards)
-                if (PlanShardDay(date, int.Parse(shardKey, System.Globalization.CultureInfo.InvariantCulture), partition.Location, shard.Files, today, policy) is { } job)
+                if (!shard.Files.Any(f => f.IsFirstImplementation) && PlanShardDay(date, int.Parse(shardKey, System.Globalization.CultureInfo.InvariantCulture), partition.Location, shard.Files, today, policy) is { } job)
                     jobs.Add(job);
         }
         return jobs;
@@ -65,7 +68,7 @@ public static class CompactionPlanner
             .Where(p => date is null || p.Key == LakeLayout.DateKey(date.Value))
             .SelectMany(p => p.Value.Shards
                 .Where(s => shard is null || s.Key == LakeLayout.ShardKey(shard.Value))
-                .Where(s => s.Value.Files.Count > 1)
+                .Where(s => s.Value.Files.Count > 1 && !s.Value.Files.Any(f => f.IsFirstImplementation))
                 .Select(s => new CompactionJob(LakeLayout.ParseDateKey(p.Key), int.Parse(s.Key, System.Globalization.CultureInfo.InvariantCulture),
                     p.Value.Location, s.Value.Files.OrderBy(Order).ToList(), PartFile.FinalLevel, "requested by hand")))
             .ToList();

@@ -30,7 +30,7 @@ public static class LakeInspector
                     partitions[date] = new PartitionReport(p.Location, p.UpdatedAt, p.LastCompactedAt, p.FileCount, p.Rows, p.Bytes, shards);
                 }
                 datasets[name] = new DatasetReport(dataset.ComputedThroughTs, partitions,
-                    (IReadOnlyDictionary<string, ExpiredPartition>?)dataset.ExpiredPartitions ?? new Dictionary<string, ExpiredPartition>());
+                    (IReadOnlyDictionary<string, ExpiredPartition>?)dataset.ExpiredPartitions ?? new Dictionary<string, ExpiredPartition>(), dataset.Takeover);
             }
         }
         var hotBytes = manifest?.Metrics.Partitions.Values.Where(p => p.Location == Locations.Hot).Sum(p => p.Bytes) ?? 0;

@@ -22,7 +22,8 @@ public sealed record LakeReport(
 public sealed record DatasetReport(
     DateTimeOffset? ComputedThroughTs,
     IReadOnlyDictionary<string, PartitionReport> Partitions,
-    IReadOnlyDictionary<string, Manifest.ExpiredPartition> ExpiredPartitions);
+    IReadOnlyDictionary<string, Manifest.ExpiredPartition> ExpiredPartitions,
+    Manifest.TakeoverState? Takeover);
 
 public sealed record PartitionReport(
     string Location,

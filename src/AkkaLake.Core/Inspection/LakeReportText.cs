@@ -26,6 +26,10 @@ public static class LakeReportText
             sb.AppendLine();
             var watermark = dataset.ComputedThroughTs is { } w ? Timestamps.Format(w) : "(none yet)";
             sb.AppendLine(CultureInfo.InvariantCulture, $"dataset {name}: computed through {watermark}, {dataset.Partitions.Count} partitions");
+            if (dataset.Takeover is { } t)
+                sb.AppendLine(t.CompletedAt is { } done
+                    ? FormattableString.Invariant($"  took over the first implementation's lake: {t.DaysTotal} days rebuilt, completed {Timestamps.Format(done)}")
+                    : FormattableString.Invariant($"  TAKEOVER IN PROGRESS of the first implementation's lake: {t.DaysTotal - t.DaysLeft.Count} of {t.DaysTotal} days rebuilt (next: {t.DaysLeft.Max}), started {Timestamps.Format(t.StartedAt)}"));
             if (dataset.Partitions.Count == 0) continue;
             sb.AppendLine(CultureInfo.InvariantCulture, $"  {"date",-10}  {"location",-8}  {"shards",6}  {"files",6}  {"rows",12}  {"bytes",10}  {"max files/shard",15}  last compacted");
             foreach (var (date, p) in dataset.Partitions)

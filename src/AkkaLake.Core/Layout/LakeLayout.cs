@@ -13,6 +13,14 @@ public static class LakeLayout
     public const string TmpSuffix = ".tmp";
     public const string ParquetSuffix = ".parquet";
 
+    /// <summary>
+    /// A file a commit took out of the lake waits for its deletion under this suffix, so that
+    /// readers listing <c>*.parquet</c> no longer see it while scans that opened it keep it.
+    /// </summary>
+    public const string SupersededSuffix = ".superseded";
+
+    public static string SupersededPath(string relativePath) => relativePath + SupersededSuffix;
+
     public static string DateKey(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     public static DateOnly ParseDateKey(string key) =>
@@ -40,12 +48,16 @@ public static class LakeLayout
         fileName.EndsWith(ParquetSuffix, StringComparison.Ordinal) &&
         Enum.GetValues<PartKind>().Any(k => fileName.StartsWith(k.Prefix() + "-", StringComparison.Ordinal));
 
+    /// <summary>The date of a directory named <c>date=YYYY-MM-DD</c>; null for anything else.</summary>
+    public static DateOnly? ParseDateDirectory(string dateDirName) =>
+        dateDirName.StartsWith("date=", StringComparison.Ordinal) &&
+        DateOnly.TryParseExact(dateDirName[5..], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            ? date : null;
+
     /// <summary>Date and shard of a directory pair named by the layout; null for anything else.</summary>
     public static (DateOnly Date, int Shard)? ParseShardDirectory(string dateDirName, string shardDirName)
     {
-        if (!dateDirName.StartsWith("date=", StringComparison.Ordinal) || !shardDirName.StartsWith("shard=", StringComparison.Ordinal))
-            return null;
-        if (!DateOnly.TryParseExact(dateDirName[5..], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        if (ParseDateDirectory(dateDirName) is not { } date || !shardDirName.StartsWith("shard=", StringComparison.Ordinal))
             return null;
         if (shardDirName.Length != 8 || !int.TryParse(shardDirName[6..], NumberStyles.None, CultureInfo.InvariantCulture, out var shard))
             return null;

@@ -2,18 +2,22 @@ using System.Collections.Immutable;
 
 namespace AkkaLake.Core.Manifest;
 
-/// <summary>One atomic change to the lake: files added, files removed, watermark, backfill progress.</summary>
+/// <summary>One atomic change to the lake: files added, files removed, watermark, backfill and takeover progress.</summary>
 public sealed record LakeCommit(
     string Kind,
     string RunId,
     ImmutableList<FileAdd> Adds,
     ImmutableList<FileRemove> Removes,
     DateTimeOffset? Watermark = null,
-    BackfillState? Backfill = null)
+    BackfillState? Backfill = null,
+    TakeoverState? Takeover = null)
 {
     public const string Replication = "replication";
     public const string BackfillKind = "backfill";
     public const string Compaction = "compaction";
+    public const string Move = "move";
+    public const string Expiry = "expiry";
+    public const string Adoption = "takeover";
 }
 
 public sealed record FileAdd(DateOnly Date, int Shard, string Location, PartFile File);

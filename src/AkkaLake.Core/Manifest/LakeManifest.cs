@@ -44,7 +44,8 @@ public sealed record DatasetState(
     DateTimeOffset? ComputedThroughTs,
     BackfillState? Backfill,
     ImmutableSortedDictionary<string, PartitionState> Partitions,
-    ImmutableSortedDictionary<string, ExpiredPartition>? ExpiredPartitions = null)
+    ImmutableSortedDictionary<string, ExpiredPartition>? ExpiredPartitions = null,
+    TakeoverState? Takeover = null)
 {
     public static readonly DatasetState Empty = new(null, null, ImmutableSortedDictionary<string, PartitionState>.Empty, ImmutableSortedDictionary<string, ExpiredPartition>.Empty);
 }
@@ -84,6 +85,9 @@ public sealed record PartFile(
 {
     /// <summary>Files a backfill or a finished-day merge wrote: not merged again by the tiers.</summary>
     public const int FinalLevel = 1000;
+
+    /// <summary>A file the controller's first implementation wrote, adopted by a takeover until its day is rebuilt.</summary>
+    public bool IsFirstImplementation => RunId == TakeoverState.FirstImplementationRunId;
 }
 
 public sealed record CommittedFile(string Location, DateOnly Date, int Shard, PartFile File)
@@ -91,11 +95,20 @@ public sealed record CommittedFile(string Location, DateOnly Date, int Shard, Pa
     public string RelativePath => LakeLayout.FilePath(Date, Shard, File.Name);
 }
 
-/// <summary>A commit that was started but not finished; recovery undoes it.</summary>
-public sealed record PendingCommit(long CommitSeq, string Kind, string RunId, DateTimeOffset StartedAt, ImmutableList<FileLocation> Files);
+/// <summary>
+/// A commit that was started but not finished; recovery undoes it: the <see cref="Files"/> it
+/// published are removed and the files it <see cref="Retired"/> get their names back.
+/// </summary>
+public sealed record PendingCommit(long CommitSeq, string Kind, string RunId, DateTimeOffset StartedAt, ImmutableList<FileLocation> Files, ImmutableList<FileLocation>? Retired = null);
 
-/// <summary>A file no longer referenced, deleted once <see cref="DueAt"/> passes so running scans keep it.</summary>
-public sealed record PendingDeletion(string Location, string Path, DateTimeOffset DueAt);
+/// <summary>
+/// A file no longer referenced, kept as <see cref="Path"/> + <see cref="LakeLayout.SupersededSuffix"/>
+/// and deleted once <see cref="DueAt"/> passes, so running scans keep it.
+/// </summary>
+public sealed record PendingDeletion(string Location, string Path, DateTimeOffset DueAt)
+{
+    public string SupersededPath => LakeLayout.SupersededPath(Path);
+}
 
 public sealed record FileLocation(string Location, string Path);
 
@@ -110,6 +123,22 @@ public sealed record BackfillState(
     ImmutableSortedSet<string> DaysDone,
     DateTimeOffset StartedAt,
     DateTimeOffset? CompletedAt);
+
+/// <summary>
+/// Taking over a lake the controller's first implementation wrote: its files were adopted as they
+/// are, and each day in <see cref="DaysLeft"/> is still to be rebuilt from PostgreSQL as of
+/// <see cref="Cursor"/> (its watermark) and swapped for them in one commit, newest day first.
+/// </summary>
+public sealed record TakeoverState(
+    DateTimeOffset StartedAt,
+    DateTimeOffset Cursor,
+    int DaysTotal,
+    ImmutableSortedSet<string> DaysLeft,
+    DateTimeOffset? CompletedAt)
+{
+    /// <summary>The run id recorded for adopted files.</summary>
+    public const string FirstImplementationRunId = "first-implementation";
+}
 
 public static class Locations
 {

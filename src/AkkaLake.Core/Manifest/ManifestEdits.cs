@@ -89,6 +89,7 @@ public static class ManifestEdits
         {
             ComputedThroughTs = watermark,
             Backfill = commit.Backfill ?? dataset.Backfill,
+            Takeover = commit.Takeover ?? dataset.Takeover,
             Partitions = partitions.ToImmutable(),
         };
         return m with
@@ -167,16 +168,26 @@ public static class ManifestEdits
         return due.Count == 0 ? (m, due) : (m with { PendingDeletions = m.PendingDeletions.RemoveRange(due), UpdatedAt = now }, due);
     }
 
-    /// <summary>Lake-relative paths the manifest still needs in a location (committed or awaiting deletion).</summary>
+    /// <summary>
+    /// Lake-relative paths of the files the manifest still needs in a location: committed files,
+    /// and files awaiting deletion under their superseded names.
+    /// </summary>
     public static ISet<string> ReferencedPaths(this LakeManifest m, string location)
+    {
+        var paths = CommittedPaths(m, location);
+        foreach (var d in m.PendingDeletions)
+            if (d.Location == location)
+                paths.Add(d.SupersededPath);
+        return paths;
+    }
+
+    /// <summary>Lake-relative paths of the committed files in a location: what readers should see.</summary>
+    public static HashSet<string> CommittedPaths(this LakeManifest m, string location)
     {
         var paths = new HashSet<string>(StringComparer.Ordinal);
         foreach (var f in m.Files())
             if (f.Location == location)
                 paths.Add(f.RelativePath);
-        foreach (var d in m.PendingDeletions)
-            if (d.Location == location)
-                paths.Add(d.Path);
         return paths;
     }
 }

@@ -30,6 +30,9 @@ public sealed class ManifestStore(string statePath)
 
     public static LakeManifest Parse(byte[] bytes, string source)
     {
+        if (Takeover.FirstImplementationLake.TryParse(bytes) is not null)
+            throw new ManifestUnreadableException(
+                $"The manifest {source} was written by the controller's first implementation. 'akkalake run' (or 'run --once') takes that lake over; see \"Running beside the controller\" in the README. It was left untouched.");
         LakeManifest? manifest;
         try
         {

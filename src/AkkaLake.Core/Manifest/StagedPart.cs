@@ -8,6 +8,8 @@ public sealed record StagedPart(DateOnly Date, int Shard, string Location, strin
 {
     public string RelativePath => LakeLayout.FilePath(Date, Shard, FileName);
 
+    public Publication ToPublication() => new(Written.TmpPath, Location, RelativePath);
+
     public FileAdd ToAdd() => new(Date, Shard, Location, new PartFile(
         FileName,
         Written.Rows,

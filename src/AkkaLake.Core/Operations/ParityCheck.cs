@@ -36,6 +36,8 @@ public sealed class ParityCheck(NpgsqlDataSource source, LakeRoots roots)
     {
         var watermark = manifest.Metrics.ComputedThroughTs
             ?? throw new InvalidOperationException("The lake has no watermark yet: its first backfill has not completed.");
+        if (manifest.Metrics.Takeover is { CompletedAt: null } takeover)
+            throw new InvalidOperationException($"The lake is being taken over from the controller's first implementation ({takeover.DaysLeft.Count} days left to rebuild); parity compares once the takeover is complete.");
         await using var connection = await source.OpenConnectionAsync(ct);
         if (sample is { } n)
             sensorIds = await SampleAsync(connection, from, to, n, ct);

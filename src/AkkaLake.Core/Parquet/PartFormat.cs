@@ -3,7 +3,12 @@ using ParquetSharp.Schema;
 
 namespace AkkaLake.Core.Parquet;
 
-/// <summary>The one schema every part file has, whatever the source table carries.</summary>
+/// <summary>
+/// The one schema every part file has, whatever the source table carries. <c>ts</c> is a plain
+/// TIMESTAMP holding the UTC wall clock, as the controller's first implementation wrote it: DuckDB
+/// compares it with the controller's <c>'…'::TIMESTAMP</c> bounds without converting through the
+/// session's time zone. <c>quality</c> is never NULL (NULL is written as 0, the controller's "good").
+/// </summary>
 public static class PartFormat
 {
     public static readonly string[] ColumnNames = ["sensor_id", "ts", "value", "quality", "samples", "source"];
@@ -11,7 +16,7 @@ public static class PartFormat
     public static GroupNode CreateSchema() => new("schema", Repetition.Required,
     [
         new PrimitiveNode("sensor_id", Repetition.Required, LogicalType.String(), PhysicalType.ByteArray),
-        new PrimitiveNode("ts", Repetition.Required, LogicalType.Timestamp(isAdjustedToUtc: true, TimeUnit.Micros), PhysicalType.Int64),
+        new PrimitiveNode("ts", Repetition.Required, LogicalType.Timestamp(isAdjustedToUtc: false, TimeUnit.Micros), PhysicalType.Int64),
         new PrimitiveNode("value", Repetition.Required, LogicalType.None(), PhysicalType.Double),
         new PrimitiveNode("quality", Repetition.Optional, LogicalType.Int(32, isSigned: true), PhysicalType.Int32),
         new PrimitiveNode("samples", Repetition.Optional, LogicalType.Int(32, isSigned: true), PhysicalType.Int32),

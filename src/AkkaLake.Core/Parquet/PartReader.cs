@@ -19,6 +19,7 @@ public sealed class PartReader : IDisposable
     public int RowGroupCount => _reader.FileMetaData.NumRowGroups;
     public long RowCount => _reader.FileMetaData.NumRows;
     public PartMetadata? Metadata => PartMetadata.FromKeyValues(_reader.FileMetaData.KeyValueMetadata);
+    public SensorRanges? SensorRanges => SensorRanges.Decode(_reader.FileMetaData.KeyValueMetadata);
 
     public MetricRows ReadRowGroup(int index)
     {
@@ -129,6 +130,23 @@ public sealed class PartReader : IDisposable
         if (read != n)
             throw new InvalidDataException($"Expected {n} values, read {read}.");
         return values;
+    }
+
+    /// <summary>How the file's column types differ from the lake's schema; null when they do not.</summary>
+    public string? SchemaDifference()
+    {
+        using var expected = PartFormat.CreateSchema();
+        var schema = _reader.FileMetaData.Schema;
+        for (var i = 0; i < schema.NumColumns; i++)
+        {
+            var actual = schema.Column(i);
+            var want = (ParquetSharp.Schema.PrimitiveNode)expected.Fields[i];
+            using var actualType = actual.LogicalType;
+            using var wantType = want.LogicalType;
+            if (actual.PhysicalType != want.PhysicalType || !actualType.Equals(wantType))
+                return $"column {actual.Name} is {actualType} ({actual.PhysicalType}); the lake's is {wantType} ({want.PhysicalType})";
+        }
+        return null;
     }
 
     private void CheckSchema()

@@ -18,6 +18,8 @@ public sealed class PartWriter : IDisposable
     private readonly ManagedOutputStream _output;
     private readonly ParquetFileWriter _writer;
     private readonly int _rowGroupRows;
+    private readonly Dictionary<string, string> _keyValues;
+    private SensorRanges? _sensorRanges = new();
     private string? _lastSensorId;
     private long _lastTs;
     private long _rows;
@@ -35,7 +37,9 @@ public sealed class PartWriter : IDisposable
         _output = new ManagedOutputStream(_stream, leaveOpen: true);
         using var schema = PartFormat.CreateSchema();
         using var properties = PartFormat.CreateWriterProperties(rowGroupRows);
-        _writer = new ParquetFileWriter(_output, schema, properties, metadata.ToKeyValues());
+        // ParquetSharp reads the key-value metadata at Close, so the sensor ranges are added by Finish.
+        _keyValues = new Dictionary<string, string>(metadata.ToKeyValues());
+        _writer = new ParquetFileWriter(_output, schema, properties, _keyValues);
     }
 
     public string TmpPath { get; }
@@ -54,6 +58,7 @@ public sealed class PartWriter : IDisposable
 
     public WrittenPart Finish()
     {
+        if (_sensorRanges is { } ranges) _keyValues[SensorRanges.Key] = ranges.Encode();
         _writer.Close();
         _stream.Flush(flushToDisk: true);
         _closed = true;
@@ -119,6 +124,7 @@ public sealed class PartWriter : IDisposable
             if (t < _minTs) _minTs = t;
             if (t > _maxTs) _maxTs = t;
         }
+        if (_sensorRanges is { } ranges && !ranges.Add(rows.SensorIds.Slice(start, count), ts)) _sensorRanges = null;
         _rows += count;
     }
 }

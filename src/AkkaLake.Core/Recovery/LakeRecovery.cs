@@ -17,8 +17,9 @@ public sealed record RecoveryReport(
 
 /// <summary>
 /// Brings a lake back to exactly what its manifest says after a crash: undoes a commit that was
-/// in progress, removes <c>.tmp</c> files and part files that no commit references, and deletes
-/// files whose deletion grace has passed. Files that are not parts are never touched.
+/// in progress, takes files awaiting deletion out of the <c>*.parquet</c> namespace, removes
+/// <c>.tmp</c>, part and superseded files that no commit references, and deletes files whose
+/// deletion grace has passed. Foreign files are reported, never touched.
 /// </summary>
 public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
 {
@@ -26,6 +27,7 @@ public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
     {
         var warnings = new List<string>();
         (manifest, var undone) = UndoPending(manifest, now);
+        RetirePendingDeletions(manifest);
 
         var (afterDeletions, deleted) = DeleteDue(manifest, now, warnings);
         manifest = afterDeletions;
@@ -36,8 +38,13 @@ public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
         var unreferenced = new List<string>();
         foreach (var stray in StrayFiles.Find(manifest, roots).ToList())
         {
+            if (!stray.IsOurs)
+            {
+                warnings.Add($"{stray.Location}:{stray.RelativePath} is not in the manifest and was not written by AkkaLake; readers that list directories read it as part of the lake. Move it out of the lake, or take the lake over (see the README).");
+                continue;
+            }
             File.Delete(stray.FullPath);
-            (stray.IsTmp ? tmps : unreferenced).Add($"{stray.Location}:{stray.RelativePath}");
+            (stray.Kind == StrayKind.Tmp ? tmps : unreferenced).Add($"{stray.Location}:{stray.RelativePath}");
         }
         foreach (var stateTmp in Directory.Exists(store.StatePath) ? Directory.GetFiles(store.StatePath, "*" + AtomicFile.TmpSuffix) : [])
         {
@@ -61,9 +68,29 @@ public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
             File.Delete(path);
             File.Delete(path + AtomicFile.TmpSuffix);
         }
+        foreach (var file in pending.Retired ?? [])
+        {
+            var path = roots.Resolve(file.Location, file.Path);
+            if (!File.Exists(path)) AtomicFile.Rename(LakeLayout.SupersededPath(path), path);
+        }
         manifest = manifest.AbandonPending(now);
         store.Save(manifest);
         return (manifest, pending);
+    }
+
+    /// <summary>
+    /// Files awaiting deletion that still carry their <c>.parquet</c> name (a lake written before
+    /// superseded files were renamed) are renamed now, unless a later commit published that name again.
+    /// </summary>
+    private void RetirePendingDeletions(LakeManifest manifest)
+    {
+        var committed = roots.Configured().ToDictionary(r => r.Location, r => manifest.CommittedPaths(r.Location));
+        foreach (var d in manifest.PendingDeletions)
+        {
+            if (!committed.TryGetValue(d.Location, out var paths) || paths.Contains(d.Path)) continue;
+            var path = roots.Resolve(d.Location, d.Path);
+            AtomicFile.Rename(path, LakeLayout.SupersededPath(path));
+        }
     }
 
     /// <summary>Deletes files whose grace period has passed and drops them from the manifest.</summary>
@@ -77,7 +104,7 @@ public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
         {
             try
             {
-                var path = roots.Resolve(d.Location, d.Path);
+                var path = roots.Resolve(d.Location, d.SupersededPath);
                 if (File.Exists(path)) File.Delete(path);
                 deleted.Add($"{d.Location}:{d.Path}");
             }

@@ -4,13 +4,33 @@ using AkkaLake.Core.Storage;
 
 namespace AkkaLake.Core.Recovery;
 
+/// <summary>What kind of file sits where the manifest does not put it.</summary>
+public enum StrayKind
+{
+    /// <summary>An unfinished write.</summary>
+    Tmp,
+
+    /// <summary>An AkkaLake part no commit references.</summary>
+    Part,
+
+    /// <summary>A superseded file no pending deletion accounts for.</summary>
+    Superseded,
+
+    /// <summary>A <c>*.parquet</c> AkkaLake did not write: readers that list directories read it as part of the lake.</summary>
+    Foreign,
+}
+
 /// <summary>A file in a partition directory that no commit references.</summary>
-public sealed record StrayFile(string Location, string RelativePath, string FullPath, bool IsTmp);
+public sealed record StrayFile(string Location, string RelativePath, string FullPath, StrayKind Kind)
+{
+    /// <summary>AkkaLake's own leftovers, which recovery removes; foreign files are only reported.</summary>
+    public bool IsOurs => Kind != StrayKind.Foreign;
+}
 
 /// <summary>
-/// The one rule for what does not belong in the lake: unfinished <c>.tmp</c> files and part files
-/// the manifest does not reference (committed or awaiting deletion). Recovery removes exactly
-/// these and <c>verify</c> reports exactly these; any other file is left alone.
+/// The one rule for what does not belong in the lake: unfinished <c>.tmp</c> files, part and
+/// superseded files the manifest does not reference, and any other <c>*.parquet</c>. Recovery
+/// removes AkkaLake's own and <c>verify</c> reports them all; any other file is left alone.
 /// </summary>
 public static class StrayFiles
 {
@@ -23,12 +43,18 @@ public static class StrayFiles
             var referenced = manifest.ReferencedPaths(location);
             foreach (var file in Directory.EnumerateFiles(datasetDir, "*", SearchOption.AllDirectories))
             {
-                var name = Path.GetFileName(file);
                 var relative = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
-                var isTmp = name.EndsWith(AtomicFile.TmpSuffix, StringComparison.Ordinal);
-                if ((isTmp || LakeLayout.IsPartFileName(name)) && !referenced.Contains(relative))
-                    yield return new StrayFile(location, relative, file, isTmp);
+                if (referenced.Contains(relative)) continue;
+                if (KindOf(Path.GetFileName(file)) is { } kind)
+                    yield return new StrayFile(location, relative, file, kind);
             }
         }
     }
+
+    private static StrayKind? KindOf(string name) =>
+        name.EndsWith(AtomicFile.TmpSuffix, StringComparison.Ordinal) ? StrayKind.Tmp
+        : name.EndsWith(LakeLayout.SupersededSuffix, StringComparison.Ordinal) ? StrayKind.Superseded
+        : LakeLayout.IsPartFileName(name) ? StrayKind.Part
+        : name.EndsWith(LakeLayout.ParquetSuffix, StringComparison.OrdinalIgnoreCase) ? StrayKind.Foreign
+        : null;
 }

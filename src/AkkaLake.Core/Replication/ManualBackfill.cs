@@ -17,7 +17,7 @@ public static class ManualBackfill
         if (to < from)
             return ([], $"--from {LakeLayout.DateKey(from)} is after --to {LakeLayout.DateKey(to)}.");
         if (manifest.Metrics.ComputedThroughTs is null)
-            return ([], "The lake's first backfill has not completed yet; 'akkalake run --once' resumes it.");
+            return ([], "The lake's first backfill has not completed yet.");
         var days = new List<DateOnly>();
         for (var day = to; day >= from; day = day.AddDays(-1)) days.Add(day);
         if (!replace)

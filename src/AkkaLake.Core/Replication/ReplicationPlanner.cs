@@ -24,10 +24,11 @@ public abstract record ReplicationStep
     }
 
     /// <summary>
-    /// A day rebuilt by hand (<c>akkalake backfill</c>): rows of that day inserted up to
-    /// <see cref="Cursor"/> (the watermark) or NULL, replacing the files whose cursor range that covers.
+    /// A day rebuilt by hand (<c>akkalake backfill</c>) or by a takeover: rows of that day inserted
+    /// up to <see cref="Cursor"/> (the watermark) or NULL, replacing the files whose cursor range
+    /// that covers. <see cref="TakeoverAfter"/> is the takeover's progress once it is committed.
     /// </summary>
-    public sealed record Rebuild(DateOnly Day, string Location, DateTimeOffset Cursor, ImmutableList<FileRemove> Replaces) : ReplicationStep
+    public sealed record Rebuild(DateOnly Day, string Location, DateTimeOffset Cursor, ImmutableList<FileRemove> Replaces, TakeoverState? TakeoverAfter = null) : ReplicationStep
     {
         public SourceWindow.BackfillDay Window => new(Day, false, Cursor);
     }
@@ -48,7 +49,12 @@ public static class ReplicationPlanner
     /// Days before this date are known to hold no rows; the backfill records them all with the
     /// first of them instead of scanning each (a lake set up with a 90-day horizon over a few days of history).
     /// </param>
-    public static ReplicationStep Next(LakeManifest manifest, DatabaseClock clock, TimeSpan lag, int retentionDays, DateTimeOffset now, DateOnly noRowsBefore = default)
+    /// <param name="firstDay">
+    /// Where an empty lake's first backfill starts (<c>akkalake backfill</c> on an empty lake);
+    /// by default the hot horizon. It always ends today: rows of later days inserted up to its
+    /// cursor would otherwise never be replicated.
+    /// </param>
+    public static ReplicationStep Next(LakeManifest manifest, DatabaseClock clock, TimeSpan lag, int retentionDays, DateTimeOffset now, DateOnly noRowsBefore = default, DateOnly? firstDay = null)
     {
         var dataset = manifest.Metrics;
         var backfill = dataset.Backfill;
@@ -56,7 +62,8 @@ public static class ReplicationPlanner
         {
             var today = DateOnly.FromDateTime(now.UtcDateTime);
             var cursor = CursorBounds.Compute(clock, lag, DateTimeOffset.MinValue).Through;
-            backfill = new BackfillState(cursor, LakeLayout.DateKey(today.AddDays(-retentionDays)), LakeLayout.DateKey(today), [], now, null);
+            var from = firstDay is { } d && d <= today ? d : today.AddDays(-retentionDays);
+            backfill = new BackfillState(cursor, LakeLayout.DateKey(from), LakeLayout.DateKey(today), [], now, null);
         }
 
         if (backfill is { CompletedAt: null })
@@ -77,6 +84,9 @@ public static class ReplicationPlanner
             }
         }
 
+        if (dataset.Takeover is { CompletedAt: null } takeover && dataset.ComputedThroughTs is { } takeoverCursor)
+            return TakeoverDay(manifest, takeover, takeoverCursor, now);
+
         var watermark = dataset.ComputedThroughTs ?? backfill!.Cursor;
         var bound = CursorBounds.Compute(clock, lag, watermark);
         return bound.Through > watermark
@@ -95,6 +105,24 @@ public static class ReplicationPlanner
         return Next(committed, clock, lag, retentionDays, now, noRowsBefore) as ReplicationStep.Backfill;
     }
 
+    /// <summary>
+    /// The newest day a takeover has not rebuilt yet. Its rows up to the watermark replace every
+    /// file of the day (the first implementation's and any since), in place (hot or cold); before
+    /// the last day is done no incremental batch runs, so none can meet a file of the first implementation.
+    /// </summary>
+    private static ReplicationStep.Rebuild TakeoverDay(LakeManifest manifest, TakeoverState takeover, DateTimeOffset cursor, DateTimeOffset now)
+    {
+        var key = takeover.DaysLeft.Max!;
+        var day = LakeLayout.ParseDateKey(key);
+        var left = takeover.DaysLeft.Remove(key);
+        var partition = manifest.Metrics.Partitions.GetValueOrDefault(key);
+        var replaces = partition is null
+            ? []
+            : partition.Shards.SelectMany(s => s.Value.Files.Select(f => new FileRemove(day, int.Parse(s.Key, System.Globalization.CultureInfo.InvariantCulture), f.Name))).ToImmutableList();
+        return new ReplicationStep.Rebuild(day, partition?.Location ?? Locations.Hot, cursor, replaces,
+            takeover with { DaysLeft = left, CompletedAt = left.Count == 0 ? now : null });
+    }
+
     private static IEnumerable<string> Days(DateOnly from, DateOnly through)
     {
         for (var day = from; day <= through; day = day.AddDays(1))
@@ -106,7 +134,7 @@ public static class ReplicationPlanner
     {
         ReplicationStep.Backfill b => new LakeCommit(LakeCommit.BackfillKind, runId, [], [], b.IsLast ? b.After.Cursor : null, b.After),
         ReplicationStep.Incremental i => new LakeCommit(LakeCommit.Replication, runId, [], [], i.Bound.Through),
-        ReplicationStep.Rebuild r => new LakeCommit(LakeCommit.BackfillKind, runId, [], r.Replaces),
+        ReplicationStep.Rebuild r => new LakeCommit(LakeCommit.BackfillKind, runId, [], r.Replaces, Takeover: r.TakeoverAfter),
         _ => throw new ArgumentOutOfRangeException(nameof(step), step, "Nothing to commit."),
     };
 }

@@ -7,7 +7,7 @@ using Npgsql;
 namespace AkkaLake.Core.Source;
 
 /// <summary>One chunk of exported rows, already split by shard-day, plus what was skipped or noted on the way.</summary>
-public sealed record SourceChunk(RoutedRows Rows, SkippedRows Skipped, long NonFiniteValues, long? MaxInsertedAtMicros);
+public sealed record SourceChunk(RoutedRows Rows, SkippedRows Skipped, long NonFiniteValues, long NullQualities, long? MaxInsertedAtMicros);
 
 /// <summary>A window being read: its routed chunks, in order. Disposing it stops the COPY.</summary>
 public sealed class SourceExport(ChannelReader<SourceChunk> chunks, Task reader, CancellationTokenSource stop) : IAsyncDisposable
@@ -130,7 +130,8 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
                 continue;
             }
             if (!double.IsFinite(v)) chunk.NonFinite++;
-            rows.Add(sensorId!, pgTs + RowRules.PostgresEpochUnixMicros, v, quality, samples, source);
+            if (quality is null) chunk.NullQualities++;
+            rows.Add(sensorId!, pgTs + RowRules.PostgresEpochUnixMicros, v, quality ?? 0, samples, source);
             if (rows.Count >= chunkRows)
             {
                 Publish(output, chunk.ToChunk(router.Route(rows)), ct);
@@ -166,8 +167,9 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
     {
         public SkippedRows Skipped { get; } = new();
         public long NonFinite { get; set; }
+        public long NullQualities { get; set; }
         public long? MaxInsertedAt { get; set; }
-        public SourceChunk ToChunk(RoutedRows rows) => new(rows, Skipped, NonFinite, MaxInsertedAt);
+        public SourceChunk ToChunk(RoutedRows rows) => new(rows, Skipped, NonFinite, NullQualities, MaxInsertedAt);
     }
 
     /// <summary>

@@ -41,6 +41,17 @@ public static class AtomicFile
         NativeFileSystem.SyncDirectory(Path.GetDirectoryName(finalPath)!);
     }
 
+    /// <summary>
+    /// Renames a file within its directory (replacing <paramref name="to"/>) and syncs the
+    /// directory; a file already gone is left so, which makes a repeated rename after a crash harmless.
+    /// </summary>
+    public static void Rename(string from, string to)
+    {
+        if (!File.Exists(from)) return;
+        File.Move(from, to, overwrite: true);
+        NativeFileSystem.SyncDirectory(Path.GetDirectoryName(to)!);
+    }
+
     /// <summary>Opens a new <c>.tmp</c> in the target directory for a writer that flushes it itself.</summary>
     public static FileStream CreateTmp(string tmpPath)
     {

@@ -3,6 +3,7 @@ using System.Globalization;
 using AkkaLake.Core.Compaction;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Recovery;
 
 namespace AkkaLake.Commands;
 
@@ -25,7 +26,7 @@ public static class CompactCommand
             using var lake = OfflineLake.Open(settings, "compact");
             var jobs = CompactionPlanner.Force(lake.Manifest, day, result.GetValue(shard));
             var merger = new PartMerger(lake.Roots, rowGroupRows: settings.RowGroupRows);
-            var committer = new LakeCommitter(lake.Store, lake.Roots);
+            var committer = new LakeCommitter(lake.Store, lake.Roots, Hosting.EnvironmentFaults.FromEnvironment());
             var done = 0;
             foreach (var job in jobs)
             {
@@ -37,7 +38,11 @@ public static class CompactCommand
                 done++;
                 output.WriteLine($"[{done}/{jobs.Count}] {LakeLayout.DateKey(job.Date)} shard {LakeLayout.ShardKey(job.Shard)}: {job.Inputs.Count} files, {job.InputBytes:N0} bytes -> {merged.Outputs.Count} files, {merged.Outputs.Sum(o => o.Written.Bytes):N0} bytes; {merged.SupersededRows:N0} superseded versions dropped");
             }
-            output.WriteLine(jobs.Count == 0 ? "Nothing to compact." : $"Compacted {jobs.Count} shard-days. Old files are deleted after the grace period by the daemon, or at its next start.");
+            (lake.Manifest, _) = new LakeRecovery(lake.Store, lake.Roots).DeleteDue(lake.Manifest, DateTimeOffset.UtcNow, []);
+            output.WriteLine(jobs.Count == 0 ? "Nothing to compact."
+                : settings.DeleteGrace > TimeSpan.Zero
+                    ? $"Compacted {jobs.Count} shard-days. The old files are out of readers' sight and are deleted after the grace period by the daemon, or at its next start."
+                    : $"Compacted {jobs.Count} shard-days; the old files are deleted.");
             return ExitCodes.Ok;
         });
         return command;

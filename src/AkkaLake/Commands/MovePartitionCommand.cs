@@ -34,10 +34,12 @@ public static class MovePartitionCommand
             }
             try
             {
-                var copied = new PartitionCopier(lake.Roots).Copy(lake.Manifest, day, partition.Location, target);
+                var copier = new PartitionCopier(lake.Roots);
+                var copied = copier.Copy(lake.Manifest, day, partition.Location, target);
                 var now = DateTimeOffset.UtcNow;
-                lake.Manifest = lake.Manifest.MovePartition(day, partition.Location, target, copied, now, now + settings.DeleteGrace);
-                lake.Store.Save(lake.Manifest);
+                lake.Manifest = new LakeCommitter(lake.Store, lake.Roots, Hosting.EnvironmentFaults.FromEnvironment()).Switch(lake.Manifest,
+                    lake.Manifest.MovePartition(day, partition.Location, target, copied, now, now + settings.DeleteGrace),
+                    LakeCommit.Move, RunId.New(now), copier.Publications(copied, target), now);
                 var warnings = new List<string>();
                 (lake.Manifest, _) = new LakeRecovery(lake.Store, lake.Roots).DeleteDue(lake.Manifest, now, warnings);
             }
@@ -47,7 +49,7 @@ public static class MovePartitionCommand
                 result.InvocationConfiguration.Error.WriteLine($"{raw} stays {partition.Location}: {e.Message}");
                 return ExitCodes.Failed;
             }
-            result.InvocationConfiguration.Output.WriteLine($"Moved {raw} to {target}: {partition.FileCount} files, {partition.Bytes:N0} bytes. The old copy is deleted after the grace period.");
+            result.InvocationConfiguration.Output.WriteLine($"Moved {raw} to {target}: {partition.FileCount} files, {partition.Bytes:N0} bytes. {(settings.DeleteGrace > TimeSpan.Zero ? "The old copy, out of readers' sight, is deleted after the grace period." : "The old copy is deleted.")}");
             return ExitCodes.Ok;
         });
         return command;

@@ -106,7 +106,7 @@ public class ManifestEditsTests
             new FileAdd(Day.AddDays(-100), 0, Locations.Cold, File("part-old.parquet"))), T0, T0);
         m = m with { PendingDeletions = ImmutableList.Create(new PendingDeletion(Locations.Hot, "metrics/v1/gone.parquet", T0)) };
         Assert.Equal(
-            new HashSet<string> { "metrics/v1/date=2026-11-24/shard=00/part-a.parquet", "metrics/v1/gone.parquet" },
+            new HashSet<string> { "metrics/v1/date=2026-11-24/shard=00/part-a.parquet", "metrics/v1/gone.parquet.superseded" },
             m.ReferencedPaths(Locations.Hot));
         Assert.Single(m.ReferencedPaths(Locations.Cold));
     }

@@ -110,7 +110,7 @@ public class PartFormatTests : IDisposable
         var rows = SampleRows();
         var path = WritePart(rows);
         Assert.Equal(
-            [("sensor_id", "VARCHAR"), ("ts", "TIMESTAMP WITH TIME ZONE"), ("value", "DOUBLE"), ("quality", "INTEGER"), ("samples", "INTEGER"), ("source", "VARCHAR")],
+            [("sensor_id", "VARCHAR"), ("ts", "TIMESTAMP"), ("value", "DOUBLE"), ("quality", "INTEGER"), ("samples", "INTEGER"), ("source", "VARCHAR")],
             LakeDuckDb.DescribeFile(path));
         var back = LakeDuckDb.ReadFile(path);
         Assert.Equal(rows.SensorIds.ToArray(), back.Select(r => r.SensorId).ToArray());

@@ -50,14 +50,14 @@ public sealed class SourceDatabase(string connectionString)
         await command.ExecuteNonQueryAsync();
     }
 
-    /// <summary>Rows as (sensor_id, ts in µs, value, quality, samples, source), sorted, optionally from a ts onwards.</summary>
+    /// <summary>Rows as the lake holds them (sensor_id, ts in µs, value, quality with NULL as 0, samples, source), sorted, optionally from a ts onwards.</summary>
     public async Task<List<(string, long, double, int?, int?, string?)>> RowsAsync(DateTimeOffset? tsFrom = null)
     {
         await using var connection = await OpenAsync();
         var hasOptional = (await SourceTable.DescribeAsync(connection, CancellationToken.None)).HasSamples;
         var optional = hasOptional ? "samples, source" : "NULL::int, NULL::text";
         await using var command = new NpgsqlCommand(
-            $"SELECT sensor_id, ts, value, quality, {optional} FROM metrics WHERE ts >= @from ORDER BY sensor_id COLLATE \"C\", ts", connection);
+            $"SELECT sensor_id, ts, value, coalesce(quality, 0::smallint), {optional} FROM metrics WHERE ts >= @from ORDER BY sensor_id COLLATE \"C\", ts", connection);
         command.Parameters.AddWithValue("from", tsFrom ?? DateTimeOffset.UnixEpoch);
         var rows = new List<(string, long, double, int?, int?, string?)>();
         await using var reader = await command.ExecuteReaderAsync();

@@ -1,0 +1,85 @@
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Parquet;
+using AkkaLake.Core.Replication;
+using AkkaLake.Testing;
+using Xunit;
+
+namespace AkkaLake.Core.Tests.Replication;
+
+public class UpsertsTests : IDisposable
+{
+    private static readonly DateOnly Day = new(2026, 11, 24);
+    private static readonly long T = LakeLayout.StartMicros(Day);
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private CommittedPart Committed(string name, params (string Id, long Ts, double Value)[] rows)
+    {
+        var data = new MetricRows();
+        foreach (var (id, ts, v) in rows) data.Add(id, ts, v, 0, null, null);
+        data.Sort();
+        var path = _dir.Combine(name);
+        var written = PartWriter.Write(path + ".tmp", data, new PartMetadata("R0", LakeCommit.Replication, null, DateTimeOffset.UnixEpoch), 1000);
+        File.Move(written.TmpPath, path);
+        return new CommittedPart(new PartFile(name, written.Rows, written.Bytes, Timestamps.FromMicros(written.MinTsMicros), Timestamps.FromMicros(written.MaxTsMicros),
+            null, DateTimeOffset.UnixEpoch, 1, "R0", 0, 7), path);
+    }
+
+    private static MetricRows Batch(params (string Id, long Ts, double Value)[] rows)
+    {
+        var data = new MetricRows();
+        foreach (var (id, ts, v) in rows) data.Add(id, ts, v, 0, null, null);
+        data.Sort();
+        return data;
+    }
+
+    [Fact]
+    public void A_new_version_replaces_the_old_one_an_unchanged_one_is_dropped_and_a_new_reading_is_kept()
+    {
+        var a = Committed("part-a.parquet", ("s1", T, 1), ("s1", T + 10, 2), ("s2", T, 3));
+        var b = Committed("part-b.parquet", ("s1", T + 20, 4));
+        var upserts = new Upserts([a, b]);
+
+        var kept = upserts.Resolve(Batch(("s1", T + 10, 20), ("s2", T, 3), ("s2", T + 30, 5)));
+
+        Assert.Equal([("s1", T + 10), ("s2", T + 30)], Enumerable.Range(0, kept.Count).Select(i => (kept.SensorIds[i], kept.TsMicros[i])));
+        Assert.Equal(1, upserts.Unchanged);
+        var rewrite = upserts.RewriteSuperseded(new ShardDay(Day, 0), Locations.Hot, _dir.Path, "R9", 1000);
+        Assert.Equal(["part-a.parquet"], rewrite.Removes.Select(r => r.Name));
+        var copy = Assert.Single(rewrite.Copies);
+        Assert.Equal(7, copy.Version);
+        Assert.Equal([("s1", T, 1.0), ("s2", T, 3.0)], LakeDuckDb.ReadFile(copy.Written.TmpPath).Select(r => (r.SensorId, Timestamps.ToMicros(r.Ts), r.Value)));
+    }
+
+    [Fact]
+    public void A_file_whose_every_row_is_replaced_is_removed_without_a_copy_and_readings_after_a_sensors_last_are_not_looked_up()
+    {
+        var a = Committed("part-a.parquet", ("s1", T, 1), ("s2", T + 100, 1));
+        var upserts = new Upserts([a]);
+
+        // s1 at T + 50 lies inside the file's ts range but after s1's last reading in it: its footer says so.
+        upserts.Resolve(Batch(("s1", T + 50, 1)));
+        Assert.Equal(0, upserts.FilesRead);
+
+        upserts.Resolve(Batch(("s1", T, 9), ("s2", T + 100, 9)));
+        Assert.Equal(1, upserts.FilesRead);
+        var rewrite = upserts.RewriteSuperseded(new ShardDay(Day, 0), Locations.Hot, _dir.Path, "R9", 1000);
+        Assert.Single(rewrite.Removes);
+        Assert.Empty(rewrite.Copies);
+        Assert.Equal(2, rewrite.SupersededRows);
+    }
+
+    [Fact]
+    public void Sensor_ranges_survive_the_footer_and_a_damaged_one_is_ignored()
+    {
+        var ranges = new SensorRanges();
+        Assert.True(ranges.Add(["a", "a", "b"], [1, 5, 3]));
+        var back = SensorRanges.Decode(new Dictionary<string, string> { [SensorRanges.Key] = ranges.Encode() })!;
+        Assert.True(back.MayHold("a", 5));
+        Assert.False(back.MayHold("a", 6));
+        Assert.False(back.MayHold("c", 3));
+        Assert.Null(SensorRanges.Decode(new Dictionary<string, string> { [SensorRanges.Key] = "[[1,2" }));
+    }
+}
