@@ -97,9 +97,23 @@ try
     Console.WriteLine($"backfill: {backfillRate:N0} rows/s (x{backfillRate / limit:0.00} of the limit, x{backfillRate / dayLimit:0.00} of the per-day limit; whole process incl. start-up), peak RSS {backfills.Max(b => b.Rss) / 1048576.0:0} MB, {manifest.Files().Count()} files, {LakeReportText.Bytes(manifest.Files().Sum(f => f.File.Bytes))}");
 
     // 4. Incremental: 60 s of readings at 2,000 sensors every 10 s, tick to commit.
-    var latencies = await IncrementalLatencyAsync(settings, dataSource, options.Runs);
+    var latencies = (await IncrementalLatencyAsync(settings, dataSource, options.Runs)).Select(l => l.Seconds).ToList();
     results["incremental_commit_seconds"] = Measure.Median(latencies);
     Console.WriteLine($"incremental batch of 12,000 rows: committed {Measure.Median(latencies):0.000} s after the tick (median)");
+
+    // 4b. The same with 1% of the tick's rows upserting readings the lake already holds: the
+    // commit rewrites the files holding their old versions.
+    foreach (var (name, daysBack) in new[] { ("earlier_today", 0), ("two_days_ago", 2) })
+    {
+        var upserts = await IncrementalLatencyAsync(settings, dataSource, options.Runs, upsertDaysBack: daysBack);
+        var seconds = Measure.Median(upserts.Select(u => u.Seconds));
+        var rewritten = Measure.Median(upserts.Select(u => (double)u.RewrittenBytes));
+        var parts = Measure.Median(upserts.Select(u => (double)u.PartBytes));
+        results[$"incremental_upserts_{name}_commit_seconds"] = seconds;
+        results[$"incremental_upserts_{name}_rewritten_bytes"] = rewritten;
+        results[$"incremental_upserts_{name}_part_bytes"] = parts;
+        Console.WriteLine($"incremental batch with 120 upserts of readings from {name.Replace('_', ' ')}: committed {seconds:0.000} s after the tick, {LakeReportText.Bytes((long)rewritten)} of files rewritten beside {LakeReportText.Bytes((long)parts)} of new parts (medians)");
+    }
 
     // 5. A simulated day of 60 s ticks on one shard-day, with compaction.
     var day = SimulatedDay(Path.Combine(work, "day"), ticks: 1440, sensors: 125, cadenceSeconds: 10);
@@ -112,6 +126,7 @@ try
         + $"{day.WrittenPerRestByte:0.00} per byte at rest, each row rewritten {day.RowsRewrittenPerRow:0.00} times by compaction; at most {day.MaxFiles} files, {day.AtRest} at rest");
 
     // 6. DuckDB over the committed lake against one perfectly sorted file of the same rows.
+    manifest = new ManifestStore(settings.StatePath).Load()!;
     var queries = DuckDbQueries(settings, manifest, Path.Combine(work, "sorted.parquet"), end, options.Runs);
     foreach (var (name, lake, sorted) in queries)
     {
@@ -150,7 +165,7 @@ static async Task CopyEverythingAsync(NpgsqlDataSource dataSource, IEnumerable<s
     GC.KeepAlive(sink);
 }
 
-static async Task<List<double>> IncrementalLatencyAsync(LakeSettings settings, NpgsqlDataSource dataSource, int runs)
+static async Task<List<(double Seconds, long RewrittenBytes, long PartBytes)>> IncrementalLatencyAsync(LakeSettings settings, NpgsqlDataSource dataSource, int runs, int? upsertDaysBack = null)
 {
     using var system = ActorSystem.Create("bench", "akka.loglevel = WARNING");
     var inbox = Inbox.Create(system);
@@ -158,13 +173,27 @@ static async Task<List<double>> IncrementalLatencyAsync(LakeSettings settings, N
     inbox.Receive(TimeSpan.FromSeconds(60));
     var replication = system.ActorOf(ReplicationActor.Props(settings, coordinator, inbox.Receiver, new ReplicationJob.Once()));
     inbox.Receive(TimeSpan.FromMinutes(5));
-    var latencies = new List<double>();
+    var latencies = new List<(double, long, long)>();
+    var before = new ManifestStore(settings.StatePath).Load()!;
     for (var r = 0; r < runs; r++)
     {
         var now = DateTimeOffset.UtcNow;
         await using (var c = await dataSource.OpenConnectionAsync())
         {
             await SampleReadings.InsertAsync(c, 2000, TimeSpan.FromSeconds(10), now.AddSeconds(-60), now, firstSensor: 5000);
+            if (upsertDaysBack is { } back)
+            {
+                // 120 readings (1% of the tick) of that UTC day, at least 10 minutes old, get a new value.
+                await using var upsert = new NpgsqlCommand($"""
+                    UPDATE metrics SET value = value + 1, inserted_at = NULL WHERE (sensor_id, ts) IN (
+                      SELECT sensor_id, ts FROM metrics
+                      WHERE ts >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '{back} days'
+                        AND ts < date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '{back - 1} days'
+                        AND ts < now() - interval '10 minutes' AND sensor_id < 'sensor-5000'
+                      ORDER BY random() LIMIT 120)
+                    """, c);
+                await upsert.ExecuteNonQueryAsync();
+            }
             await using var stamp = new NpgsqlCommand("UPDATE metrics SET inserted_at = clock_timestamp() WHERE inserted_at IS NULL", c);
             await stamp.ExecuteNonQueryAsync();
         }
@@ -172,7 +201,15 @@ static async Task<List<double>> IncrementalLatencyAsync(LakeSettings settings, N
         inbox.Send(replication, ReplicationActor.Tick.Instance);
         var done = (ReplicationActor.CycleCompleted)inbox.Receive(TimeSpan.FromMinutes(5));
         if (!done.Succeeded) throw new InvalidOperationException(done.Error);
-        latencies.Add(clock.Elapsed.TotalSeconds);
+        var seconds = clock.Elapsed.TotalSeconds;
+        // The batch's own files: its parts, and the rewritten copies that carry its run id.
+        var known = before.Files().Select(f => f.RelativePath).ToHashSet();
+        var added = done.Manifest!.Files().Where(f => !known.Contains(f.RelativePath)).ToList();
+        var run = added.FirstOrDefault(f => f.File.Name.StartsWith("part-", StringComparison.Ordinal))?.File.RunId;
+        latencies.Add((seconds,
+            added.Where(f => f.File.RunId == run && f.File.Name.StartsWith("compact-", StringComparison.Ordinal)).Sum(f => f.File.Bytes),
+            added.Where(f => f.File.RunId == run && f.File.Name.StartsWith("part-", StringComparison.Ordinal)).Sum(f => f.File.Bytes)));
+        before = done.Manifest;
         await using (var c = await dataSource.OpenConnectionAsync())
         await using (var cleanup = new NpgsqlCommand("DELETE FROM metrics WHERE sensor_id >= 'sensor-5000'", c))
             await cleanup.ExecuteNonQueryAsync();
@@ -236,6 +273,8 @@ static List<(string Name, double LakeMs, double SortedMs)> DuckDbQueries(LakeSet
         command.CommandText = sql;
         command.ExecuteNonQuery();
     }
+    // ts is a plain TIMESTAMP holding UTC: the TIMESTAMPTZ bounds below are read in UTC.
+    Exec("SET TimeZone = 'UTC'");
     Exec(DuckDbView.CreateStatement(manifest, settings));
     Exec($"COPY (SELECT sensor_id, ts, value, quality, samples, source FROM metrics ORDER BY sensor_id, ts) TO '{sortedFile}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)");
     Exec($"CREATE VIEW sorted AS SELECT * FROM read_parquet('{sortedFile}')");

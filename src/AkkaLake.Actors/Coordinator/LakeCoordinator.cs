@@ -238,13 +238,27 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     {
         var current = _manifest;
         var replyTo = Sender;
+        var recovery = _settings.DeleteGrace == TimeSpan.Zero ? new LakeRecovery(_store, _roots) : null;
         var task = AfterInFlight(() =>
         {
             var (next, state) = work(current);
-            return new Committed(next, replyTo, description, state);
+            return new Committed(recovery is null ? next : DeleteAtOnce(recovery, next), replyTo, description, state);
         });
         task.PipeTo(Self, success: r => r, failure: e => new CommitError(e, replyTo, description));
         BecomeStacked(Committing);
+    }
+
+    /// <summary>With no grace period, what a commit superseded is deleted with it; if that fails, the periodic deletion retries.</summary>
+    private static LakeManifest DeleteAtOnce(LakeRecovery recovery, LakeManifest committed)
+    {
+        try
+        {
+            return recovery.DeleteDue(committed, DateTimeOffset.UtcNow, []).Manifest;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return committed;
+        }
     }
 
     private void Committing()

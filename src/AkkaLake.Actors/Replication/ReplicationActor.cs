@@ -389,7 +389,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             FlushAll();
             StartReadAhead(_batch!);
         });
-        Receive<ShardDayWriter.WriteFailed>(w => Fail(new Failed($"writing {w.ShardDay}", new IOException(w.Error))));
+        Receive<ShardDayWriter.WriteFailed>(WriteFailed);
         Receive<Failed>(Fail);
         Receive<Tick>(_ => { });
     }
@@ -481,7 +481,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             if (--batch.AwaitingFlushes == 0) RequestCommit(batch);
         });
         Receive<ShardDayWriter.Spilled>(_ => { });
-        Receive<ShardDayWriter.WriteFailed>(w => Fail(new Failed($"writing {w.ShardDay}", new IOException(w.Error))));
+        Receive<ShardDayWriter.WriteFailed>(WriteFailed);
         Receive<Failed>(Fail);
         Receive<Tick>(_ => { });
     }
@@ -529,13 +529,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             Context.SetReceiveTimeout(null);
             if (f.Conflict && ++_conflicts <= MaxConflictRetries)
             {
-                // Compaction or retention changed the lake under this batch: plan it again now.
-                var batch = _batch!;
-                _log.Info("Run {RunId} was not committed because the lake changed meanwhile ({Reason}); planning it again", batch.RunId, f.Reason);
-                if (batch.Step is ReplicationStep.Rebuild r)
-                    _manualDays = new Queue<DateOnly>(_manualDays!.Prepend(r.Day));
-                EndBatch(batch);
-                StartStep();
+                Replan(_batch!, f.Reason);
                 return;
             }
             Fail(new Failed(f.Conflict ? "committing (the lake changed meanwhile)" : "committing", new IOException(f.Reason)));
@@ -552,6 +546,27 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             Fail(new Failed("committing", new TimeoutException($"the coordinator did not answer within {CommitAnswerTimeout.TotalSeconds:0} s")));
         });
         Receive<Tick>(_ => { });
+    }
+
+    private void WriteFailed(ShardDayWriter.WriteFailed w)
+    {
+        if (w.Conflict && ++_conflicts <= MaxConflictRetries)
+        {
+            _batch?.KillSwitch?.Shutdown();
+            Replan(_batch!, w.Error);
+            return;
+        }
+        Fail(new Failed($"writing {w.ShardDay}", new IOException(w.Error)));
+    }
+
+    /// <summary>Compaction or retention changed the lake under this batch: it is abandoned and planned again now.</summary>
+    private void Replan(Batch batch, string reason)
+    {
+        _log.Info("Run {RunId} was not committed because the lake changed meanwhile ({Reason}); planning it again", batch.RunId, reason);
+        if (batch.Step is ReplicationStep.Rebuild r && _manualDays is not null)
+            _manualDays = new Queue<DateOnly>(_manualDays.Prepend(r.Day));
+        EndBatch(batch);
+        StartStep();
     }
 
     private void LogBatch(Batch batch, LakeManifest manifest)

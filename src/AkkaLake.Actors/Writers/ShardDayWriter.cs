@@ -10,8 +10,10 @@ namespace AkkaLake.Actors.Writers;
 
 /// <summary>
 /// Owns one shard-day for one run: keeps the routed buffers it is sent, and on Spill or Flush sorts their rows into one and
-/// writes a <c>.tmp</c> part (flushed to disk) off the actor thread. Parts stay <c>.tmp</c> until
-/// the coordinator's commit publishes them; an abandoned or stopped writer deletes its own.
+/// writes a <c>.tmp</c> part (flushed to disk) off the actor thread, leaving out rows the lake
+/// already holds unchanged; on Flush it also rewrites the committed files holding older versions
+/// of the run's keys (<see cref="Upserts"/>). Parts stay <c>.tmp</c> until the coordinator's
+/// commit publishes them; an abandoned or stopped writer deletes its own.
 /// </summary>
 internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 {
@@ -41,7 +43,8 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     /// <summary>The run's parts, plus the rewritten copies of committed files whose keys it replaces and those files.</summary>
     public sealed record Flushed(ShardDay ShardDay, IReadOnlyList<StagedPart> Parts, Rewrite Rewrite, long Unchanged);
 
-    public sealed record WriteFailed(ShardDay ShardDay, string Error);
+    /// <param name="Conflict">The lake changed under the batch (a file it checks keys against is gone): plan it again.</param>
+    public sealed record WriteFailed(ShardDay ShardDay, string Error, bool Conflict);
 
     private sealed record PartWritten(StagedPart? Part, Rewrite? Rewrite, IActorRef ReplyTo, bool IsFlush, long Rows);
 
@@ -149,8 +152,10 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         });
         Receive<PartFailed>(f =>
         {
-            _log.Error(f.Error, "Could not write a part for {0}", _settings.ShardDay);
-            f.ReplyTo.Tell(new WriteFailed(_settings.ShardDay, f.Error.Message));
+            var error = f.Error.Cause();
+            if (error is not ManifestConflictException)
+                _log.Error(error, "Could not write a part for {0}", _settings.ShardDay);
+            f.ReplyTo.Tell(new WriteFailed(_settings.ShardDay, error.Message, error is ManifestConflictException));
             UnbecomeStacked();
             Stash.UnstashAll();
         });

@@ -58,7 +58,7 @@ public sealed class PartWriter : IDisposable
 
     public WrittenPart Finish()
     {
-        if (_sensorRanges is { } ranges) _keyValues[SensorRanges.Key] = ranges.Encode();
+        if (_sensorRanges is { } ranges && _rows >= SensorRanges.MinRows) _keyValues[SensorRanges.Key] = ranges.Encode();
         _writer.Close();
         _stream.Flush(flushToDisk: true);
         _closed = true;

@@ -5,13 +5,16 @@ namespace AkkaLake.Core.Parquet;
 /// <summary>
 /// Each sensor's first and last ts in a part file, kept in its footer so a replication batch can
 /// tell from the footer alone that a new reading cannot replace one of the file's rows (the usual
-/// case: a sensor's new readings come after its last one). Files with more sensors than
-/// <see cref="MaxSensors"/> go without; their ts range stands in.
+/// case: a sensor's new readings come after its last one). Only files of at least
+/// <see cref="MinRows"/> rows carry them (a smaller one is cheaper to read than the ranges are to
+/// write into every tick's part), and only up to <see cref="MaxSensors"/> sensors; for the
+/// others the file's ts range stands in.
 /// </summary>
 public sealed class SensorRanges
 {
     public const string Key = "akkalake.sensor_ts_ranges";
     public const int MaxSensors = 10_000;
+    public const long MinRows = 65_536;
 
     private readonly Dictionary<string, (long Min, long Max)> _ranges = new(StringComparer.Ordinal);
 

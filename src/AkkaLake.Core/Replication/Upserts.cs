@@ -47,7 +47,7 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
         foreach (var part in committed)
         {
             if (Timestamps.ToMicros(part.File.MaxTs) < min || Timestamps.ToMicros(part.File.MinTs) > max) continue;
-            using var reader = new PartReader(part.Path);
+            using var reader = new PartReader(Readable(part));
             var candidates = Candidates(sorted, part.File, reader.SensorRanges);
             if (candidates.Count == 0) continue;
             FilesRead++;
@@ -111,7 +111,7 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
                 var name = LakeLayout.FileName(PartKind.Compaction, runId, copies.Count);
                 var tmp = LakeLayout.Resolve(root, LakeLayout.FilePath(shardDay.Date, shardDay.Shard, name)) + AtomicFile.TmpSuffix;
                 var metadata = new PartMetadata(runId, LakeCommit.Compaction, part.File.CursorFrom, part.File.CursorTo, [part.File.Name]);
-                var written = WriteWithout(part.Path, keys, tmp, metadata, rowGroupRows);
+                var written = WriteWithout(part, keys, tmp, metadata, rowGroupRows);
                 if (written.Rows == 0)
                     AtomicFile.DeleteQuietly(tmp);
                 else
@@ -126,11 +126,24 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
         }
     }
 
-    private WrittenPart WriteWithout(string path, HashSet<(string, long)> keys, string tmp, PartMetadata metadata, int rowGroupRows)
+    /// <summary>
+    /// Where a committed file can be read: a commit since the batch was planned (a compaction)
+    /// may have renamed it to its superseded name, which holds the same rows. Once it is deleted
+    /// its keys cannot be checked, so the batch must be planned again.
+    /// </summary>
+    private static string Readable(CommittedPart part)
+    {
+        if (File.Exists(part.Path)) return part.Path;
+        var superseded = LakeLayout.SupersededPath(part.Path);
+        if (File.Exists(superseded)) return superseded;
+        throw new ManifestConflictException($"{part.File.Name} was replaced and deleted while the batch was being written; it will be planned again.");
+    }
+
+    private WrittenPart WriteWithout(CommittedPart part, HashSet<(string, long)> keys, string tmp, PartMetadata metadata, int rowGroupRows)
     {
         try
         {
-            using var reader = new PartReader(path);
+            using var reader = new PartReader(Readable(part));
             using var writer = new PartWriter(tmp, metadata, rowGroupRows);
             foreach (var batch in reader.ReadBatches(batchRows))
             {

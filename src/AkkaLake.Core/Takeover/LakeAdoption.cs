@@ -53,6 +53,10 @@ public sealed class LakeAdoption(ManifestStore store, LakeRoots roots)
             }
         }
 
+        // The first implementation's files are there, so the NAS is mounted: mark it as this lake's cold path.
+        if (adds.Any(a => a.Location == Locations.Cold))
+            ColdMarker.Ensure(LakeManifest.Create(shards, now), roots.Cold!);
+
         var kept = new List<string> { KeptPath(store.FilePath) };
         AtomicFile.WriteAllBytes(kept[0], legacyManifest);
         var replication = Path.Combine(store.StatePath, "replication.json");

@@ -46,6 +46,9 @@ public static class VerifyCommand
         var now = DateTimeOffset.UtcNow;
         if (File.Exists(store.FilePath))
         {
+            if (Core.Takeover.FirstImplementationLake.TryParse(File.ReadAllBytes(store.FilePath)) is not null)
+                throw new InvalidOperationException(
+                    $"The manifest {store.FilePath} is the controller's first implementation's: a rebuilt one would leave its files out while they stay in the directories. 'akkalake run' takes that lake over instead.");
             var copy = $"{store.FilePath}.before-rebuild-{now:yyyyMMdd'T'HHmmss'Z'}";
             File.Copy(store.FilePath, copy);
             output.WriteLine($"Kept the old manifest as {copy}");

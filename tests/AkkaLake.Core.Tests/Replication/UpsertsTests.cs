@@ -54,21 +54,32 @@ public class UpsertsTests : IDisposable
     }
 
     [Fact]
-    public void A_file_whose_every_row_is_replaced_is_removed_without_a_copy_and_readings_after_a_sensors_last_are_not_looked_up()
+    public void A_file_whose_every_row_is_replaced_is_removed_without_a_copy()
     {
         var a = Committed("part-a.parquet", ("s1", T, 1), ("s2", T + 100, 1));
         var upserts = new Upserts([a]);
 
-        // s1 at T + 50 lies inside the file's ts range but after s1's last reading in it: its footer says so.
-        upserts.Resolve(Batch(("s1", T + 50, 1)));
-        Assert.Equal(0, upserts.FilesRead);
-
         upserts.Resolve(Batch(("s1", T, 9), ("s2", T + 100, 9)));
-        Assert.Equal(1, upserts.FilesRead);
+
         var rewrite = upserts.RewriteSuperseded(new ShardDay(Day, 0), Locations.Hot, _dir.Path, "R9", 1000);
         Assert.Single(rewrite.Removes);
         Assert.Empty(rewrite.Copies);
         Assert.Equal(2, rewrite.SupersededRows);
+    }
+
+    [Fact]
+    public void A_reading_after_its_sensors_last_one_in_a_large_file_costs_a_footer_read_only()
+    {
+        var rows = Enumerable.Range(0, (int)SensorRanges.MinRows).Select(i => ("s1", T + i, 1.0)).Append(("s2", T + 1_000_000, 1.0)).ToArray();
+        var upserts = new Upserts([Committed("compact-a.parquet", rows)]);
+
+        // Inside the file's ts range, after s1's last reading in it: its footer says so.
+        upserts.Resolve(Batch(("s1", T + 500_000, 1)));
+        Assert.Equal(0, upserts.FilesRead);
+
+        upserts.Resolve(Batch(("s1", T + 10, 2)));
+        Assert.Equal(1, upserts.FilesRead);
+        Assert.True(upserts.HasSuperseded);
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public class ParityAndVerifyTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Verify_passes_a_healthy_lake_and_names_a_missing_file_an_extra_file_and_a_corrupt_footer()
+    public async Task Verify_passes_a_healthy_lake_and_names_a_missing_file_an_extra_file_a_foreign_file_a_wrong_schema_and_a_corrupt_footer()
     {
         var (_, lake) = await LakeAsync();
         using var _ = lake;
@@ -63,6 +63,12 @@ public class ParityAndVerifyTests(PostgresFixture postgres)
         File.WriteAllBytes(corrupt, bytes);
         var extra = Path.Combine(Path.GetDirectoryName(corrupt)!, "part-extra-0000.parquet");
         File.Copy(LakeLayout.Resolve(lake.HotPath, files[2].RelativePath), extra);
+        // Someone else's file, which the controller's directory listing would read as lake data.
+        File.WriteAllText(Path.Combine(Path.GetDirectoryName(corrupt)!, "evil.parquet"), "not ours");
+        // A file as AkkaLake wrote it before ts became a plain TIMESTAMP.
+        var zoned = LakeLayout.Resolve(lake.HotPath, files[3].RelativePath);
+        File.Delete(zoned);
+        LakeDuckDb.Scalar($"COPY (SELECT 'sensor-0000' AS sensor_id, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS ts, 1.0::DOUBLE AS value, 0 AS quality, NULL::INTEGER AS samples, NULL::VARCHAR AS source) TO '{zoned}' (FORMAT parquet)");
 
         var result = CliRunner.Run(lake.Args("verify", "--json"));
 
@@ -71,6 +77,8 @@ public class ParityAndVerifyTests(PostgresFixture postgres)
         Assert.Contains(("missing", files[0].RelativePath), problems);
         Assert.Contains(problems, p => p.Item1 == "unreadable" && p.Item2 == files[1].RelativePath);
         Assert.Contains(problems, p => p.Item1 == "unreferenced" && p.Item2.EndsWith("part-extra-0000.parquet", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Item1 == "foreign" && p.Item2.EndsWith("evil.parquet", StringComparison.Ordinal));
+        Assert.Contains(("wrong-schema", files[3].RelativePath), problems);
     }
 
     [Fact]

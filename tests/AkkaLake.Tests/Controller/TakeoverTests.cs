@@ -9,18 +9,20 @@ namespace AkkaLake.Tests.Controller;
 [Collection(PostgresCollection.Name)]
 public class TakeoverTests(PostgresFixture postgres)
 {
-    private async Task<(SourceDatabase, LakeUnderTest)> FirstImplementationLakeAsync(int shards, DateOnly? duplicateDay = null)
+    private async Task<(SourceDatabase, LakeUnderTest)> FirstImplementationLakeAsync(int shards, DateOnly? duplicateDay = null, string? coldPath = null)
     {
         var source = await ControllerView.SourceAsync(postgres);
-        var lake = new LakeUnderTest(source.ConnectionString, shards: shards);
-        await FirstImplementationLakeWriter.WriteAsync(source, lake.HotPath, shards, DateTimeOffset.UtcNow, duplicateDay);
+        var lake = new LakeUnderTest(source.ConnectionString, shards: shards, coldPath: coldPath);
+        await FirstImplementationLakeWriter.WriteAsync(source, lake.HotPath, shards, DateTimeOffset.UtcNow, duplicateDay,
+            coldPath is null ? null : (coldPath, ControllerView.Today.AddDays(-2)));
         return (source, lake);
     }
 
     [Fact]
     public async Task The_first_start_takes_over_the_first_implementations_lake_and_replication_continues_from_its_watermark()
     {
-        var (source, lake) = await FirstImplementationLakeAsync(shards: 4, duplicateDay: ControllerView.Today.AddDays(-2));
+        using var cold = new TempDirectory();
+        var (source, lake) = await FirstImplementationLakeAsync(shards: 4, duplicateDay: ControllerView.Today.AddDays(-1), coldPath: cold.Path);
         using var _ = lake;
         // As the controller reads that lake today: an overlapping re-export shows a day's rows twice.
         await Assert.ThrowsAnyAsync<Xunit.Sdk.XunitException>(() => ControllerView.AssertReadsSourceAsync(lake, source));
@@ -33,6 +35,8 @@ public class TakeoverTests(PostgresFixture postgres)
         Assert.True(File.Exists(Path.Combine(lake.HotPath, "_state", "replication.first-implementation.json")));
         Assert.NotNull(lake.Manifest.Metrics.Takeover!.CompletedAt);
         Assert.Empty(Directory.GetFiles(Path.Combine(lake.HotPath, "metrics"), "data_*.parquet", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(Path.Combine(cold.Path, "metrics"), "data_*.parquet", SearchOption.AllDirectories));
+        Assert.Equal(Core.Manifest.Locations.Cold, lake.Manifest.Partition(ControllerView.Today.AddDays(-2))!.Location);
         Assert.Contains("took over the first implementation's lake", CliRunner.Run(lake.Args("inspect")).Output);
         Assert.Equal(0, CliRunner.Run(lake.Args("verify")).ExitCode);
 

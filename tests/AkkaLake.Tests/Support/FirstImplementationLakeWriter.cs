@@ -16,7 +16,9 @@ namespace AkkaLake.Tests.Support;
 public static class FirstImplementationLakeWriter
 {
     /// <param name="duplicateDay">A day whose first file is written a second time as <c>data_1.parquet</c>, as its overlapping re-exports left it.</param>
-    public static async Task WriteAsync(SourceDatabase source, string hotPath, int shards, DateTimeOffset watermark, DateOnly? duplicateDay = null)
+    /// <param name="cold">A day it had moved to the cold path.</param>
+    public static async Task WriteAsync(SourceDatabase source, string hotPath, int shards, DateTimeOffset watermark, DateOnly? duplicateDay = null,
+        (string Path, DateOnly Day)? cold = null)
     {
         var csv = Path.Combine(hotPath, "export.csv");
         Directory.CreateDirectory(hotPath);
@@ -53,11 +55,19 @@ public static class FirstImplementationLakeWriter
             File.Copy(first, Path.Combine(Path.GetDirectoryName(first)!, "data_1.parquet"));
         }
 
+        if (cold is { } c)
+        {
+            var coldDataset = Path.Combine(c.Path, LakeLayout.Dataset);
+            Directory.CreateDirectory(coldDataset);
+            Directory.Move(Path.Combine(dataset, $"date={LakeLayout.DateKey(c.Day)}"), Path.Combine(coldDataset, $"date={LakeLayout.DateKey(c.Day)}"));
+        }
+
         var state = Path.Combine(hotPath, "_state");
         Directory.CreateDirectory(state);
         var w = watermark.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+        string Root(string d) => cold is { } c && LakeLayout.DateKey(c.Day) == d ? Path.Combine(c.Path, LakeLayout.Dataset) : dataset;
         var partitions = string.Join(",\n", dates.Select(d =>
-            $"\"{d}\": {{\"location\": \"hot\", \"updated_at\": \"{w}\", \"last_compacted_at\": null, \"file_count\": {Directory.GetFiles(Path.Combine(dataset, $"date={d}"), "*.parquet", SearchOption.AllDirectories).Length}}}"));
+            $"\"{d}\": {{\"location\": \"{(Root(d) == dataset ? "hot" : "cold")}\", \"updated_at\": \"{w}\", \"last_compacted_at\": null, \"file_count\": {Directory.GetFiles(Path.Combine(Root(d), $"date={d}"), "*.parquet", SearchOption.AllDirectories).Length}}}"));
         await File.WriteAllTextAsync(Path.Combine(state, "manifest.json"),
             $"{{\"schema_version\": 1, \"datasets\": {{\"metrics/v1\": {{\"computed_through_ts\": \"{w}\", \"partitions\": {{{partitions}}}}}}}}}");
         await File.WriteAllTextAsync(Path.Combine(state, "replication.json"),
