@@ -273,8 +273,6 @@ static List<(string Name, double LakeMs, double SortedMs)> DuckDbQueries(LakeSet
         command.CommandText = sql;
         command.ExecuteNonQuery();
     }
-    // ts is a plain TIMESTAMP holding UTC: the TIMESTAMPTZ bounds below are read in UTC.
-    Exec("SET TimeZone = 'UTC'");
     Exec(DuckDbView.CreateStatement(manifest, settings));
     Exec($"COPY (SELECT sensor_id, ts, value, quality, samples, source FROM metrics ORDER BY sensor_id, ts) TO '{sortedFile}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)");
     Exec($"CREATE VIEW sorted AS SELECT * FROM read_parquet('{sortedFile}')");
@@ -286,10 +284,11 @@ static List<(string Name, double LakeMs, double SortedMs)> DuckDbQueries(LakeSet
     {
         ("one_sensor_90_days", $"SELECT count(*), avg(value) FROM metrics WHERE shard = '{shard}' AND sensor_id = '{sensor}'",
             $"SELECT count(*), avg(value) FROM sorted WHERE sensor_id = '{sensor}'"),
-        ("all_sensors_one_hour", $"SELECT sensor_id, avg(value) FROM metrics WHERE ts >= TIMESTAMPTZ '{hour}' AND ts < TIMESTAMPTZ '{hour}' + INTERVAL 1 HOUR AND date = CAST(TIMESTAMPTZ '{hour}' AS DATE) GROUP BY sensor_id",
-            $"SELECT sensor_id, avg(value) FROM sorted WHERE ts >= TIMESTAMPTZ '{hour}' AND ts < TIMESTAMPTZ '{hour}' + INTERVAL 1 HOUR GROUP BY sensor_id"),
-        ("daily_avg_week", $"SELECT sensor_id, date, avg(value) FROM metrics WHERE date >= CAST(TIMESTAMPTZ '{week}' AS DATE) GROUP BY ALL",
-            $"SELECT sensor_id, CAST(ts AS DATE), avg(value) FROM sorted WHERE ts >= CAST(CAST(TIMESTAMPTZ '{week}' AS DATE) AS TIMESTAMPTZ) GROUP BY ALL"),
+        // ts is a plain TIMESTAMP holding UTC, compared with '…'::TIMESTAMP bounds as the controller does.
+        ("all_sensors_one_hour", $"SELECT sensor_id, avg(value) FROM metrics WHERE ts >= '{hour}'::TIMESTAMP AND ts < '{hour}'::TIMESTAMP + INTERVAL 1 HOUR AND date = CAST('{hour}'::TIMESTAMP AS DATE) GROUP BY sensor_id",
+            $"SELECT sensor_id, avg(value) FROM sorted WHERE ts >= '{hour}'::TIMESTAMP AND ts < '{hour}'::TIMESTAMP + INTERVAL 1 HOUR GROUP BY sensor_id"),
+        ("daily_avg_week", $"SELECT sensor_id, date, avg(value) FROM metrics WHERE date >= CAST('{week}'::TIMESTAMP AS DATE) GROUP BY ALL",
+            $"SELECT sensor_id, CAST(ts AS DATE), avg(value) FROM sorted WHERE ts >= CAST(CAST('{week}'::TIMESTAMP AS DATE) AS TIMESTAMP) GROUP BY ALL"),
     };
     double Time(string sql)
     {

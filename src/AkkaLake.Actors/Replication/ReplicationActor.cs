@@ -61,6 +61,15 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         public static readonly StreamDone Instance = new();
     }
 
+    /// <summary>A writer of the current batch stopped before the batch ended: its rows are lost, so the batch is.</summary>
+    private sealed record WriterStopped(ShardDay ShardDay);
+
+    /// <summary>
+    /// A writer that throws is stopped, never restarted: a restarted writer would have lost its
+    /// buffered rows and could let its batch commit without them. Watching it fails the batch.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
     private sealed class Batch(ReplicationStep step, string runId, SourceTable table, DateTimeOffset startedAt)
     {
         public ReplicationStep Step { get; } = step;
@@ -390,6 +399,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             StartReadAhead(_batch!);
         });
         Receive<ShardDayWriter.WriteFailed>(WriteFailed);
+        Receive<WriterStopped>(w => Fail(new Failed($"writing {w.ShardDay}", new IOException("its writer failed and stopped; the batch's rows are written again on the retry"))));
         Receive<Failed>(Fail);
         Receive<Tick>(_ => { });
     }
@@ -414,6 +424,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                     batch.Step is ReplicationStep.Incremental ? PartKind.Incremental : PartKind.Backfill, Metadata(batch), _settings.RowGroupRows,
                     Committed(batch, shardDay, root));
                 writer = Context.ActorOf(ShardDayWriter.Props(settings, _faults), $"writer-{_batches}-{LakeLayout.DateKey(shardDay.Date)}-{shardDay.Shard}");
+                Context.WatchWith(writer, new WriterStopped(shardDay));
                 batch.Writers[shardDay] = writer;
                 batch.Buffered[shardDay] = 0;
             }
@@ -482,6 +493,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         });
         Receive<ShardDayWriter.Spilled>(_ => { });
         Receive<ShardDayWriter.WriteFailed>(WriteFailed);
+        Receive<WriterStopped>(w => Fail(new Failed($"writing {w.ShardDay}", new IOException("its writer failed and stopped; the batch's rows are written again on the retry"))));
         Receive<Failed>(Fail);
         Receive<Tick>(_ => { });
     }
@@ -656,7 +668,11 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     /// <summary>A batch is over (committed or abandoned): its writers stop, deleting any part still .tmp.</summary>
     private void EndBatch(Batch batch)
     {
-        foreach (var writer in batch.Writers.Values) Context.Stop(writer);
+        foreach (var writer in batch.Writers.Values)
+        {
+            Context.Unwatch(writer);
+            Context.Stop(writer);
+        }
         if (batch.Export is { } export) _ = export.DisposeAsync().AsTask();
         _batch = null;
         _batches++;

@@ -13,7 +13,8 @@ namespace AkkaLake.Actors.Writers;
 /// writes a <c>.tmp</c> part (flushed to disk) off the actor thread, leaving out rows the lake
 /// already holds unchanged; on Flush it also rewrites the committed files holding older versions
 /// of the run's keys (<see cref="Upserts"/>). Parts stay <c>.tmp</c> until the coordinator's
-/// commit publishes them; an abandoned or stopped writer deletes its own.
+/// commit publishes them; an abandoned or stopped writer deletes its own. A writer that fails is
+/// stopped, not restarted (it would forget its buffers), and its batch fails with it.
 /// </summary>
 internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 {
@@ -125,7 +126,6 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
                 {
                     rows.ReturnToPool();
                 }
-                faults.Hit("writer.after-part");
             }
             var rewrite = isFlush && upserts.HasSuperseded
                 ? upserts.RewriteSuperseded(settings.ShardDay, settings.Location, settings.Root, settings.Metadata.RunId, settings.RowGroupRows)
@@ -144,6 +144,8 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
             {
                 _parts.Add(part);
                 _log.Debug("Wrote part {0} for {1}: {2} rows, {3} bytes", part.FileName, _settings.ShardDay, part.Written.Rows, part.Written.Bytes);
+                // On the actor's thread: a failure here is the writer failing, which must fail its batch.
+                _faults.Hit("writer.after-part");
             }
             if (w.Rewrite is { } rewrite) _rewrite = rewrite;
             w.ReplyTo.Tell(w.IsFlush ? FlushedNow() : new Spilled(_settings.ShardDay, w.Rows));

@@ -5,8 +5,8 @@ namespace AkkaLake.Core.Inspection;
 
 /// <summary>
 /// The committed view of the lake for DuckDB: exactly the manifest's files, hot and cold, with
-/// <c>date</c> and <c>shard</c> columns, matched by column name (so a lake under takeover, whose
-/// first-implementation files lack <c>samples</c> and <c>source</c>, reads as one table).
+/// <c>date</c> and <c>shard</c> columns. During a takeover, columns are matched by name, so the
+/// first implementation's files (no <c>samples</c> or <c>source</c>) read as one table with the rest.
 /// </summary>
 public static class DuckDbView
 {
@@ -19,6 +19,8 @@ public static class DuckDbView
         if (files.Count == 0)
             return $"CREATE OR REPLACE VIEW {Name} AS SELECT NULL::VARCHAR AS sensor_id, NULL::TIMESTAMP AS ts, NULL::DOUBLE AS value, NULL::INTEGER AS quality, NULL::INTEGER AS samples, NULL::VARCHAR AS source, NULL::DATE AS date, NULL::VARCHAR AS shard WHERE false;";
         var list = string.Join(",\n  ", files.Select(f => "'" + f.Replace("'", "''", StringComparison.Ordinal) + "'"));
-        return $"CREATE OR REPLACE VIEW {Name} AS SELECT sensor_id, ts, value, quality, samples, source, CAST(date AS DATE) AS date, CAST(shard AS VARCHAR) AS shard\nFROM read_parquet([\n  {list}\n], hive_partitioning = true, hive_types_autocast = false, union_by_name = true);";
+        // Matching columns by name reads every footer when the view is bound: only while files of another schema are in the lake.
+        var byName = manifest.Files().Any(f => f.File.IsFirstImplementation) ? ", union_by_name = true" : "";
+        return $"CREATE OR REPLACE VIEW {Name} AS SELECT sensor_id, ts, value, quality, samples, source, CAST(date AS DATE) AS date, CAST(shard AS VARCHAR) AS shard\nFROM read_parquet([\n  {list}\n], hive_partitioning = true, hive_types_autocast = false{byName});";
     }
 }

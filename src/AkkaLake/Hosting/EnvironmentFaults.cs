@@ -5,14 +5,16 @@ namespace AkkaLake.Hosting;
 /// <summary>
 /// Fault injection for crash tests, switched on only by the environment variable
 /// AKKALAKE_FAULTS (never by configuration files): <c>point=crash</c> aborts the process at that
-/// point as a power cut would, <c>point=pause:MS</c> sleeps there. Several are separated by commas,
-/// e.g. <c>commit.after-rename=crash,move.after-copy-file=pause:500</c>.
+/// point as a power cut would, <c>point=pause:MS</c> sleeps there, <c>point=throw</c> throws
+/// there the first time the point is reached in the process. Several are separated by commas,
+/// e.g. <c>commit.after-rename=crash,writer.after-part=throw</c>.
 /// </summary>
 public sealed class EnvironmentFaults : IFaultPoints
 {
     public const string Variable = "AKKALAKE_FAULTS";
 
     private readonly Dictionary<string, string> _actions;
+    private readonly HashSet<string> _thrown = [];
 
     private EnvironmentFaults(Dictionary<string, string> actions) => _actions = actions;
 
@@ -31,7 +33,16 @@ public sealed class EnvironmentFaults : IFaultPoints
         if (!_actions.TryGetValue(point, out var action)) return;
         if (action.StartsWith("pause:", StringComparison.Ordinal) && int.TryParse(action[6..], out var ms))
             Thread.Sleep(ms);
+        else if (action == "throw")
+        {
+            lock (_thrown)
+                if (!_thrown.Add(point)) return;
+            throw new InjectedFaultException(point);
+        }
         else
             Environment.FailFast($"AkkaLake fault injection: crash at {point} ({Variable}).");
     }
 }
+
+/// <summary>The exception of <c>point=throw</c>.</summary>
+public sealed class InjectedFaultException(string point) : Exception($"injected fault at {point}");

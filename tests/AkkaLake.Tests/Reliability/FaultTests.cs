@@ -27,6 +27,24 @@ public class FaultTests(PostgresFixture postgres, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_writer_made_to_fail_mid_batch_from_the_environment_commits_nothing_and_the_next_run_writes_every_row()
+    {
+        var source = await SourceWithRowsAsync(postgres, sensors: 8, readingsEach: 100);
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
+
+        using (var run = DaemonProcess.Start(new Dictionary<string, string> { [Hosting.EnvironmentFaults.Variable] = "writer.after-part=throw" }, lake.Args("run", "--once")))
+        {
+            Assert.NotEqual(0, run.WaitForExit(TimeSpan.FromMinutes(1)));
+            Assert.Contains("injected fault at writer.after-part", run.Output);
+        }
+        Assert.Empty(lake.Manifest.Files());
+        Assert.Empty(Directory.GetFiles(lake.HotPath, "*.tmp", SearchOption.AllDirectories));
+
+        lake.RunOnce();
+        await lake.AssertLakeEqualsSourceAsync(source);
+    }
+
+    [Fact]
     public async Task A_full_disk_while_parts_are_written_is_a_clear_error_that_commits_nothing_partial_and_replication_resumes_when_space_returns()
     {
         var source = await SourceWithRowsAsync(postgres, sensors: 40, readingsEach: 5000);

@@ -106,6 +106,45 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : LakeTestKit
         Assert.Equal(expected.Count, rows.Select(r => (r.SensorId, r.Ts)).Distinct().Count());
     }
 
+    /// <summary>Throws at a point the first time it is reached, as <c>AKKALAKE_FAULTS=point=throw</c> does.</summary>
+    private sealed class ThrowOnce(string point) : IFaultPoints
+    {
+        private int _thrown;
+
+        public void Hit(string name)
+        {
+            if (name == point && Interlocked.Exchange(ref _thrown, 1) == 0) throw new InjectedCrash(name);
+        }
+    }
+
+    [Fact]
+    public async Task A_writer_that_fails_mid_batch_fails_its_batch_and_the_retry_writes_its_rows()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await using (var c = await source.OpenAsync())
+            await SampleReadings.InsertAsync(c, 8, TimeSpan.FromMinutes(10), T0.AddHours(-6), T0.AddMinutes(-5), insertDelay: TimeSpan.FromSeconds(1));
+        var settings = Settings(source.ConnectionString, 4);
+        var coordinator = StartCoordinator(settings);
+        var replication = Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, new ReplicationJob.Once(), new ThrowOnce("writer.after-part")));
+
+        var failed = NextCycle();
+
+        Assert.False(failed.Succeeded);
+        Assert.Contains("writer failed", failed.Error);
+        // Nothing was committed without the failed writer's rows, and its .tmp parts are gone.
+        var manifest = Manifest(coordinator);
+        Assert.Empty(manifest.Files());
+        Assert.Null(manifest.Metrics.ComputedThroughTs);
+        await AwaitAssertAsync(() => Assert.Empty(Directory.GetFiles(settings.HotPath, "*.tmp", SearchOption.AllDirectories)), TimeSpan.FromSeconds(10));
+
+        replication.Tell(ReplicationActor.Tick.Instance);
+        Assert.True(NextCycle().Succeeded);
+        var rows = LakeRows(settings);
+        var expected = await source.RowsAsync();
+        Assert.Equal(expected.Count, rows.Count);
+        Assert.Equal(expected.Count, rows.Select(r => (r.SensorId, r.Ts)).Distinct().Count());
+    }
+
     [Fact]
     public void Replication_should_record_a_failure_and_keep_the_watermark_when_the_database_is_unreachable()
     {
