@@ -646,8 +646,11 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         var message = $"{failed.Stage}: {error.Message}";
         _failures++;
         var delay = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, _failures - 1), Math.Max(_settings.ReplicationInterval.TotalSeconds, 60)));
-        _log.Error("Replication failed while {Stage}: {Error}. The batch was abandoned and nothing was committed; retrying in {RetrySeconds} s (attempt {Attempt})",
-            [failed.Stage, error.Message, delay.TotalSeconds, _failures]);
+        if (_job.Repeats)
+            _log.Error("Replication failed while {Stage}: {Error}. The batch was abandoned and nothing was committed; retrying in {RetrySeconds} s (attempt {Attempt})",
+                [failed.Stage, error.Message, delay.TotalSeconds, _failures]);
+        else
+            _log.Error("Replication failed while {Stage}: {Error}. The batch was abandoned and nothing was committed; run again to retry", failed.Stage, error.Message);
         DropReadAhead();
         if (_batch is { } batch)
         {

@@ -25,4 +25,14 @@ public sealed record LakeSettings
     public int RowGroupRows { get; init; } = 1_000_000;
 
     public string StatePath => Path.Combine(HotPath, "_state");
+
+    // Settings reach logs and exception messages (actor props): the database URL never with its password.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"DataRoot = {DataRoot}, HotPath = {HotPath}, ColdPath = {ColdPath}, TmpPath = {TmpPath}, Shards = {Shards}, HotRetentionDays = {HotRetentionDays}, " +
+            $"LateWindowHours = {LateWindowHours}, ReplicationInterval = {ReplicationInterval}, ReplicationLag = {ReplicationLag}, DeleteGrace = {DeleteGrace}, " +
+            $"HotMaxBytes = {HotMaxBytes}, DatabaseUrl = {Source.DatabaseUrl.Redacted(DatabaseUrl)}, MaxBufferedRows = {MaxBufferedRows}, RowGroupRows = {RowGroupRows}");
+        return true;
+    }
 }

@@ -45,6 +45,9 @@ public sealed class ManifestStore(string statePath)
         }
         if (manifest is null)
             throw new ManifestUnreadableException($"The manifest {source} is empty (null). It was left untouched.");
+        if (manifest.SchemaVersion == 0 && manifest.CommitSeq == 0 && manifest.Datasets is null or { Count: 0 })
+            throw new ManifestUnreadableException(
+                $"The manifest {source} is not an AkkaLake manifest (no schema_version, no datasets). It was left untouched; restore it from a backup or rebuild it with 'akkalake verify --rebuild-manifest'.");
         if (manifest.SchemaVersion != LakeManifest.CurrentSchemaVersion)
             throw new ManifestUnreadableException(
                 $"The manifest {source} has schema_version {manifest.SchemaVersion}; this AkkaLake understands {LakeManifest.CurrentSchemaVersion}. It was left untouched.");

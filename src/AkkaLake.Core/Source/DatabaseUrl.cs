@@ -8,6 +8,7 @@ namespace AkkaLake.Core.Source;
 /// </summary>
 public static class DatabaseUrl
 {
+    /// <summary>The Npgsql connection string; an <see cref="ArgumentException"/> whose message never repeats the value (it may hold a password).</summary>
     public static string ToConnectionString(string value)
     {
         if (!value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) &&
@@ -17,11 +18,40 @@ public static class DatabaseUrl
             {
                 return new NpgsqlConnectionStringBuilder(value).ConnectionString;
             }
-            catch (ArgumentException e)
+            catch (ArgumentException)
             {
-                throw new ArgumentException($"The database setting is neither a postgres:// URL nor a valid connection string: {e.Message}");
+                throw new ArgumentException("The database setting is neither a postgres://user:password@host:port/database URL nor a valid connection string (Host=…;Port=…;Database=…).");
             }
         }
+        try
+        {
+            return FromUrl(value);
+        }
+        catch (Exception e) when (e is UriFormatException or ArgumentException or FormatException or KeyNotFoundException)
+        {
+            throw new ArgumentException($"The database URL is not valid ({Reason(e)}); expected postgres://user:password@host:port/database?sslmode=….");
+        }
+    }
+
+    // UriFormatException says what is wrong without the URL; other messages may quote it.
+    private static string Reason(Exception e) => e is UriFormatException ? e.Message.TrimEnd('.') : "a part of it cannot be read";
+
+    /// <summary>For logs and error messages: where it points without the password, or that it is not shown.</summary>
+    public static string Redacted(string? value)
+    {
+        if (value is null) return "";
+        try
+        {
+            return Describe(ToConnectionString(value));
+        }
+        catch (ArgumentException)
+        {
+            return "(not valid; not shown)";
+        }
+    }
+
+    private static string FromUrl(string value)
+    {
         var uri = new Uri(value);
         var builder = new NpgsqlConnectionStringBuilder
         {

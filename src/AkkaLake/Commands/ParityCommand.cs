@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AkkaLake.Configuration;
 using AkkaLake.Core;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
@@ -27,13 +28,23 @@ public static class ParityCommand
         {
             var settings = global.LoadSettings(result);
             var window = (Parse("--from", result.GetValue(from)!), Parse("--to", result.GetValue(to)!));
+            if (window.Item2 <= window.Item1)
+                throw new SettingsException([$"--to ({Timestamps.Format(window.Item2)}) must be after --from ({Timestamps.Format(window.Item1)}): the window [from, to) is empty."]);
             if (result.GetValue(ids) is not null && result.GetValue(sample) is not null)
                 throw new SettingsException(["Give --sensor-ids or --sample, not both."]);
             var manifest = new ManifestStore(settings.StatePath).Load() ?? throw new InvalidOperationException($"There is no lake at {settings.HotPath}.");
-            await using var dataSource = NpgsqlDataSource.Create(DatabaseUrl.ToConnectionString(settings.DatabaseUrl
-                ?? throw new SettingsException(["No database is configured: pass --database-url or set CORE_DATABASE_URL."])));
-            var report = await new ParityCheck(dataSource, new LakeRoots(settings.HotPath, settings.ColdPath))
-                .RunAsync(manifest, window.Item1, window.Item2, result.GetValue(ids)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), result.GetValue(sample), ct);
+            await using var dataSource = NpgsqlDataSource.Create(SettingsLoader.ConnectionString(settings));
+            ParityReport report;
+            try
+            {
+                report = await new ParityCheck(dataSource, new LakeRoots(settings.HotPath, settings.ColdPath))
+                    .RunAsync(manifest, window.Item1, window.Item2, result.GetValue(ids)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), result.GetValue(sample), ct);
+            }
+            catch (NpgsqlException e)
+            {
+                await result.InvocationConfiguration.Error.WriteLineAsync($"PostgreSQL at {DatabaseUrl.Describe(dataSource.ConnectionString)} could not be queried: {e.Message}");
+                return ExitCodes.Failed;
+            }
 
             var output = result.InvocationConfiguration.Output;
             if (result.GetValue(json))

@@ -11,8 +11,9 @@ public sealed class Progress(TextWriter output, string what, bool terminal)
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private int _lastDecile = -1;
 
+    /// <summary>Progress written to <paramref name="output"/> (a command's error stream, so its results can be redirected alone).</summary>
     public static Progress For(TextWriter output, string what) =>
-        new(output, what, output == Console.Out && !Console.IsOutputRedirected);
+        new(output, what, (output == Console.Out && !Console.IsOutputRedirected) || (output == Console.Error && !Console.IsErrorRedirected));
 
     public void Report(int done, int total)
     {

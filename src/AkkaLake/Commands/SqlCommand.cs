@@ -2,33 +2,34 @@ using System.CommandLine;
 using System.Data.Common;
 using System.Globalization;
 using AkkaLake.Core.Configuration;
-using AkkaLake.Core.Inspection;
+using AkkaLake.Queries;
 using AkkaLake.Core.Manifest;
 using DuckDB.NET.Data;
 
 namespace AkkaLake.Commands;
 
-/// <summary><c>akkalake sql "&lt;query&gt;"</c>: DuckDB over a <c>metrics</c> view of exactly the committed files.</summary>
+/// <summary><c>akkalake sql "&lt;query&gt;"</c>: DuckDB over a <c>metrics</c> view of exactly the committed files, sandboxed.</summary>
 public static class SqlCommand
 {
     public static Command Create(GlobalOptions global)
     {
         var query = new Argument<string>("query") { Description = "SQL over the view 'metrics' (sensor_id, ts, value, quality, samples, source, date, shard)." };
-        var command = new Command("sql", "Query the committed lake with DuckDB. Reads only.") { query };
+        var command = new Command("sql", "Query the committed lake with DuckDB (SELECT only; it can read the lake's committed files and nothing else, and writes nothing).") { query };
         command.SetAction(result =>
         {
             var settings = global.LoadSettings(result);
             var manifest = new ManifestStore(settings.StatePath).Load()
                 ?? throw new SettingsException([$"There is no lake at {settings.HotPath}."]);
-            using var connection = new DuckDBConnection("Data Source=:memory:");
-            connection.Open();
-            Execute(connection, DuckDbView.CreateStatement(manifest, settings));
-            using var command = connection.CreateCommand();
-            command.CommandText = result.GetValue(query);
+            using var sandbox = new SandboxedQuery(manifest, settings);
             try
             {
-                using var reader = command.ExecuteReader();
+                using var reader = sandbox.Run(result.GetValue(query)!);
                 Print(reader, result.InvocationConfiguration.Output);
+            }
+            catch (QueryRefusedException e)
+            {
+                result.InvocationConfiguration.Error.WriteLine(e.Message);
+                return ExitCodes.BadConfiguration;
             }
             catch (DuckDBException e)
             {
@@ -38,13 +39,6 @@ public static class SqlCommand
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    private static void Execute(DuckDBConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 
     private static void Print(DbDataReader reader, TextWriter output)

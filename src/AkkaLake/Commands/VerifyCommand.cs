@@ -26,7 +26,7 @@ public static class VerifyCommand
 
             var manifest = new ManifestStore(settings.StatePath).Load()
                 ?? throw new InvalidOperationException($"There is no manifest at {settings.StatePath}; 'akkalake verify --rebuild-manifest' rebuilds one from the files.");
-            var progress = Progress.For(output, "verified files");
+            var progress = Progress.For(result.InvocationConfiguration.Error, "verified files");
             var problems = new LakeVerifier(roots).Verify(manifest, result.GetValue(json) ? null : progress.Report);
             if (result.GetValue(json))
                 output.WriteLine(JsonSerializer.Serialize(new { files = manifest.Files().Count(), problems }, LakeJson.Options));

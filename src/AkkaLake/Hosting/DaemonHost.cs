@@ -5,6 +5,7 @@ using Akka.Logger.Serilog;
 using AkkaLake.Actors.Daemon;
 using AkkaLake.Actors.Replication;
 using AkkaLake.Core.Configuration;
+using AkkaLake.Configuration;
 using AkkaLake.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -24,8 +25,8 @@ public static class DaemonHost
 
     public static async Task<DaemonOutcome> RunAsync(LakeSettings settings, ReplicationJob job, Serilog.ILogger logger, CancellationToken ct, IFaultPoints? faults = null)
     {
-        if (settings.DatabaseUrl is null)
-            throw new SettingsException(["No database is configured: pass --database-url, set CORE_DATABASE_URL, or put database_url in setup/config.json under the data root."]);
+        // Before any actor starts: a missing or malformed database setting is one line, never its value.
+        SettingsLoader.ConnectionString(settings);
 
         var outcome = new TaskCompletionSource<DaemonOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -77,6 +77,16 @@ public class ManifestStoreTests : IDisposable
     }
 
     [Fact]
+    public void An_empty_object_is_not_taken_for_an_other_version_and_names_the_rebuild()
+    {
+        var store = new ManifestStore(_dir.Path);
+        File.WriteAllText(store.FilePath, "{}");
+        var e = Assert.Throws<ManifestUnreadableException>(() => store.Load());
+        Assert.Contains("not an AkkaLake manifest", e.Message);
+        Assert.Contains("verify --rebuild-manifest", e.Message);
+    }
+
+    [Fact]
     public void A_truncated_manifest_is_refused()
     {
         var store = new ManifestStore(_dir.Path);

@@ -47,6 +47,49 @@ public class LakeCommandsTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Sql_reads_the_committed_files_only_and_refuses_every_write_read_elsewhere_setting_and_extension()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await AddReadingsAsync(source, 0, T0.AddDays(-1), T0.AddMinutes(-5));
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
+        lake.RunOnce();
+        var committed = LakeLayout.Resolve(lake.HotPath, lake.Manifest.Files().First().RelativePath);
+        var outside = Path.Combine(lake.DataRoot, "outside.csv");
+        File.WriteAllText(outside, "secret\n42\n");
+        string Snapshot() => string.Join("\n", Directory.GetFiles(lake.DataRoot, "*", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}logs{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).Select(f => $"{f} {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))}"));
+        var before = Snapshot();
+
+        string[] refused =
+        [
+            $"COPY (SELECT 1 AS a) TO '{lake.HotPath}/_state/manifest.json' (FORMAT json)",
+            $"COPY (SELECT 1 AS a) TO '{committed}' (FORMAT parquet, USE_TMP_FILE false)",
+            $"SELECT 1; COPY (SELECT 1 AS a) TO '{lake.DataRoot}/x.csv'",
+            $"ATTACH '{lake.DataRoot}/x.duckdb'",
+            $"EXPORT DATABASE '{lake.DataRoot}/export'",
+            "SET enable_external_access = true",
+            "INSTALL httpfs",
+            "LOAD httpfs",
+            $"SELECT * FROM read_csv('{outside}')",
+            "SELECT * FROM read_csv('/etc/passwd')",
+            "SELECT * FROM glob('/etc/*')",
+        ];
+        foreach (var sql in refused)
+        {
+            var result = CliRunner.Run(lake.Args("sql", sql));
+            Assert.True(result.ExitCode != 0, $"{sql} was allowed: {result.Output}");
+            Assert.DoesNotContain("secret", result.Output);
+            Assert.DoesNotContain("root:", result.Output);
+        }
+        Assert.Equal(before, Snapshot());
+
+        // Reading a committed file by its path is reading the lake.
+        var direct = CliRunner.Run(lake.Args("sql", $"SELECT count(*) FROM read_parquet('{committed}')"));
+        Assert.True(direct.ExitCode == 0, direct.Error);
+    }
+
+    [Fact]
     public async Task Compact_by_hand_merges_each_shard_day_to_one_file_with_the_same_rows()
     {
         var source = await SourceDatabase.CreateAsync(postgres);

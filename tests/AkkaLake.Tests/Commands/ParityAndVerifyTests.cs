@@ -45,6 +45,24 @@ public class ParityAndVerifyTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Parity_refuses_an_empty_or_reversed_window_and_an_unreachable_database_is_one_line()
+    {
+        var (_, lake) = await LakeAsync();
+        using var _ = lake;
+
+        var reversed = CliRunner.Run(lake.Args("parity", "--from", Day(0), "--to", Day(1), "--fail-on-mismatch"));
+        Assert.Equal(3, reversed.ExitCode);
+        Assert.Contains("must be after --from", reversed.Error);
+        Assert.Equal(3, CliRunner.Run(lake.Args("parity", "--from", Day(1), "--to", Day(1))).ExitCode);
+
+        using var elsewhere = new LakeUnderTest("postgres://bob:pw@127.0.0.1:1/x", shards: 3, hotPath: lake.HotPath);
+        var unreachable = CliRunner.Run(elsewhere.Args("parity", "--from", Day(1), "--to", Day(0)));
+        Assert.Equal(2, unreachable.ExitCode);
+        Assert.Single(unreachable.Error.Trim().Split('\n'));
+        Assert.Contains("could not be queried", unreachable.Error);
+    }
+
+    [Fact]
     public async Task Verify_passes_a_healthy_lake_and_names_a_missing_file_an_extra_file_a_foreign_file_a_wrong_schema_and_a_corrupt_footer()
     {
         var (_, lake) = await LakeAsync();
