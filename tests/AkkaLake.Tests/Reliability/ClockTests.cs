@@ -16,11 +16,10 @@ public class ClockTests
 {
     private const string LibFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
-    [Fact]
+    [FactNeedingFile(LibFaketime, "apt-get install faketime")]
     public async Task A_clock_set_back_holds_the_watermark_and_warns_and_the_rebuild_it_advises_recovers_the_rows_stamped_meanwhile()
     {
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("libfaketime is Linux-only here.");
-        Assert.True(File.Exists(LibFaketime), $"{LibFaketime} is missing: apt-get install faketime");
         using var dir = new TempDirectory();
         // The server runs as the postgres user and reads the offset file too.
         File.SetUnixFileMode(dir.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
