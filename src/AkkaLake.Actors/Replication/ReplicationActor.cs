@@ -399,7 +399,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             StartReadAhead(_batch!);
         });
         Receive<ShardDayWriter.WriteFailed>(WriteFailed);
-        Receive<WriterStopped>(w => Fail(new Failed($"writing {w.ShardDay}", new IOException("its writer failed and stopped; the batch's rows are written again on the retry"))));
+        Receive<WriterStopped>(WriterFailed);
         Receive<Failed>(Fail);
         Receive<Tick>(_ => { });
     }
@@ -493,7 +493,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         });
         Receive<ShardDayWriter.Spilled>(_ => { });
         Receive<ShardDayWriter.WriteFailed>(WriteFailed);
-        Receive<WriterStopped>(w => Fail(new Failed($"writing {w.ShardDay}", new IOException("its writer failed and stopped; the batch's rows are written again on the retry"))));
+        Receive<WriterStopped>(WriterFailed);
         Receive<Failed>(Fail);
         Receive<Tick>(_ => { });
     }
@@ -570,6 +570,9 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         }
         Fail(new Failed($"writing {w.ShardDay}", new IOException(w.Error)));
     }
+
+    private void WriterFailed(WriterStopped w) =>
+        Fail(new Failed($"writing {w.ShardDay}", new IOException("its writer failed and stopped; the batch's rows are written again on the retry")));
 
     /// <summary>Compaction or retention changed the lake under this batch: it is abandoned and planned again now.</summary>
     private void Replan(Batch batch, string reason)

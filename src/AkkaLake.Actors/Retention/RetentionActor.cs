@@ -136,9 +136,8 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         Receive<CommitFailed>(f =>
         {
             _log.Info("Retention of {Date} was not committed ({Reason}); it will be retried", LakeLayout.DateKey(date), f.Reason);
-            var roots = new LakeRoots(_settings.HotPath, _settings.ColdPath);
-            foreach (var copy in coldCopies ?? new HashSet<string>())
-                AtomicFile.DeleteQuietly(roots.Resolve(Locations.Cold, PartitionCopier.StagedCopy(copy)));
+            if (coldCopies is not null)
+                new PartitionCopier(new LakeRoots(_settings.HotPath, _settings.ColdPath)).Discard(coldCopies, Locations.Cold);
             Become(Idle);
             _coordinator.Tell(GetManifest.Instance);
         });

@@ -30,9 +30,6 @@ public sealed class ManifestStore(string statePath)
 
     public static LakeManifest Parse(byte[] bytes, string source)
     {
-        if (Takeover.FirstImplementationLake.TryParse(bytes) is not null)
-            throw new ManifestUnreadableException(
-                $"The manifest {source} was written by the controller's first implementation. 'akkalake run' (or 'run --once') takes that lake over; see \"Running beside the controller\" in the README. It was left untouched.");
         LakeManifest? manifest;
         try
         {
@@ -40,19 +37,29 @@ public sealed class ManifestStore(string statePath)
         }
         catch (Exception e) when (e is JsonException or FormatException or NotSupportedException or ArgumentException)
         {
-            throw new ManifestUnreadableException(
+            throw Refusal(bytes, source,
                 $"The manifest {source} cannot be read ({e.Message}). It was left untouched; restore it from a backup or rebuild it with 'akkalake verify --rebuild-manifest'.", e);
         }
         if (manifest is null)
-            throw new ManifestUnreadableException($"The manifest {source} is empty (null). It was left untouched.");
+            throw Refusal(bytes, source, $"The manifest {source} is empty (null). It was left untouched.");
         if (manifest.SchemaVersion == 0 && manifest.CommitSeq == 0 && manifest.Datasets is null or { Count: 0 })
-            throw new ManifestUnreadableException(
+            throw Refusal(bytes, source,
                 $"The manifest {source} is not an AkkaLake manifest (no schema_version, no datasets). It was left untouched; restore it from a backup or rebuild it with 'akkalake verify --rebuild-manifest'.");
         if (manifest.SchemaVersion != LakeManifest.CurrentSchemaVersion)
-            throw new ManifestUnreadableException(
+            throw Refusal(bytes, source,
                 $"The manifest {source} has schema_version {manifest.SchemaVersion}; this AkkaLake understands {LakeManifest.CurrentSchemaVersion}. It was left untouched.");
         if (manifest.Shards is < 1 or > 100)
-            throw new ManifestUnreadableException($"The manifest {source} records {manifest.Shards} shards, which is not 1..100. It was left untouched.");
+            throw Refusal(bytes, source, $"The manifest {source} records {manifest.Shards} shards, which is not 1..100. It was left untouched.");
         return manifest;
     }
+
+    /// <summary>
+    /// Why a manifest is refused. The first implementation's manifest fails the checks above (it
+    /// records no shards), so it is looked for only then, not on every load.
+    /// </summary>
+    private static ManifestUnreadableException Refusal(byte[] bytes, string source, string otherwise, Exception? inner = null) =>
+        Takeover.FirstImplementationLake.TryParse(bytes) is not null
+            ? new ManifestUnreadableException(
+                $"The manifest {source} was written by the controller's first implementation. 'akkalake run' (or 'run --once') takes that lake over; see \"Running beside the controller\" in the README. It was left untouched.")
+            : new ManifestUnreadableException(otherwise, inner);
 }

@@ -18,8 +18,6 @@ public sealed class SensorRanges
 
     private readonly Dictionary<string, (long Min, long Max)> _ranges = new(StringComparer.Ordinal);
 
-    public int Count => _ranges.Count;
-
     /// <summary>Adds rows sorted by (sensor_id, ts); false once the file holds too many sensors to summarise.</summary>
     public bool Add(ReadOnlySpan<string> sensorIds, ReadOnlySpan<long> ts)
     {

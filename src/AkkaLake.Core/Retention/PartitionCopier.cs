@@ -36,7 +36,7 @@ public sealed class PartitionCopier(LakeRoots roots, IFaultPoints? faults = null
         catch
         {
             // A failed move keeps nothing on the target: a full NAS is not kept full by it.
-            foreach (var relative in copied.Keys) AtomicFile.DeleteQuietly(roots.Resolve(to, StagedCopy(relative)));
+            Discard(copied.Keys, to);
             throw;
         }
         return copied.Keys.ToHashSet(StringComparer.Ordinal);
@@ -78,6 +78,12 @@ public sealed class PartitionCopier(LakeRoots roots, IFaultPoints? faults = null
 
     /// <summary>Where the copy of a file waits for the move's commit.</summary>
     public static string StagedCopy(string relativePath) => relativePath + AtomicFile.TmpSuffix;
+
+    /// <summary>Deletes the staged copies of a move that will not be committed.</summary>
+    public void Discard(IEnumerable<string> copied, string to)
+    {
+        foreach (var relative in copied) AtomicFile.DeleteQuietly(roots.Resolve(to, StagedCopy(relative)));
+    }
 
     /// <summary>What the move's commit renames into place.</summary>
     public IReadOnlyList<Publication> Publications(IEnumerable<string> copied, string to) =>

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
+using AkkaLake.Core.State;
 using AkkaLake.Core.Storage;
 using ParquetSharp;
 
@@ -29,9 +30,9 @@ public sealed class LakeAdoption(ManifestStore store, LakeRoots roots)
     {
         if (!store.Exists) return (null, null);
         var bytes = File.ReadAllBytes(store.FilePath);
-        if (FirstImplementationLake.TryParse(bytes) is not { } legacy) return (ManifestStore.Parse(bytes, store.FilePath), null);
-        var (manifest, report) = Adopt(bytes, legacy, shards, now);
-        return (manifest, report);
+        return FirstImplementationLake.TryParse(bytes) is { } legacy
+            ? Adopt(bytes, legacy, shards, now)
+            : (ManifestStore.Parse(bytes, store.FilePath), null);
     }
 
     public (LakeManifest Manifest, AdoptionReport Report) Adopt(byte[] legacyManifest, FirstImplementationLake legacy, int shards, DateTimeOffset now)
@@ -59,7 +60,7 @@ public sealed class LakeAdoption(ManifestStore store, LakeRoots roots)
 
         var kept = new List<string> { KeptPath(store.FilePath) };
         AtomicFile.WriteAllBytes(kept[0], legacyManifest);
-        var replication = Path.Combine(store.StatePath, "replication.json");
+        var replication = new ReplicationStateStore(store.StatePath).FilePath;
         if (File.Exists(replication))
         {
             kept.Add(KeptPath(replication));

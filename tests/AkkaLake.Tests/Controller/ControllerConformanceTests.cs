@@ -5,6 +5,7 @@ using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
 using Npgsql;
 using Xunit;
+using static AkkaLake.Tests.Controller.ControllerView;
 
 namespace AkkaLake.Tests.Controller;
 
@@ -16,19 +17,6 @@ namespace AkkaLake.Tests.Controller;
 [Collection(PostgresCollection.Name)]
 public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstractions.ITestOutputHelper output)
 {
-    private static DateTimeOffset Now => ControllerView.Now;
-    private static DateOnly Today => ControllerView.Today;
-    private static DateTimeOffset Midnight => ControllerView.Midnight;
-    private static string[] Sensors => ControllerView.Sensors;
-
-    private Task<SourceDatabase> SourceAsync() => ControllerView.SourceAsync(postgres);
-
-    private static Task AssertControllerReadsSourceAsync(LakeUnderTest lake, SourceDatabase source, string timeZone = "America/Chicago") =>
-        ControllerView.AssertReadsSourceAsync(lake, source, timeZone);
-
-    private static Task<int> AssertNoRowTwiceNorInventedAsync(LakeUnderTest lake, SourceDatabase source) =>
-        ControllerView.AssertNoRowTwiceNorInventedAsync(lake, source);
-
     private static async Task InsertNewReadingsAsync(SourceDatabase source, int round)
     {
         // Another reading of every sensor, a few seconds apart per round, before now.
@@ -40,12 +28,12 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
     [Fact]
     public async Task The_controller_reads_what_PostgreSQL_holds_in_any_time_zone_over_ranges_crossing_midnight_UTC()
     {
-        var source = await SourceAsync();
+        var source = await SourceAsync(postgres);
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 4);
         lake.RunOnce();
 
         foreach (var zone in new[] { "America/Chicago", "Asia/Tokyo", "UTC" })
-            await AssertControllerReadsSourceAsync(lake, source, zone);
+            await AssertReadsSourceAsync(lake, source, zone);
         // Its own committed view still answers in UTC.
         var sql = CliRunner.Run(lake.Args("sql", $"SELECT count(*) FROM metrics WHERE ts >= '{Midnight.AddHours(-3):yyyy-MM-dd HH:mm:ss}' AND ts < '{Midnight:yyyy-MM-dd HH:mm:ss}'"));
         Assert.Equal(0, sql.ExitCode);
@@ -55,7 +43,7 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
     [Fact]
     public async Task After_compaction_the_controller_sees_each_row_once_inside_the_grace_period()
     {
-        var source = await SourceAsync();
+        var source = await SourceAsync(postgres);
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
         lake.RunOnce();
         for (var round = 0; round < 3; round++)
@@ -69,14 +57,14 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
 
         Assert.All(lake.Manifest.Partition(Today)!.Shards.Values, s => Assert.Single(s.Files));
         Assert.NotEmpty(lake.Manifest.PendingDeletions);
-        await AssertControllerReadsSourceAsync(lake, source);
+        await AssertReadsSourceAsync(lake, source);
         Assert.Equal(0, CliRunner.Run(lake.Args("verify")).ExitCode);
     }
 
     [Fact]
     public async Task After_upserts_of_today_and_of_finished_days_no_reader_sees_the_old_version()
     {
-        var source = await SourceAsync();
+        var source = await SourceAsync(postgres);
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
         lake.RunOnce();
         var todays = Midnight.AddMinutes(30);
@@ -85,14 +73,14 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
         // The controller's upsert: a new value, inserted_at = now().
         await source.ExecuteAsync($"UPDATE metrics SET value = value + 1000, inserted_at = clock_timestamp() WHERE ts IN ('{todays:O}', '{older:O}') AND sensor_id = '{Sensors[1]}'");
         lake.RunOnce();
-        await AssertControllerReadsSourceAsync(lake, source);
+        await AssertReadsSourceAsync(lake, source);
         await lake.AssertLakeEqualsSourceAsync(source);
 
         // A second update of the same reading, and a lake compacted in between.
         Assert.Equal(0, CliRunner.Run(lake.Args("compact")).ExitCode);
         await source.ExecuteAsync($"UPDATE metrics SET value = value + 1, inserted_at = clock_timestamp() WHERE ts = '{older:O}' AND sensor_id = '{Sensors[1]}'");
         lake.RunOnce();
-        await AssertControllerReadsSourceAsync(lake, source, "Asia/Tokyo");
+        await AssertReadsSourceAsync(lake, source, "Asia/Tokyo");
         await lake.AssertLakeEqualsSourceAsync(source);
 
         // An upsert that changes nothing but inserted_at changes nothing in the lake.
@@ -100,13 +88,13 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
         await source.ExecuteAsync($"UPDATE metrics SET inserted_at = clock_timestamp() WHERE ts IN ('{todays:O}', '{older:O}')");
         lake.RunOnce();
         Assert.Equal(files, lake.Manifest.Files().Select(f => f.RelativePath).ToHashSet());
-        await AssertControllerReadsSourceAsync(lake, source);
+        await AssertReadsSourceAsync(lake, source);
     }
 
     [Fact]
     public async Task After_backfill_replace_and_a_move_to_cold_the_controller_reads_only_the_new_files()
     {
-        var source = await SourceAsync();
+        var source = await SourceAsync(postgres);
         using var cold = new TempDirectory();
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, coldPath: cold.Path);
         lake.RunOnce();
@@ -114,11 +102,11 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
         var older = Today.AddDays(-2).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
         Assert.Equal(0, CliRunner.Run(lake.Args("backfill", "--from", yesterday, "--to", yesterday, "--replace")).ExitCode);
-        await AssertControllerReadsSourceAsync(lake, source);
+        await AssertReadsSourceAsync(lake, source);
 
         Assert.Equal(0, CliRunner.Run(lake.Args("move-partition", "--date", older, "--to", "cold")).ExitCode);
         Assert.Equal(Locations.Cold, lake.Manifest.Metrics.Partitions[older].Location);
-        await AssertControllerReadsSourceAsync(lake, source, "Asia/Tokyo");
+        await AssertReadsSourceAsync(lake, source, "Asia/Tokyo");
         Assert.Equal(0, CliRunner.Run(lake.Args("verify")).ExitCode);
     }
 
@@ -129,7 +117,7 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
     [InlineData("commit.after-manifest")]
     public async Task A_crash_at_any_step_of_a_commit_never_shows_a_row_twice_and_recovery_restores_the_lake(string point)
     {
-        var source = await SourceAsync();
+        var source = await SourceAsync(postgres);
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 1);
         lake.RunOnce();
         for (var round = 0; round < 2; round++)
@@ -143,14 +131,14 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
         await AssertNoRowTwiceNorInventedAsync(lake, source);
 
         lake.RunOnce();
-        await AssertControllerReadsSourceAsync(lake, source);
+        await AssertReadsSourceAsync(lake, source);
         Assert.Equal(0, CliRunner.Run(lake.Args("verify")).ExitCode);
     }
 
     [Fact]
     public async Task While_the_daemon_replicates_compacts_and_takes_upserts_the_controller_never_sees_a_row_twice()
     {
-        var source = await SourceAsync();
+        var source = await SourceAsync(postgres);
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, extraConfig: "delete-grace-seconds = 2");
         lake.RunOnce();
         using var daemon = DaemonProcess.Start(lake.Args("run"));
@@ -170,7 +158,7 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
             await Task.Delay(100);
         }
         await lake.EventuallyEqualsSourceAsync(source, TimeSpan.FromSeconds(30));
-        await AssertControllerReadsSourceAsync(lake, source);
+        await AssertReadsSourceAsync(lake, source);
         daemon.Signal("TERM");
         Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.True(lake.Manifest.Metrics.Partitions.Values.Any(p => p.LastCompactedAt is not null), "no compaction ran during the test");

@@ -56,9 +56,6 @@ public class ConnectionLossTests(PostgresFixture postgres) : LakeTestKit
         await source.StopServingThroughSlowViewAsync();
         replication.Tell(ReplicationActor.Tick.Instance);
         Assert.True(NextCycle().Succeeded);
-        var rows = LakeRows(settings);
-        var expected = await source.RowsAsync();
-        Assert.Equal(expected.Count, rows.Count);
-        Assert.Equal(expected.Count, rows.Select(r => (r.SensorId, r.Ts)).Distinct().Count());
+        await AssertLakeHoldsEachSourceRowOnceAsync(settings, source);
     }
 }

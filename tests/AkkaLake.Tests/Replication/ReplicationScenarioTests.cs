@@ -100,21 +100,7 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : LakeTestKit
         var onDisk = Directory.GetFiles(Path.Combine(settings.HotPath, "metrics"), "*", SearchOption.AllDirectories)
             .Select(p => Path.GetRelativePath(settings.HotPath, p).Replace('\\', '/')).ToHashSet();
         Assert.Equal(referenced, onDisk);
-        var rows = LakeRows(settings);
-        var expected = await source.RowsAsync();
-        Assert.Equal(expected.Count, rows.Count);
-        Assert.Equal(expected.Count, rows.Select(r => (r.SensorId, r.Ts)).Distinct().Count());
-    }
-
-    /// <summary>Throws at a point the first time it is reached, as <c>AKKALAKE_FAULTS=point=throw</c> does.</summary>
-    private sealed class ThrowOnce(string point) : IFaultPoints
-    {
-        private int _thrown;
-
-        public void Hit(string name)
-        {
-            if (name == point && Interlocked.Exchange(ref _thrown, 1) == 0) throw new InjectedCrash(name);
-        }
+        await AssertLakeHoldsEachSourceRowOnceAsync(settings, source);
     }
 
     [Fact]
@@ -125,7 +111,7 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : LakeTestKit
             await SampleReadings.InsertAsync(c, 8, TimeSpan.FromMinutes(10), T0.AddHours(-6), T0.AddMinutes(-5), insertDelay: TimeSpan.FromSeconds(1));
         var settings = Settings(source.ConnectionString, 4);
         var coordinator = StartCoordinator(settings);
-        var replication = Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, new ReplicationJob.Once(), new ThrowOnce("writer.after-part")));
+        var replication = Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, new ReplicationJob.Once(), new ThrowingFaults("writer.after-part", once: true)));
 
         var failed = NextCycle();
 
@@ -139,10 +125,7 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : LakeTestKit
 
         replication.Tell(ReplicationActor.Tick.Instance);
         Assert.True(NextCycle().Succeeded);
-        var rows = LakeRows(settings);
-        var expected = await source.RowsAsync();
-        Assert.Equal(expected.Count, rows.Count);
-        Assert.Equal(expected.Count, rows.Select(r => (r.SensorId, r.Ts)).Distinct().Count());
+        await AssertLakeHoldsEachSourceRowOnceAsync(settings, source);
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Storage;
 using AkkaLake.Testing;
+using Xunit;
 
 namespace AkkaLake.Tests.Support;
 
@@ -68,6 +69,15 @@ public abstract class LakeTestKit : TestKit, IDisposable
     /// <summary>DuckDB over exactly the files the manifest on disk commits.</summary>
     protected static IReadOnlyList<LakeRow> LakeRows(LakeSettings settings) =>
         LakeDuckDb.ReadManifest(new ManifestStore(settings.StatePath).Load()!, settings.HotPath, settings.ColdPath);
+
+    /// <summary>The committed lake holds every row PostgreSQL has, each once.</summary>
+    protected static async Task AssertLakeHoldsEachSourceRowOnceAsync(LakeSettings settings, SourceDatabase source)
+    {
+        var rows = LakeRows(settings);
+        var expected = await source.RowsAsync();
+        Assert.Equal(expected.Count, rows.Count);
+        Assert.Equal(expected.Count, rows.Select(r => (r.SensorId, r.Ts)).Distinct().Count());
+    }
 
     void IDisposable.Dispose()
     {
