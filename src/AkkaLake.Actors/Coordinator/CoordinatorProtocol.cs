@@ -12,7 +12,14 @@ public static class CoordinatorProtocol
         public static readonly GetManifest Instance = new();
     }
 
-    public sealed record ManifestSnapshot(LakeManifest Manifest);
+    /// <param name="DaysToRebuild">Days reconciliation found differing from PostgreSQL, for the replication actor to rebuild.</param>
+    public sealed record ManifestSnapshot(LakeManifest Manifest, IReadOnlySet<DateOnly>? DaysToRebuild = null);
+
+    /// <summary>Reconciliation found this day differing from PostgreSQL: it is to be rebuilt from there.</summary>
+    public sealed record RebuildDay(DateOnly Day, string Reason);
+
+    /// <summary>The replication actor took this day to rebuild; on failure it asks again with <see cref="RebuildDay"/>.</summary>
+    public sealed record RebuildTaken(DateOnly Day);
 
     /// <summary>
     /// Publish the staged parts and apply the commit in one atomic manifest change. A replication

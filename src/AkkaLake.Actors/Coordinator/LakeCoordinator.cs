@@ -2,9 +2,11 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Pattern;
 using AkkaLake.Actors.Compaction;
+using AkkaLake.Actors.Reconciliation;
 using AkkaLake.Actors.Retention;
 using AkkaLake.Core;
 using AkkaLake.Core.Compaction;
+using AkkaLake.Core.Reconciliation;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Locking;
@@ -45,13 +47,16 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     private readonly ReplicationStateStore _stateStore;
     private readonly LakeRoots _roots;
     private readonly List<IActorRef> _watchers = [];
+    private readonly bool _reconcile;
+    private readonly SortedSet<DateOnly> _daysToRebuild = [];
     private LakeLock? _lock;
     private Task? _inFlight;
     private LakeManifest _manifest = null!;
     private ReplicationState? _replication;
 
-    public LakeCoordinator(LakeSettings settings, IActorRef? lifecycle, IFaultPoints? faults = null, CompactionPolicy? policy = null)
+    public LakeCoordinator(LakeSettings settings, IActorRef? lifecycle, IFaultPoints? faults = null, CompactionPolicy? policy = null, bool reconcile = false)
     {
+        _reconcile = reconcile && settings.ReconcileInterval > TimeSpan.Zero;
         _settings = settings;
         _lifecycle = lifecycle;
         _faults = faults ?? FaultPoints.None;
@@ -65,8 +70,9 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(LakeSettings settings, IActorRef? lifecycle, IFaultPoints? faults = null, CompactionPolicy? policy = null) =>
-        Akka.Actor.Props.Create(() => new LakeCoordinator(settings, lifecycle, faults, policy));
+    /// <param name="reconcile">Check the lake against PostgreSQL on the schedule (the daemon; not one-off jobs).</param>
+    public static Props Props(LakeSettings settings, IActorRef? lifecycle, IFaultPoints? faults = null, CompactionPolicy? policy = null, bool reconcile = false) =>
+        Akka.Actor.Props.Create(() => new LakeCoordinator(settings, lifecycle, faults, policy, reconcile));
 
     protected override void PreStart()
     {
@@ -93,6 +99,8 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
                 throw new InvalidOperationException(
                     $"The lake at {settings.HotPath} was built with {manifest.Shards} shards but CORE_ANALYSIS_LAKE_SHARDS is {settings.Shards}. Set it back to {manifest.Shards}, or rebuild the lake into an empty hot path.");
             }
+            if (settings.ColdPath is { } cold && !settings.ColdPathRemembered)
+                new ColdPathMemory(settings.StatePath).Remember(cold);
             var (recovered, report) = new LakeRecovery(store, roots).Recover(manifest, now);
             return new Loaded(lakeLock, recovered, report, adopted);
         }
@@ -115,6 +123,8 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
                     "watermark {Watermark}; its manifest and replication.json are kept as {Kept}. Each day is now rebuilt from PostgreSQL and swapped in, newest first",
                     a.Partitions, a.Files, a.Rows, Timestamps.Format(a.Watermark), string.Join(", ", a.KeptAs));
             LogRecovery(l.Recovery);
+            if (_settings.ColdPathRemembered)
+                _log.Info("Using the cold path {ColdPath} the lake remembers: no --cold-path or CORE_ANALYSIS_LAKE_COLD_PATH is set", _settings.ColdPath);
             _log.Info("Lake ready at {HotPath}: {Partitions} partitions, {Files} files, watermark {Watermark}, commit {CommitSeq}",
                 _settings.HotPath, _manifest.Metrics.Partitions.Count, _manifest.Files().Count(),
                 _manifest.Metrics.ComputedThroughTs is { } w ? Timestamps.Format(w) : "none", _manifest.CommitSeq);
@@ -143,6 +153,12 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     {
         _watchers.Add(Supervised(CompactionActor.Props(Self, _settings, _policy, _faults), "compaction"));
         _watchers.Add(Supervised(RetentionActor.Props(Self, _settings, _faults), "retention"));
+        if (_reconcile)
+        {
+            var schedule = new ReconcileSchedule(_settings.ReconcileInterval, _settings.ReconcileRecentInterval);
+            var tick = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, _settings.ReconcileRecentInterval.Ticks));
+            Supervised(ReconciliationActor.Props(Self, _settings, schedule, tick), "reconciliation");
+        }
     }
 
     private IActorRef Supervised(Props child, string name) =>
@@ -155,7 +171,9 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
 
     private void Serving()
     {
-        Receive<GetManifest>(_ => Sender.Tell(new ManifestSnapshot(_manifest)));
+        Receive<GetManifest>(_ => Sender.Tell(new ManifestSnapshot(_manifest, _daysToRebuild.Count == 0 ? null : new SortedSet<DateOnly>(_daysToRebuild))));
+        Receive<RebuildDay>(r => _daysToRebuild.Add(r.Day));
+        Receive<RebuildTaken>(t => _daysToRebuild.Remove(t.Day));
         Receive<Commit>(c =>
         {
             var committer = new LakeCommitter(_store, _roots, _faults);

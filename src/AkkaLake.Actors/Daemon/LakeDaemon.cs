@@ -21,7 +21,7 @@ public sealed class LakeDaemon : ReceiveActor
 
     public LakeDaemon(LakeSettings settings, ReplicationJob job, Action<DaemonOutcome> onOutcome, IFaultPoints? faults)
     {
-        var coordinator = Context.ActorOf(LakeCoordinator.Props(settings, Self, faults), "coordinator");
+        var coordinator = Context.ActorOf(LakeCoordinator.Props(settings, Self, faults, reconcile: job.Repeats), "coordinator");
         Context.Watch(coordinator);
 
         Receive<CoordinatorProtocol.Ready>(_ =>

@@ -42,7 +42,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     /// <summary>Sent to the listener after each cycle (backfill days plus one incremental batch).</summary>
     public sealed record CycleCompleted(bool Succeeded, string? Error, LakeManifest? Manifest);
 
-    private sealed record Prepared(DatabaseClock Clock, SourceTable Table, DateOnly? NoRowsBefore);
+    /// <param name="HeldBackByLag">Rows inserted within the lag guard of the database's now: the next batch leaves them for a later one.</param>
+    private sealed record Prepared(DatabaseClock Clock, SourceTable Table, DateOnly? NoRowsBefore, long HeldBackByLag);
 
     private sealed record Failed(string Stage, Exception Error);
 
@@ -91,6 +92,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         public long NonFinite { get; set; }
         public long NullQualities { get; set; }
         public long? MaxInsertedAtMicros { get; set; }
+        public long HeldBackByLag { get; init; }
         public SkippedRows Skipped { get; } = new();
         public UniqueKillSwitch? KillSwitch { get; set; }
         public SourceExport? Export { get; set; }
@@ -179,24 +181,29 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             snapshot = s;
             var dataSource = _dataSource;
             var readNoRowsBefore = _noRowsBefore is null && s.Manifest.Metrics.ComputedThroughTs is null;
-            PrepareAsync(dataSource, readNoRowsBefore).PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
+            TimeSpan? lagGuard = _job is ReplicationJob.Backfill || s.Manifest.Metrics.ComputedThroughTs is null ? null : _settings.ReplicationLag;
+            PrepareAsync(dataSource, readNoRowsBefore, lagGuard).PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
         });
-        Receive<Prepared>(p => Plan(snapshot!.Manifest, p));
+        Receive<Prepared>(p => Plan(snapshot!, p));
         Receive<Failed>(Fail);
         Receive<Tick>(_ => { });
     }
 
-    private static async Task<Prepared> PrepareAsync(NpgsqlDataSource dataSource, bool readNoRowsBefore)
+    private static async Task<Prepared> PrepareAsync(NpgsqlDataSource dataSource, bool readNoRowsBefore, TimeSpan? lagGuard)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         var clock = await DatabaseClock.ReadAsync(connection, CancellationToken.None);
         var table = await SourceTable.DescribeAsync(connection, CancellationToken.None);
         var noRowsBefore = readNoRowsBefore ? await table.NoRowsBeforeAsync(connection, CancellationToken.None) : (DateOnly?)null;
-        return new Prepared(clock, table, noRowsBefore);
+        var heldBack = lagGuard is { } lag && lag > TimeSpan.Zero
+            ? await table.CountInsertedAfterAsync(connection, clock.Now - lag, CancellationToken.None)
+            : 0;
+        return new Prepared(clock, table, noRowsBefore, heldBack);
     }
 
-    private void Plan(LakeManifest manifest, Prepared prepared)
+    private void Plan(ManifestSnapshot snapshot, Prepared prepared)
     {
+        var manifest = snapshot.Manifest;
         if (!prepared.Clock.CanSeeAllSessions && !_warnedAboutVisibility)
         {
             _warnedAboutVisibility = true;
@@ -212,10 +219,27 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                 PlanManual(manifest, manual, prepared.Table, now);
             return;
         }
+        if (_job is ReplicationJob.Rebuild rebuild)
+        {
+            if (manifest.Metrics.ComputedThroughTs is null)
+            {
+                _listener?.Tell(new CycleCompleted(false, "The lake's first backfill has not completed yet.", manifest));
+                Become(Idle);
+                return;
+            }
+            _manualDays ??= new Queue<DateOnly>(rebuild.Days);
+            RebuildNextDay(manifest, prepared.Table, now);
+            return;
+        }
         var step = ReplicationPlanner.Next(manifest, prepared.Clock, _settings.ReplicationLag, _settings.HotRetentionDays, now, _noRowsBefore ?? default);
         if (manifest.Metrics.ComputedThroughTs is { } watermark) WarnIfClockSetBack(prepared.Clock, watermark);
         switch (step)
         {
+            case ReplicationStep.UpToDate or ReplicationStep.Incremental when TakeDayToRebuild(snapshot) is { } repair:
+                _log.Info("Rebuilding {Date} from PostgreSQL because it differs from it; incremental replication continues right after",
+                    LakeLayout.DateKey(repair.Day));
+                StartExport(manifest, repair, prepared.Table, now);
+                return;
             case ReplicationStep.UpToDate u:
                 LogCap(u.Bound, u.Watermark);
                 CycleDone(manifest);
@@ -228,7 +252,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                         backlog.TotalHours, _settings.LateWindowHours, Timestamps.Format(i.After));
                 break;
         }
-        StartExport(manifest, step, prepared.Table, now, prepared.Clock);
+        StartExport(manifest, step, prepared.Table, now, prepared.Clock, prepared.HeldBackByLag);
     }
 
     /// <summary>
@@ -263,8 +287,14 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             }
             _manualDays = new Queue<DateOnly>(days);
         }
+        RebuildNextDay(manifest, table, now);
+    }
+
+    /// <summary>The next of the days asked for by hand, or the end of the job.</summary>
+    private void RebuildNextDay(LakeManifest manifest, SourceTable table, DateTimeOffset now)
+    {
         var placement = Placement(manifest, now);
-        while (_manualDays.TryDequeue(out var day))
+        while (_manualDays!.TryDequeue(out var day))
         {
             if (ManualBackfill.StepFor(manifest, day, placement) is { } step)
             {
@@ -274,6 +304,22 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             _log.Warning("Skipping {Date}: it is older than the hot horizon and no cold path is configured", LakeLayout.DateKey(day));
         }
         CycleDone(manifest);
+    }
+
+    /// <summary>The newest day reconciliation asked to rebuild (daemon only), taken off the coordinator's list.</summary>
+    private ReplicationStep.Rebuild? TakeDayToRebuild(ManifestSnapshot snapshot)
+    {
+        if (!_job.Repeats || snapshot.DaysToRebuild is not { Count: > 0 } days) return null;
+        var day = days.Max();
+        _coordinator.Tell(new RebuildTaken(day));
+        return ManualBackfill.StepFor(snapshot.Manifest, day, Placement(snapshot.Manifest, DateTimeOffset.UtcNow));
+    }
+
+    /// <summary>A repair that did not commit is asked for again, so it is not lost until the next check.</summary>
+    private void AskAgainForRepair(Batch batch)
+    {
+        if (_job.Repeats && batch.Step is ReplicationStep.Rebuild { TakeoverAfter: null } r)
+            _coordinator.Tell(new RebuildDay(r.Day, "its rebuild did not commit"));
     }
 
     private PartitionPlacement Placement(LakeManifest manifest, DateTimeOffset now) =>
@@ -294,7 +340,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         if (_warnedClockSetBack) return;
         _warnedClockSetBack = true;
         _log.Warning("The database clock reads {DatabaseNow}, {BehindSeconds:0} s before the watermark {Watermark}: it was set back. The watermark holds until the clock passes it. " +
-            "Rows written meanwhile get an inserted_at before the watermark and are not replicated incrementally; once the clock is right, rebuild the days they belong to with akkalake backfill --from DAY --to DAY --replace",
+            "Rows written meanwhile get an inserted_at before the watermark and are not replicated incrementally; reconciliation finds them when it next checks their days " +
+            "(today and yesterday hourly, every hot day daily) and rebuilds those days, or run akkalake reconcile now",
             Timestamps.Format(clock.Now), behind.TotalSeconds, Timestamps.Format(watermark));
     }
 
@@ -308,7 +355,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                 Timestamps.Format(watermark));
     }
 
-    private void StartExport(LakeManifest manifest, ReplicationStep step, SourceTable table, DateTimeOffset now, DatabaseClock? clock = null)
+    private void StartExport(LakeManifest manifest, ReplicationStep step, SourceTable table, DateTimeOffset now, DatabaseClock? clock = null, long heldBackByLag = 0)
     {
         var runId = RunId.New(now);
         Func<DateOnly, string?> locationFor = step is ReplicationStep.Rebuild rebuild ? _ => rebuild.Location : Placement(manifest, now).LocationFor;
@@ -320,7 +367,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             _ => throw new InvalidOperationException(),
         };
         var export = TakeReadAhead(step, table, locationFor) ?? StartReading(table, window, new RowRouter(manifest.Shards, locationFor));
-        var batch = new Batch(step, runId, table, now) { PlannedFrom = clock is null ? null : (manifest, clock), Export = export, Manifest = manifest };
+        var batch = new Batch(step, runId, table, now) { PlannedFrom = clock is null ? null : (manifest, clock), Export = export, Manifest = manifest, HeldBackByLag = heldBackByLag };
         _batch = batch;
         _log.Debug("Run {RunId}: exporting {Window}", runId, window.Describe());
         batch.KillSwitch = Source.From(() => export.ReadAllAsync())
@@ -580,6 +627,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         _log.Info("Run {RunId} was not committed because the lake changed meanwhile ({Reason}); planning it again", batch.RunId, reason);
         if (batch.Step is ReplicationStep.Rebuild r && _manualDays is not null)
             _manualDays = new Queue<DateOnly>(_manualDays.Prepend(r.Day));
+        AskAgainForRepair(batch);
         EndBatch(batch);
         StartStep();
     }
@@ -613,6 +661,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                 break;
             case ReplicationStep.Rebuild r:
                 _log.Info("Rebuilt {Date}, replacing {Replaced} files: " + summary, [LakeLayout.DateKey(r.Day), r.Replaces.Count, .. figures]);
+                break;
+            case ReplicationStep.Incremental when batch.HeldBackByLag > 0:
+                _log.Info("Replicated " + summary + "; {HeldBack} rows inserted in the last {LagGuardSeconds} s wait for the lag guard (CORE_ANALYSIS_REPLICATION_LAG_SECONDS) and go in a later batch",
+                    [.. figures, batch.HeldBackByLag, _settings.ReplicationLag.TotalSeconds]);
                 break;
             default:
                 _log.Info("Replicated " + summary, figures);
@@ -657,6 +709,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         DropReadAhead();
         if (_batch is { } batch)
         {
+            AskAgainForRepair(batch);
             batch.KillSwitch?.Abort(error);
             _coordinator.Tell(new RecordFailure(Report(batch, DateTimeOffset.UtcNow), message));
             EndBatch(batch);

@@ -12,5 +12,8 @@ public abstract record ReplicationJob
     /// <summary>Rebuild these days by hand (<c>akkalake backfill</c>).</summary>
     public sealed record Backfill(DateOnly From, DateOnly To, bool Replace) : ReplicationJob;
 
+    /// <summary>Rebuild exactly these days, newest first (<c>akkalake reconcile</c>); the first backfill must be complete.</summary>
+    public sealed record Rebuild(IReadOnlyList<DateOnly> Days) : ReplicationJob;
+
     public bool Repeats => this is Continuous;
 }

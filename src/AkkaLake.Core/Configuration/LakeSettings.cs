@@ -8,6 +8,9 @@ public sealed record LakeSettings
     public required string DataRoot { get; init; }
     public required string HotPath { get; init; }
     public string? ColdPath { get; init; }
+
+    /// <summary>The cold path came from the lake's memory (<see cref="Layout.ColdPathMemory"/>), not from the configuration.</summary>
+    public bool ColdPathRemembered { get; init; }
     public required string TmpPath { get; init; }
     public int Shards { get; init; } = 16;
     public int HotRetentionDays { get; init; } = 90;
@@ -16,6 +19,12 @@ public sealed record LakeSettings
     public TimeSpan ReplicationLag { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan DeleteGrace { get; init; } = TimeSpan.FromSeconds(300);
     public long? HotMaxBytes { get; init; }
+
+    /// <summary>How often the daemon checks each hot day against PostgreSQL; zero turns checking off.</summary>
+    public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>How often today and yesterday, where late and corrected readings land, are checked.</summary>
+    public TimeSpan ReconcileRecentInterval { get; init; } = TimeSpan.FromHours(1);
     public string? DatabaseUrl { get; init; }
 
     /// <summary>Rows buffered across all shard-day writers before the largest is flushed; bounds memory.</summary>
@@ -32,7 +41,7 @@ public sealed record LakeSettings
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"DataRoot = {DataRoot}, HotPath = {HotPath}, ColdPath = {ColdPath}, TmpPath = {TmpPath}, Shards = {Shards}, HotRetentionDays = {HotRetentionDays}, " +
             $"LateWindowHours = {LateWindowHours}, ReplicationInterval = {ReplicationInterval}, ReplicationLag = {ReplicationLag}, DeleteGrace = {DeleteGrace}, " +
-            $"HotMaxBytes = {HotMaxBytes}, DatabaseUrl = {Source.DatabaseUrl.Redacted(DatabaseUrl)}, MaxBufferedRows = {MaxBufferedRows}, RowGroupRows = {RowGroupRows}");
+            $"HotMaxBytes = {HotMaxBytes}, ReconcileInterval = {ReconcileInterval}, ReconcileRecentInterval = {ReconcileRecentInterval}, DatabaseUrl = {Source.DatabaseUrl.Redacted(DatabaseUrl)}, MaxBufferedRows = {MaxBufferedRows}, RowGroupRows = {RowGroupRows}");
         return true;
     }
 }

@@ -10,20 +10,23 @@ namespace AkkaLake.Core.Configuration;
 /// </summary>
 public static class LakeSettingsParser
 {
-    public sealed record Setting(string Key, string? EnvironmentVariable);
+    /// <param name="HasFlag">The command line takes it as <c>--key</c>.</param>
+    public sealed record Setting(string Key, string? EnvironmentVariable, bool HasFlag = false);
 
-    public static readonly Setting DataRoot = new("data-root", "CORE_DATA_ROOT");
-    public static readonly Setting HotPath = new("hot-path", "CORE_ANALYSIS_LAKE_HOT_PATH");
-    public static readonly Setting ColdPath = new("cold-path", "CORE_ANALYSIS_LAKE_COLD_PATH");
-    public static readonly Setting TmpPath = new("tmp-path", "CORE_ANALYSIS_TMP_PATH");
-    public static readonly Setting Shards = new("shards", "CORE_ANALYSIS_LAKE_SHARDS");
+    public static readonly Setting DataRoot = new("data-root", "CORE_DATA_ROOT", HasFlag: true);
+    public static readonly Setting HotPath = new("hot-path", "CORE_ANALYSIS_LAKE_HOT_PATH", HasFlag: true);
+    public static readonly Setting ColdPath = new("cold-path", "CORE_ANALYSIS_LAKE_COLD_PATH", HasFlag: true);
+    public static readonly Setting TmpPath = new("tmp-path", "CORE_ANALYSIS_TMP_PATH", HasFlag: true);
+    public static readonly Setting Shards = new("shards", "CORE_ANALYSIS_LAKE_SHARDS", HasFlag: true);
     public static readonly Setting HotRetentionDays = new("hot-retention-days", "CORE_ANALYSIS_HOT_RETENTION_DAYS");
     public static readonly Setting LateWindowHours = new("late-window-hours", "CORE_ANALYSIS_LATE_WINDOW_HOURS");
     public static readonly Setting ReplicationIntervalSeconds = new("replication-interval-seconds", "CORE_ANALYSIS_REPLICATION_INTERVAL_SECONDS");
     public static readonly Setting ReplicationLagSeconds = new("replication-lag-seconds", "CORE_ANALYSIS_REPLICATION_LAG_SECONDS");
     public static readonly Setting DeleteGraceSeconds = new("delete-grace-seconds", "CORE_ANALYSIS_DELETE_GRACE_SECONDS");
     public static readonly Setting HotMaxBytes = new("hot-max-bytes", "CORE_ANALYSIS_HOT_MAX_BYTES");
-    public static readonly Setting DatabaseUrl = new("database-url", "CORE_DATABASE_URL");
+    public static readonly Setting DatabaseUrl = new("database-url", "CORE_DATABASE_URL", HasFlag: true);
+    public static readonly Setting ReconcileIntervalSeconds = new("reconcile-interval-seconds", null);
+    public static readonly Setting ReconcileRecentIntervalSeconds = new("reconcile-recent-interval-seconds", null);
     public static readonly Setting MaxBufferedRows = new("max-buffered-rows", null);
     public static readonly Setting RowGroupRows = new("row-group-rows", null);
 
@@ -31,7 +34,7 @@ public static class LakeSettingsParser
     [
         DataRoot, HotPath, ColdPath, TmpPath, Shards, HotRetentionDays, LateWindowHours,
         ReplicationIntervalSeconds, ReplicationLagSeconds, DeleteGraceSeconds, HotMaxBytes,
-        DatabaseUrl, MaxBufferedRows, RowGroupRows,
+        DatabaseUrl, ReconcileIntervalSeconds, ReconcileRecentIntervalSeconds, MaxBufferedRows, RowGroupRows,
     ];
 
     /// <param name="values">Setting key to raw value; a missing, null or empty value means "use the default".</param>
@@ -54,6 +57,8 @@ public static class LakeSettingsParser
             ReplicationLag = TimeSpan.FromSeconds(reader.Integer(ReplicationLagSeconds, 60, 0, 3600)),
             DeleteGrace = TimeSpan.FromSeconds(reader.Integer(DeleteGraceSeconds, 300, 0, 86_400)),
             HotMaxBytes = reader.OptionalLong(HotMaxBytes, 1),
+            ReconcileInterval = TimeSpan.FromSeconds(reader.Integer(ReconcileIntervalSeconds, 86_400, 0, 30 * 86_400)),
+            ReconcileRecentInterval = TimeSpan.FromSeconds(reader.Integer(ReconcileRecentIntervalSeconds, 3_600, 1, 86_400)),
             DatabaseUrl = reader.Text(DatabaseUrl),
             MaxBufferedRows = reader.Integer(MaxBufferedRows, 2_000_000, 10_000, 100_000_000),
             RowGroupRows = reader.Integer(RowGroupRows, 1_000_000, 1_000, 10_000_000),
@@ -69,8 +74,9 @@ public static class LakeSettingsParser
         return settings;
     }
 
+    /// <summary>Every name the setting goes by: flag, environment variable, HOCON key.</summary>
     public static string Describe(Setting s) =>
-        s.EnvironmentVariable is null ? $"akkalake.{s.Key}" : $"{s.EnvironmentVariable} (akkalake.{s.Key})";
+        string.Join(" / ", new[] { s.HasFlag ? "--" + s.Key : null, s.EnvironmentVariable, "akkalake." + s.Key }.OfType<string>());
 
     /// <summary>Compares real paths: a cold path that is a symlink to the hot one would otherwise pass.</summary>
     private static bool IsSameOrInside(string path, string root)
@@ -92,6 +98,11 @@ public static class LakeSettingsParser
             if (!Path.IsPathFullyQualified(v))
             {
                 problems.Add($"{Describe(s)} must be an absolute path; got \"{v}\".");
+                return null;
+            }
+            if (File.Exists(v))
+            {
+                problems.Add($"{Describe(s)} must be a directory; \"{v}\" is a file.");
                 return null;
             }
             return Path.TrimEndingDirectorySeparator(Path.GetFullPath(v));

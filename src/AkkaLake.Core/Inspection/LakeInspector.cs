@@ -44,6 +44,6 @@ public static class LakeInspector
             settings.HotMaxBytes,
             manifest?.PendingDeletions.Select(d => new PendingDeletionReport(d.Location, d.Path, d.DueAt)).ToList() ?? [],
             datasets,
-            replication);
+            replication) { ColdPathRemembered = settings.ColdPathRemembered };
     }
 }

@@ -17,7 +17,11 @@ public sealed record LakeReport(
     long? HotMaxBytes,
     IReadOnlyList<PendingDeletionReport> PendingDeletions,
     IReadOnlyDictionary<string, DatasetReport> Datasets,
-    ReplicationState? Replication);
+    ReplicationState? Replication)
+{
+    /// <summary>The cold path is the one the lake remembers; none was configured.</summary>
+    [JsonIgnore] public bool ColdPathRemembered { get; init; }
+}
 
 public sealed record DatasetReport(
     DateTimeOffset? ComputedThroughTs,

@@ -7,11 +7,21 @@ namespace AkkaLake.Core.Inspection;
 /// <summary>The human-readable form of a <see cref="LakeReport"/>.</summary>
 public static class LakeReportText
 {
+    private static string ColdPath(LakeReport report)
+    {
+        if (report.ColdPath is { } cold)
+            return report.ColdPathRemembered ? $"{cold} (remembered by the lake; not configured)" : cold;
+        var coldPartitions = report.Datasets.Values.Sum(d => d.Partitions.Values.Count(p => p.Location == Locations.Cold));
+        return coldPartitions == 0
+            ? "(none: hot-only deployment)"
+            : $"NOT CONFIGURED, yet {coldPartitions} partitions are cold: set --cold-path / CORE_ANALYSIS_LAKE_COLD_PATH to the NAS they were moved to";
+    }
+
     public static string Render(LakeReport report)
     {
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"hot path:  {report.HotPath}");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"cold path: {report.ColdPath ?? "(none: hot-only deployment)"}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"cold path: {ColdPath(report)}");
         if (!report.LakeExists)
         {
             sb.AppendLine("No lake here yet: there is no _state/manifest.json under the hot path.");

@@ -21,8 +21,18 @@ public static class LakeJson
 
     private sealed class TimestampConverter : JsonConverter<DateTimeOffset>
     {
-        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            Timestamps.Parse(reader.GetString() ?? throw new JsonException("A timestamp may not be null here."));
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            var text = reader.GetString() ?? throw new JsonException("A timestamp may not be null here.");
+            try
+            {
+                return Timestamps.Parse(text);
+            }
+            catch (FormatException e)
+            {
+                throw new JsonException($"\"{text}\" is not an RFC 3339 timestamp.", e);
+            }
+        }
 
         public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
             writer.WriteStringValue(Timestamps.Format(value));

@@ -69,6 +69,7 @@ public sealed record ShardState(ImmutableList<PartFile> Files);
 /// A committed part file. Cursor bounds are the inserted_at range its rows were selected by.
 /// <see cref="Version"/> orders data for "newest wins": the commit that wrote the rows (for a
 /// compaction output, the newest of its inputs). <see cref="Level"/> is its compaction tier.
+/// <see cref="Xxh3"/> is the checksum of the file as committed (none for files adopted or rebuilt from footers).
 /// </summary>
 public sealed record PartFile(
     string Name,
@@ -81,7 +82,8 @@ public sealed record PartFile(
     long CommitSeq,
     string RunId,
     int Level = 0,
-    long Version = 0)
+    long Version = 0,
+    string? Xxh3 = null)
 {
     /// <summary>Files a backfill or a finished-day merge wrote: not merged again by the tiers.</summary>
     public const int FinalLevel = 1000;

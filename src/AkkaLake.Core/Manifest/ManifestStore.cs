@@ -50,6 +50,9 @@ public sealed class ManifestStore(string statePath)
                 $"The manifest {source} has schema_version {manifest.SchemaVersion}; this AkkaLake understands {LakeManifest.CurrentSchemaVersion}. It was left untouched.");
         if (manifest.Shards is < 1 or > 100)
             throw Refusal(bytes, source, $"The manifest {source} records {manifest.Shards} shards, which is not 1..100. It was left untouched.");
+        if (ManifestShape.Problem(manifest) is { } problem)
+            throw Refusal(bytes, source,
+                $"The manifest {source} is damaged: {problem}. It was left untouched; restore it from a backup or rebuild it with 'akkalake verify --rebuild-manifest'.");
         return manifest;
     }
 

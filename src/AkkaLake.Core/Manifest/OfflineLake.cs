@@ -40,6 +40,8 @@ public sealed class OfflineLake : IDisposable
             var manifest = store.Load()!;
             if (manifest.Shards != settings.Shards)
                 throw new InvalidOperationException($"The lake was built with {manifest.Shards} shards but CORE_ANALYSIS_LAKE_SHARDS is {settings.Shards}.");
+            if (settings.ColdPath is { } cold && !settings.ColdPathRemembered)
+                new ColdPathMemory(settings.StatePath).Remember(cold);
             var (recovered, report) = new LakeRecovery(store, new LakeRoots(settings.HotPath, settings.ColdPath)).Recover(manifest, DateTimeOffset.UtcNow);
             return new OfflineLake(lakeLock, settings, recovered, report);
         }

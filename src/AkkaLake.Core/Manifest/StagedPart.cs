@@ -21,5 +21,6 @@ public sealed record StagedPart(DateOnly Date, int Shard, string Location, strin
         0,
         Metadata.RunId,
         Level,
-        Version));
+        Version,
+        Written.Xxh3));
 }

@@ -2,6 +2,7 @@ using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Recovery;
+using AkkaLake.Core.Storage;
 
 namespace AkkaLake.Core.Operations;
 
@@ -16,7 +17,14 @@ public sealed record VerifyProblem(string Kind, string Location, string Path, st
     public const string Unreferenced = "unreferenced";
     public const string Foreign = "foreign";
     public const string WrongSchema = "wrong-schema";
+    public const string Changed = "changed";
 }
+
+/// <summary>What verify found, and the files it could not check because their location is out of reach.</summary>
+public sealed record VerifyReport(int Files, IReadOnlyList<VerifyProblem> Problems, IReadOnlyList<UncheckedLocation> Unchecked);
+
+/// <summary>A location whose committed files were not checked: no cold path is known, or the NAS is not mounted.</summary>
+public sealed record UncheckedLocation(string Location, int Files, string Reason);
 
 /// <summary>
 /// Checks the lake against its manifest: every committed file exists with the recorded size, the
@@ -25,10 +33,12 @@ public sealed record VerifyProblem(string Kind, string Location, string Path, st
 /// </summary>
 public sealed class LakeVerifier(LakeRoots roots)
 {
-    public IReadOnlyList<VerifyProblem> Verify(LakeManifest manifest, Action<int, int>? progress = null)
+    public VerifyReport Verify(LakeManifest manifest, Action<int, int>? progress = null)
     {
         var problems = new List<VerifyProblem>();
-        var files = manifest.Files().ToList();
+        var all = manifest.Files().ToList();
+        var coldUnreachable = ColdUnreachable();
+        var files = coldUnreachable is null ? all : all.Where(f => f.Location != Locations.Cold).ToList();
         for (var i = 0; i < files.Count; i++)
         {
             CheckFile(files[i], problems);
@@ -37,8 +47,17 @@ public sealed class LakeVerifier(LakeRoots roots)
         problems.AddRange(StrayFiles.Find(manifest, roots).Select(f => f.Kind == StrayKind.Foreign
             ? new VerifyProblem(VerifyProblem.Foreign, f.Location, f.RelativePath, "not in the manifest, yet readers that list the directory read it as part of the lake")
             : new VerifyProblem(VerifyProblem.Unreferenced, f.Location, f.RelativePath, "no commit references this file")));
-        return problems;
+        var coldFiles = all.Count - files.Count;
+        return new VerifyReport(files.Count, problems, coldFiles > 0 ? [new UncheckedLocation(Locations.Cold, coldFiles, coldUnreachable!)] : []);
     }
+
+    /// <summary>Why the cold files cannot be checked, or null when they can: an absent NAS is not a lake that lost its files.</summary>
+    private string? ColdUnreachable() => roots.Cold switch
+    {
+        null => "no cold path is configured or remembered by the lake: pass --cold-path or set CORE_ANALYSIS_LAKE_COLD_PATH",
+        { } cold when !ColdMarker.IsPresent(cold) => $"the cold path {cold} is not reachable or lacks its {ColdMarker.FileName} marker (is the NAS mounted?)",
+        _ => null,
+    };
 
     /// <summary>A file the first implementation wrote keeps its own columns until the takeover rebuilds its day: its footer is checked.</summary>
     private static void CheckAdoptedFile(CommittedFile f, string path, List<VerifyProblem> problems)
@@ -57,16 +76,7 @@ public sealed class LakeVerifier(LakeRoots roots)
 
     private void CheckFile(CommittedFile f, List<VerifyProblem> problems)
     {
-        string path;
-        try
-        {
-            path = roots.Resolve(f.Location, f.RelativePath);
-        }
-        catch (InvalidOperationException e)
-        {
-            problems.Add(new VerifyProblem(VerifyProblem.Missing, f.Location, f.RelativePath, e.Message));
-            return;
-        }
+        var path = roots.Resolve(f.Location, f.RelativePath);
         if (!File.Exists(path))
         {
             problems.Add(new VerifyProblem(VerifyProblem.Missing, f.Location, f.RelativePath, "the file does not exist"));
@@ -80,6 +90,10 @@ public sealed class LakeVerifier(LakeRoots roots)
             CheckAdoptedFile(f, path, problems);
             return;
         }
+        // A file of the right size can still have changed; what follows says how, where it can.
+        if (size == f.File.Bytes && f.File.Xxh3 is { } committed && FileChecksum.Of(path) is var actual && actual != committed)
+            problems.Add(new VerifyProblem(VerifyProblem.Changed, f.Location, f.RelativePath,
+                $"its content is not what was committed (xxh3 {actual}, committed {committed}): damaged on disk or overwritten; 'akkalake backfill --from {LakeLayout.DateKey(f.Date)} --to {LakeLayout.DateKey(f.Date)} --replace' rewrites the day"));
         try
         {
             using var reader = new PartReader(path);

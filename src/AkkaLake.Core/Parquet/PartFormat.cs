@@ -40,7 +40,8 @@ public static class PartFormat
             .DisableDictionary("value")
             .EnableStatistics()
             .MaxRowGroupLength(rowGroupRows)
-            .CreatedBy(PartMetadata.Writer);
+            .EnablePageChecksum()
+            .CreatedBy(PartMetadata.CreatedBy);
         return builder.Build();
     }
 }

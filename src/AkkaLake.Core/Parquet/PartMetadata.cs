@@ -7,6 +7,22 @@ namespace AkkaLake.Core.Parquet;
 public sealed record PartMetadata(string RunId, string Kind, DateTimeOffset? CursorFrom, DateTimeOffset? CursorTo, IReadOnlyList<string>? Inputs = null)
 {
     public const string Writer = "akkalake";
+
+    /// <summary>
+    /// The footer's <c>created_by</c>, in the form parquet-mr's VersionParser reads: a string it
+    /// cannot parse makes Spark, Hive and other parquet-mr readers ignore every string statistic.
+    /// </summary>
+    public static readonly string CreatedBy = CreatedByOf(typeof(PartMetadata).Assembly);
+
+    private static string CreatedByOf(System.Reflection.Assembly assembly)
+    {
+        var informational = assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0";
+        var plus = informational.IndexOf('+', StringComparison.Ordinal);
+        var version = plus < 0 ? informational : informational[..plus];
+        var build = plus < 0 ? "unknown" : informational[(plus + 1)..][..Math.Min(12, informational.Length - plus - 1)];
+        return $"{Writer} version {version} (build {build})";
+    }
     private const string KeyWriter = "akkalake.writer";
     private const string KeyRunId = "akkalake.run_id";
     private const string KeyKind = "akkalake.kind";
@@ -29,6 +45,18 @@ public sealed record PartMetadata(string RunId, string Kind, DateTimeOffset? Cur
         return kv;
     }
 
+    private static DateTimeOffset Cursor(string text)
+    {
+        try
+        {
+            return Timestamps.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"The part's footer records a cursor \"{text}\" that is not a timestamp.", e);
+        }
+    }
+
     public static PartMetadata? FromKeyValues(IReadOnlyDictionary<string, string> kv)
     {
         if (!kv.TryGetValue(KeyRunId, out var runId) || !kv.TryGetValue(KeyKind, out var kind))
@@ -36,8 +64,8 @@ public sealed record PartMetadata(string RunId, string Kind, DateTimeOffset? Cur
         return new PartMetadata(
             runId,
             kind,
-            kv.TryGetValue(KeyCursorFrom, out var from) ? Timestamps.Parse(from) : null,
-            kv.TryGetValue(KeyCursorTo, out var to) ? Timestamps.Parse(to) : null,
+            kv.TryGetValue(KeyCursorFrom, out var from) ? Cursor(from) : null,
+            kv.TryGetValue(KeyCursorTo, out var to) ? Cursor(to) : null,
             kv.TryGetValue(KeyInputs, out var inputs) ? inputs.Split('/') : null);
     }
 }

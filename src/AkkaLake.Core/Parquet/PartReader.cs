@@ -11,6 +11,8 @@ public sealed class PartReader : IDisposable
     {
         Path = path;
         using var properties = ReaderProperties.WithMemoryPool(PartFormat.NativeMemory);
+        // Page CRCs turn a flipped bit on disk into an error instead of a wrong reading.
+        properties.EnablePageChecksumVerification();
         _reader = new ParquetFileReader(path, properties);
         CheckSchema();
     }
@@ -156,5 +158,16 @@ public sealed class PartReader : IDisposable
         if (!names.SequenceEqual(PartFormat.ColumnNames))
             throw new InvalidDataException(
                 $"{Path} is not an AkkaLake part: columns are [{string.Join(", ", names)}], expected [{string.Join(", ", PartFormat.ColumnNames)}].");
+        // What the readers below cast to: the physical types, and text annotated as text. A ts
+        // annotation of an older version of the format still reads as microseconds.
+        using var expected = PartFormat.CreateSchema();
+        for (var i = 0; i < schema.NumColumns; i++)
+        {
+            var actual = schema.Column(i);
+            var want = (ParquetSharp.Schema.PrimitiveNode)expected.Fields[i];
+            using var actualType = actual.LogicalType;
+            if (actual.PhysicalType != want.PhysicalType || (want.PhysicalType == PhysicalType.ByteArray && actualType is not StringLogicalType))
+                throw new InvalidDataException($"{Path} is not an AkkaLake part: column {actual.Name} is {actualType} ({actual.PhysicalType}).");
+        }
     }
 }

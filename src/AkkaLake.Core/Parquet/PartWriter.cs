@@ -5,7 +5,8 @@ using ParquetSharp.IO;
 namespace AkkaLake.Core.Parquet;
 
 /// <summary>What a finished part file holds; recorded in the manifest when it is committed.</summary>
-public sealed record WrittenPart(string TmpPath, long Rows, long Bytes, long MinTsMicros, long MaxTsMicros);
+/// <param name="Xxh3">Checksum of the whole file, so verify can tell a file changed on disk from the one committed.</param>
+public sealed record WrittenPart(string TmpPath, long Rows, long Bytes, long MinTsMicros, long MaxTsMicros, string? Xxh3 = null);
 
 /// <summary>
 /// Writes sorted rows to a new <c>.tmp</c> part file, flushed to disk. Publishing it (the rename)
@@ -62,7 +63,10 @@ public sealed class PartWriter : IDisposable
         _writer.Close();
         _stream.Flush(flushToDisk: true);
         _closed = true;
-        return new WrittenPart(TmpPath, _rows, _stream.Length, _minTs, _maxTs);
+        var bytes = _stream.Length;
+        // Closed before the checksum pass: the file was opened for this writer alone.
+        _stream.Dispose();
+        return new WrittenPart(TmpPath, _rows, bytes, _minTs, _maxTs, FileChecksum.Of(TmpPath));
     }
 
     public void Dispose()

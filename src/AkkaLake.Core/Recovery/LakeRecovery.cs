@@ -36,7 +36,9 @@ public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
             warnings.Add($"The cold path {cold} is not available; cold partitions could not be checked.");
         var tmps = new List<string>();
         var unreferenced = new List<string>();
-        foreach (var stray in StrayFiles.Find(manifest, roots).ToList())
+        var strays = StrayFiles.Find(manifest, roots).ToList();
+        RefuseIfTheManifestDoesNotDescribeTheLake(manifest, strays);
+        foreach (var stray in strays)
         {
             if (!stray.IsOurs)
             {
@@ -52,6 +54,23 @@ public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
             tmps.Add($"state:{Path.GetFileName(stateTmp)}");
         }
         return (manifest, new RecoveryReport(undone, tmps, unreferenced, deleted, warnings));
+    }
+
+    /// <summary>
+    /// A crash never loses a committed file, so committed files missing while unreferenced parts
+    /// sit beside them mean a manifest that is damaged or not this lake's: deleting those parts
+    /// could delete the lake. Nothing is touched, and the operator is told how to check.
+    /// </summary>
+    private void RefuseIfTheManifestDoesNotDescribeTheLake(LakeManifest manifest, IReadOnlyList<StrayFile> strays)
+    {
+        var parts = strays.Where(s => s.Kind == StrayKind.Part).ToList();
+        if (parts.Count == 0) return;
+        var reachable = roots.Configured().Where(r => Directory.Exists(r.Root)).Select(r => r.Location).ToHashSet();
+        var missing = manifest.Files().Where(f => reachable.Contains(f.Location) && !File.Exists(roots.Resolve(f.Location, f.RelativePath))).ToList();
+        if (missing.Count == 0) return;
+        throw new ManifestUnreadableException(
+            $"The manifest {store.FilePath} names {missing.Count} files that do not exist (e.g. {missing[0].Location}:{missing[0].RelativePath}) while {parts.Count} lake files it does not name sit in the partitions " +
+            $"(e.g. {parts[0].Location}:{parts[0].RelativePath}): it does not describe this lake. Nothing was deleted; check it with 'akkalake verify', or rebuild it from the files with 'akkalake verify --rebuild-manifest'.");
     }
 
     /// <summary>

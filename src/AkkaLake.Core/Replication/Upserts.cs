@@ -12,7 +12,21 @@ public sealed record Rewrite(IReadOnlyList<StagedPart> Copies, IReadOnlyList<Fil
 }
 
 /// <summary>A committed file of the shard-day a writer owns, with where it lives.</summary>
-public sealed record CommittedPart(PartFile File, string Path);
+public sealed record CommittedPart(PartFile File, string Path)
+{
+    /// <summary>
+    /// Where the file can be read: a commit since the caller's snapshot (a compaction) may have
+    /// renamed it to its superseded name, which holds the same rows. Once it is deleted its rows
+    /// cannot be read, so the caller's work must be planned again.
+    /// </summary>
+    public string ReadablePath()
+    {
+        if (System.IO.File.Exists(Path)) return Path;
+        var superseded = LakeLayout.SupersededPath(Path);
+        if (System.IO.File.Exists(superseded)) return superseded;
+        throw new ManifestConflictException($"{File.Name} was replaced and deleted meanwhile; the work will be planned again.");
+    }
+}
 
 /// <summary>
 /// Keeps one row per (sensor_id, ts) when a batch carries readings the lake already holds (the
@@ -47,7 +61,7 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
         foreach (var part in committed)
         {
             if (Timestamps.ToMicros(part.File.MaxTs) < min || Timestamps.ToMicros(part.File.MinTs) > max) continue;
-            using var reader = new PartReader(Readable(part));
+            using var reader = new PartReader(part.ReadablePath());
             var candidates = Candidates(sorted, part.File, reader.SensorRanges);
             if (candidates.Count == 0) continue;
             FilesRead++;
@@ -126,24 +140,11 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
         }
     }
 
-    /// <summary>
-    /// Where a committed file can be read: a commit since the batch was planned (a compaction)
-    /// may have renamed it to its superseded name, which holds the same rows. Once it is deleted
-    /// its keys cannot be checked, so the batch must be planned again.
-    /// </summary>
-    private static string Readable(CommittedPart part)
-    {
-        if (File.Exists(part.Path)) return part.Path;
-        var superseded = LakeLayout.SupersededPath(part.Path);
-        if (File.Exists(superseded)) return superseded;
-        throw new ManifestConflictException($"{part.File.Name} was replaced and deleted while the batch was being written; it will be planned again.");
-    }
-
     private WrittenPart WriteWithout(CommittedPart part, HashSet<(string, long)> keys, string tmp, PartMetadata metadata, int rowGroupRows)
     {
         try
         {
-            using var reader = new PartReader(Readable(part));
+            using var reader = new PartReader(part.ReadablePath());
             using var writer = new PartWriter(tmp, metadata, rowGroupRows);
             foreach (var batch in reader.ReadBatches(batchRows))
             {

@@ -12,6 +12,9 @@ public sealed class BinaryCopyReader(Stream stream)
 {
     private static ReadOnlySpan<byte> Signature => [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0];
 
+    /// <summary>Far above any field the export selects; a larger length is a damaged stream, not a reason to allocate it.</summary>
+    public const int MaxFieldBytes = 16 << 20;
+
     private byte[] _buffer = new byte[1 << 16];
     private int _position;
     private int _end;
@@ -23,7 +26,7 @@ public sealed class BinaryCopyReader(Stream stream)
             throw new InvalidDataException("The COPY stream does not start with PostgreSQL's binary signature.");
         _position += Signature.Length + 4;
         var extension = ReadInt32();
-        if (extension < 0) throw new InvalidDataException("The COPY stream's header extension has a negative length.");
+        if (extension is < 0 or > MaxFieldBytes) throw new InvalidDataException($"The COPY stream's header extension has an impossible length ({extension}).");
         Ensure(extension);
         _position += extension;
     }
@@ -46,6 +49,8 @@ public sealed class BinaryCopyReader(Stream stream)
             bytes = default;
             return false;
         }
+        if (length > MaxFieldBytes)
+            throw new InvalidDataException($"The COPY stream announces a field of {length} bytes; no field of the export exceeds {MaxFieldBytes}.");
         Ensure(length);
         bytes = _buffer.AsSpan(_position, length);
         _position += length;

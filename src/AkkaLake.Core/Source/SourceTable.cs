@@ -40,5 +40,13 @@ public sealed record SourceTable(string Name, bool HasSamples, bool HasSource)
             : DateOnly.MinValue;
     }
 
+    /// <summary>Rows inserted after <paramref name="after"/>; the inserted_at index answers it.</summary>
+    public async Task<long> CountInsertedAfterAsync(NpgsqlConnection connection, DateTimeOffset after, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM {QuotedName} WHERE inserted_at > @after", connection);
+        command.Parameters.AddWithValue("after", after);
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
     public string QuotedName => "\"" + Name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

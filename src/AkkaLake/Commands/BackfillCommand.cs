@@ -44,7 +44,7 @@ public static class BackfillCommand
         return (ParseDay("--from", from), ParseDay("--to", to));
     }
 
-    private static DateOnly ParseDay(string option, string value) =>
+    internal static DateOnly ParseDay(string option, string value) =>
         DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
             ? day
             : throw new SettingsException([$"{option} must be a date as YYYY-MM-DD; got \"{value}\"."]);

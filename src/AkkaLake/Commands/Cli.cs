@@ -21,7 +21,8 @@ public static class Cli
         root.Subcommands.Add(SqlCommand.Create(global));
         root.Subcommands.Add(ParityCommand.Create(global));
         root.Subcommands.Add(VerifyCommand.Create(global));
-        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(ReconcileCommand.Create(global));
+        root.Subcommands.Add(DemoCommand.Create(global));
         return root;
     }
 

@@ -15,24 +15,35 @@ namespace AkkaLake.Commands;
 /// <c>akkalake demo</c>: the main job on an embedded default. Starts a throwaway PostgreSQL,
 /// fills it with generated readings, runs one daemon cycle into a fresh lake, then shows
 /// <c>inspect</c> and a DuckDB query over the committed files. The server is removed afterwards;
-/// the lake is kept and its path printed.
+/// the lake is kept and its path printed. Only the path and shard flags are read, never the
+/// environment or a configuration file: a demo must not write into the controller's real lake.
 /// </summary>
 public static class DemoCommand
 {
-    public static Command Create()
+    public static Command Create(GlobalOptions global)
     {
         var sensors = new Option<int>("--sensors") { Description = "Sensors to generate.", DefaultValueFactory = _ => 300 };
-        var days = new Option<int>("--days") { Description = "Days of readings (one a minute per sensor).", DefaultValueFactory = _ => 3 };
-        var command = new Command("demo", "Run the daemon once against a throwaway PostgreSQL with generated readings.") { sensors, days };
+        var days = new Option<int>("--days") { Description = "Days of readings (one a minute per sensor), today included.", DefaultValueFactory = _ => 3 };
+        var command = new Command("demo", "Run the daemon once against a throwaway PostgreSQL with generated readings, into a fresh lake (a new temp directory unless --data-root is given).") { sensors, days };
         command.SetAction(async (result, ct) =>
         {
             var output = result.InvocationConfiguration.Output;
-            var root = Directory.CreateTempSubdirectory("akkalake-demo-").FullName;
+            if (result.GetValue(global.DatabaseUrl) is not null || result.GetValue(global.Config) is not null)
+                throw new SettingsException(["demo starts its own PostgreSQL and takes no configuration file: --database-url and --config are for the other commands."]);
+            if (result.GetValue(days) is < 1 or > 366 || result.GetValue(sensors) is < 1 or > 10_000)
+                throw new SettingsException(["demo takes --days from 1 to 366 and --sensors from 1 to 10000."]);
+            var root = result.GetValue(global.DataRoot) ?? Directory.CreateTempSubdirectory("akkalake-demo-").FullName;
             var settings = LakeSettingsParser.Parse(new Dictionary<string, string?>
             {
                 [LakeSettingsParser.DataRoot.Key] = root,
+                [LakeSettingsParser.HotPath.Key] = result.GetValue(global.HotPath),
+                [LakeSettingsParser.ColdPath.Key] = result.GetValue(global.ColdPath),
+                [LakeSettingsParser.TmpPath.Key] = result.GetValue(global.TmpPath),
+                [LakeSettingsParser.Shards.Key] = result.GetValue(global.Shards),
                 [LakeSettingsParser.ReplicationLagSeconds.Key] = "0",
             });
+            if (new ManifestStore(settings.StatePath).Exists)
+                throw new SettingsException([$"demo writes a fresh lake, and {settings.HotPath} already holds one: give a new --data-root or none."]);
 
             await output.WriteLineAsync("Starting a throwaway PostgreSQL…");
             using var server = LocalPostgresServer.Start();
@@ -41,9 +52,10 @@ public static class DemoCommand
                 await connection.OpenAsync(ct);
                 await SampleReadings.CreateSchemaAsync(connection);
                 var now = DateTimeOffset.UtcNow;
+                var firstDay = DateOnly.FromDateTime(now.UtcDateTime).AddDays(1 - result.GetValue(days));
                 var rows = await SampleReadings.InsertAsync(connection, result.GetValue(sensors), TimeSpan.FromMinutes(1),
-                    now.AddDays(-result.GetValue(days)), now.AddMinutes(-1), insertDelay: TimeSpan.FromSeconds(2), ct: ct);
-                await output.WriteLineAsync($"Generated {rows:N0} readings for {result.GetValue(sensors)} sensors over {result.GetValue(days)} days.");
+                    new DateTimeOffset(firstDay.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero), now.AddMinutes(-1), insertDelay: TimeSpan.FromSeconds(2), ct: ct);
+                await output.WriteLineAsync($"Generated {rows:N0} readings for {result.GetValue(sensors)} sensors over {result.GetValue(days)} days ({firstDay:yyyy-MM-dd} to today, UTC).");
             }
 
             using (var logger = LakeLogging.Create(settings))
@@ -61,7 +73,9 @@ public static class DemoCommand
             await output.WriteLineAsync(LakeReportText.Render(LakeInspector.Inspect(settings)));
             await output.WriteLineAsync("DuckDB over the committed files: readings per day");
             await output.WriteLineAsync(QueryPerDay(settings));
-            await output.WriteLineAsync($"The lake is at {settings.HotPath} (logs under {Path.Combine(root, "logs")}); the PostgreSQL server has been removed.");
+            await output.WriteLineAsync($"The lake is at {settings.HotPath} (logs under {Path.Combine(settings.DataRoot, "logs")}); the PostgreSQL server has been removed.");
+            var pathFlags = $"--data-root {settings.DataRoot}" + (result.GetValue(global.HotPath) is null ? "" : $" --hot-path {settings.HotPath}") + (settings.ColdPath is null ? "" : $" --cold-path {settings.ColdPath}");
+            await output.WriteLineAsync($"Look at it again with: akkalake {pathFlags} --shards {settings.Shards} inspect   (or sql \"SELECT …\", verify)");
             return ExitCodes.Ok;
         });
         return command;

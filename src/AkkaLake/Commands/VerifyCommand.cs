@@ -27,14 +27,18 @@ public static class VerifyCommand
             var manifest = new ManifestStore(settings.StatePath).Load()
                 ?? throw new InvalidOperationException($"There is no manifest at {settings.StatePath}; 'akkalake verify --rebuild-manifest' rebuilds one from the files.");
             var progress = Progress.For(result.InvocationConfiguration.Error, "verified files");
-            var problems = new LakeVerifier(roots).Verify(manifest, result.GetValue(json) ? null : progress.Report);
+            var report = new LakeVerifier(roots).Verify(manifest, result.GetValue(json) ? null : progress.Report);
+            var problems = report.Problems;
             if (result.GetValue(json))
-                output.WriteLine(JsonSerializer.Serialize(new { files = manifest.Files().Count(), problems }, LakeJson.Options));
-            else if (problems.Count == 0)
-                output.WriteLine($"OK: {manifest.Files().Count()} committed files verified, no stray files.");
+                output.WriteLine(JsonSerializer.Serialize(new { files = report.Files, problems, @unchecked = report.Unchecked }, LakeJson.Options));
             else
+            {
+                if (problems.Count == 0)
+                    output.WriteLine($"OK: {report.Files} committed files verified, no stray files.");
                 foreach (var p in problems) output.WriteLine($"{p.Kind,-16} {p.Location}:{p.Path}  {p.Detail}");
-            return problems.Count == 0 ? ExitCodes.Ok : ExitCodes.Mismatch;
+                foreach (var u in report.Unchecked) output.WriteLine($"NOT CHECKED: {u.Files} {u.Location} files: {u.Reason}.");
+            }
+            return problems.Count > 0 ? ExitCodes.Mismatch : report.Unchecked.Count > 0 ? ExitCodes.Failed : ExitCodes.Ok;
         });
         return command;
     }

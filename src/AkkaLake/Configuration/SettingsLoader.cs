@@ -1,13 +1,14 @@
 using System.Text.Json;
 using Akka.Configuration;
 using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Layout;
 
 namespace AkkaLake.Configuration;
 
 /// <summary>
 /// Layers the configuration: <c>hocon/akkalake.conf</c> defaults, the CORE_* environment
 /// variables it substitutes, then command-line flags; then the database URL falls back to
-/// <c>setup/config.json</c> under the data root. Validation is <see cref="LakeSettingsParser"/>'s.
+/// <c>setup/config.json</c> under the data root, and the cold path to the one the lake remembers. Validation is <see cref="LakeSettingsParser"/>'s.
 /// </summary>
 public static class SettingsLoader
 {
@@ -32,6 +33,8 @@ public static class SettingsLoader
                 values[key] = value;
 
         var settings = LakeSettingsParser.Parse(values);
+        if (settings.ColdPath is null && new ColdPathMemory(settings.StatePath).Recall() is { } remembered)
+            settings = settings with { ColdPath = remembered, ColdPathRemembered = true };
         return settings.DatabaseUrl is null ? settings with { DatabaseUrl = ReadSetupDatabaseUrl(settings.DataRoot) } : settings;
     }
 

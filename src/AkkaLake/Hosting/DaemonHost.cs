@@ -20,6 +20,13 @@ namespace AkkaLake.Hosting;
 /// </summary>
 public static class DaemonHost
 {
+    private sealed class DaemonExit(int exitCode) : CoordinatedShutdown.Reason
+    {
+        public override int ExitCode => exitCode;
+
+        public override string ToString() => exitCode == 0 ? "the daemon is done" : "the daemon failed";
+    }
+
     private static string AkkaLevel(Serilog.ILogger logger) =>
         logger.IsEnabled(Serilog.Events.LogEventLevel.Debug) ? "DEBUG" : logger.IsEnabled(Serilog.Events.LogEventLevel.Information) ? "INFO" : "WARNING";
 
@@ -62,9 +69,12 @@ public static class DaemonHost
 
             const string marker = "AkkaLake is stopping";
             var drained = drain.Expect(marker);
-            host.Services.GetRequiredService<ActorSystem>().Log.Info(marker + ": {Reason}",
+            Logging.GetLogger(host.Services.GetRequiredService<ActorSystem>(), typeof(DaemonHost)).Info(marker + ": {Reason}",
                 result.Succeeded ? (first == outcome.Task ? "the job is done" : "asked to stop") : result.Error);
             await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
+            // Run the shutdown with the process's exit code, so Akka's own last line agrees with it.
+            await CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>())
+                .Run(new DaemonExit(result.Succeeded ? Commands.ExitCodes.Ok : Commands.ExitCodes.Failed));
             await host.StopAsync(CancellationToken.None);
             return result;
         }

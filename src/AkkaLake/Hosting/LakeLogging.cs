@@ -22,11 +22,20 @@ public static class LakeLogging
             .Enrich.FromLogContext()
             .WriteTo.File(new CompactJsonFormatter(), LogFilePath(settings), rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14);
         if (console)
-            configuration = configuration.WriteTo.Console(
-                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
-                standardErrorFromLevel: LogEventLevel.Error);
+            configuration = configuration.WriteTo.Logger(toConsole => toConsole
+                .Filter.ByExcluding(IsAkkaInternal)
+                .WriteTo.Console(
+                    outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
+                    standardErrorFromLevel: LogEventLevel.Error));
         return configuration.CreateLogger();
     }
+
+    /// <summary>Akka.NET's own routine messages (start, shutdown phases, its exit code) mean nothing to an operator; the file keeps them.</summary>
+    private static bool IsAkkaInternal(LogEvent e) =>
+        e.Level < LogEventLevel.Warning
+        && e.Properties.TryGetValue("SourceContext", out var source)
+        && source is ScalarValue { Value: string name }
+        && name.StartsWith("Akka.", StringComparison.Ordinal);
 
     public static string LogFilePath(LakeSettings settings) => Path.Combine(settings.DataRoot, "logs", "akkalake-.json");
 }

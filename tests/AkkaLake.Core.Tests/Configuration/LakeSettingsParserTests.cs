@@ -43,12 +43,23 @@ public class LakeSettingsParserTests
             ("shards", "0"), ("hot-retention-days", "abc"), ("hot-path", "relative/lake"),
             ("replication-interval-seconds", "5"), ("replication-lag-seconds", "-1"), ("hot-max-bytes", "lots")));
         Assert.Equal(6, e.Problems.Count);
-        Assert.Contains(e.Problems, p => p.Contains("CORE_ANALYSIS_LAKE_SHARDS (akkalake.shards)") && p.Contains("got 0"));
+        Assert.Contains(e.Problems, p => p.Contains("--shards / CORE_ANALYSIS_LAKE_SHARDS / akkalake.shards") && p.Contains("got 0"));
         Assert.Contains(e.Problems, p => p.Contains("CORE_ANALYSIS_HOT_RETENTION_DAYS") && p.Contains("\"abc\""));
         Assert.Contains(e.Problems, p => p.Contains("CORE_ANALYSIS_LAKE_HOT_PATH") && p.Contains("absolute"));
         Assert.Contains(e.Problems, p => p.Contains("CORE_ANALYSIS_REPLICATION_INTERVAL_SECONDS") && p.Contains("10 to 3600"));
         Assert.Contains(e.Problems, p => p.Contains("CORE_ANALYSIS_REPLICATION_LAG_SECONDS"));
         Assert.Contains(e.Problems, p => p.Contains("CORE_ANALYSIS_HOT_MAX_BYTES"));
+    }
+
+    [Fact]
+    public void The_message_is_one_line_and_a_file_is_no_data_root()
+    {
+        using var dir = new TempDirectory();
+        var file = Path.Combine(dir.Path, "not-a-dir");
+        File.WriteAllText(file, "");
+        var e = Assert.Throws<SettingsException>(() => Parse(("data-root", file), ("shards", "x")));
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.Contains($"--data-root / CORE_DATA_ROOT / akkalake.data-root must be a directory; \"{file}\" is a file.", e.Message);
     }
 
     [Fact]

@@ -36,6 +36,24 @@ public class PartFormatTests : IDisposable
     }
 
     [Fact]
+    public void The_footer_names_its_writer_as_parquet_mr_parses_it_and_pages_carry_checksums()
+    {
+        var path = WritePart(SampleRows());
+        using var reader = new ParquetSharp.ParquetFileReader(path);
+        // parquet-mr's VersionParser: "<application> version <semver> (build <hash>)".
+        Assert.Matches(@"^akkalake version \d+\.\d+\.\d+ \(build [0-9a-zA-Z]+\)$", reader.FileMetaData.CreatedBy);
+
+        var bytes = File.ReadAllBytes(path);
+        bytes[8] ^= 0x40; // inside the first column's first data page
+        File.WriteAllBytes(path, bytes);
+        Assert.ThrowsAny<ParquetSharp.ParquetException>(() =>
+        {
+            using var damaged = new PartReader(path);
+            damaged.ReadAll();
+        });
+    }
+
+    [Fact]
     public void Sort_orders_by_sensor_id_in_utf8_byte_order_then_ts()
     {
         var rows = SampleRows();

@@ -143,4 +143,39 @@ public class LakeCommandsTests(PostgresFixture postgres)
         Assert.Equal(Locations.Hot, lake.Manifest.Metrics.Partitions[day].Location);
         await lake.AssertLakeEqualsSourceAsync(source);
     }
+
+    [Fact]
+    public async Task The_lake_remembers_its_cold_path_and_an_absent_NAS_is_not_reported_as_missing_files()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await AddReadingsAsync(source, 0, T0.AddDays(-2), T0.AddMinutes(-5));
+        using var cold = new TempDirectory();
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, coldPath: cold.Path, extraConfig: "delete-grace-seconds = 0");
+        lake.RunOnce();
+        var day = LakeLayout.DateKey(DateOnly.FromDateTime(T0.AddDays(-1).UtcDateTime));
+        Assert.Equal(0, CliRunner.Run(lake.Args("move-partition", "--date", day, "--to", "cold")).ExitCode);
+
+        var inspect = CliRunner.Run(lake.ArgsWithoutColdPath("inspect"));
+        Assert.Equal(0, inspect.ExitCode);
+        Assert.Contains($"cold path: {cold.Path} (remembered by the lake; not configured)", inspect.Output);
+        var verify = CliRunner.Run(lake.ArgsWithoutColdPath("verify"));
+        Assert.True(verify.ExitCode == 0, verify.Output + verify.Error);
+        Assert.Equal(0, CliRunner.Run(lake.ArgsWithoutColdPath("run", "--once")).ExitCode);
+        await lake.AssertLakeEqualsSourceAsync(source);
+
+        // The NAS unmounted: its files are not checked, and not called missing either.
+        Directory.Move(cold.Path, cold.Path + "-unmounted");
+        try
+        {
+            var away = CliRunner.Run(lake.ArgsWithoutColdPath("verify"));
+            Assert.Equal(2, away.ExitCode);
+            Assert.Contains("NOT CHECKED", away.Output);
+            Assert.Contains("is the NAS mounted?", away.Output);
+            Assert.DoesNotContain("missing", away.Output);
+        }
+        finally
+        {
+            Directory.Move(cold.Path + "-unmounted", cold.Path);
+        }
+    }
 }

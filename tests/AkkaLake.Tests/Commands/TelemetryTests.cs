@@ -36,4 +36,21 @@ public class TelemetryTests(PostgresFixture postgres)
         Assert.DoesNotContain("pw-must-not-be-logged", File.ReadAllText(lake.LogFile));
         Assert.Contains(events, e => ((string)e["@mt"]!).StartsWith("AkkaLake is stopping", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_batch_the_lag_guard_holds_rows_back_from_says_how_many_wait_and_names_the_setting()
+    {
+        var t0 = DateTimeOffset.UtcNow;
+        var source = await SourceDatabase.CreateAsync(postgres);
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, lagSeconds: 600);
+        lake.RunOnce();
+        await source.InsertStampedNowAsync(0, t0.AddMinutes(-30), t0.AddMinutes(-1), TimeSpan.FromMinutes(10));
+        lake.RunOnce();
+
+        var events = File.ReadAllLines(lake.LogFile).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var replicated = events.Last(e => ((string)e["@mt"]!).StartsWith("Replicated", StringComparison.Ordinal));
+        Assert.Equal(0, (long)replicated["Rows"]!);
+        Assert.True((long)replicated["HeldBack"]! > 0, replicated.ToJsonString());
+        Assert.Contains("CORE_ANALYSIS_REPLICATION_LAG_SECONDS", (string)replicated["@mt"]!);
+    }
 }

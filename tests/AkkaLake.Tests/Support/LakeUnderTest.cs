@@ -43,6 +43,10 @@ public sealed class LakeUnderTest : IDisposable
         return [.. args];
     }
 
+    /// <summary>The command as an operator who forgot <c>--cold-path</c> would run it.</summary>
+    public string[] ArgsWithoutColdPath(params string[] command) =>
+        ColdPath is null ? Args(command) : [.. Args(command).SkipLast(2)];
+
     public CliResult RunOnce()
     {
         var result = CliRunner.Run(Args("run", "--once"));

@@ -1,0 +1,24 @@
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Source;
+using Npgsql;
+
+namespace AkkaLake.Core.Reconciliation;
+
+/// <summary>Checks one day of a manifest snapshot against PostgreSQL: the daemon's schedule and <c>akkalake reconcile</c> both use it.</summary>
+public sealed class Reconciler(NpgsqlDataSource dataSource, LakeRoots roots)
+{
+    public async Task<DayCheck> CheckAsync(LakeManifest manifest, DateOnly day, CancellationToken ct)
+    {
+        var cursor = manifest.Metrics.ComputedThroughTs
+            ?? throw new InvalidOperationException("The lake has no watermark yet: its first backfill has not completed.");
+        IReadOnlyDictionary<string, SensorDigest> source;
+        await using (var connection = await dataSource.OpenConnectionAsync(ct))
+        {
+            var table = await SourceTable.DescribeAsync(connection, ct);
+            source = await SourceDigest.ReadDayAsync(connection, table, day, cursor, ct);
+        }
+        var lake = await Task.Run(() => LakeDigest.ReadDay(manifest, roots, day), ct);
+        return DayComparison.Compare(day, source, lake, manifest.Shards);
+    }
+}
