@@ -14,11 +14,12 @@ using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Reconciliation;
 using AkkaLake.Core.Source;
+using AkkaLake.Testing;
 using DuckDB.NET.Data;
 using Npgsql;
 using NpgsqlTypes;
 
-// dotnet run -c Release --project tests/AkkaLake.Benchmarks -- [--rows 10000000] [--sensors 500] [--cadence 30] [--runs 3] [--database-url URL] [--out FILE]
+// dotnet run -c Release --project tests/AkkaLake.Benchmarks -- [--rows 10000000 | --days N] [--sensors 500] [--cadence 30] [--runs 3] [--database-url URL] [--out FILE]
 var options = Options.Parse(args);
 var results = new Dictionary<string, object>();
 var work = Directory.CreateTempSubdirectory("akkalake-bench-").FullName;
@@ -86,6 +87,33 @@ try
         if (run.ExitCode != 0) throw new InvalidOperationException("backfill failed: " + run.Output);
         backfills.Add((run.Seconds, run.PeakRssBytes));
     }
+    // 3b. The same backfill where the source has no index on ts (a plain PostgreSQL install of the
+    // controller's schema): days are read per sensor over the primary key.
+    await using (var c = await dataSource.OpenConnectionAsync())
+    await using (var drop = new NpgsqlCommand("DROP INDEX metrics_ts_idx", c))
+        await drop.ExecuteNonQueryAsync();
+    double noIndexDayLimit, noIndexRate;
+    long noIndexRss;
+    await using (var c = await dataSource.OpenConnectionAsync())
+    {
+        var scan = await DayScan.ChooseAsync(c, table, CancellationToken.None);
+        var perSensorQueries = new List<string>();
+        for (var d = today; d >= DateOnly.FromDateTime(start.UtcDateTime); d = d.AddDays(-1))
+            perSensorQueries.Add(MetricsSource.BuildCopySql(table, new SourceWindow.BackfillDay(d, d == today, DateTimeOffset.UtcNow), scan));
+        noIndexDayLimit = rows / await Measure.SecondsAsync(() => CopyEverythingAsync(dataSource, perSensorQueries));
+        var noIndexRun = Measure.Process("dotnet", [exe, "run", "--once", "--config", conf, "--data-root", Path.Combine(work, "lake-no-ts-index"), "--database-url", database]);
+        if (noIndexRun.ExitCode != 0) throw new InvalidOperationException("backfill without the ts index failed: " + noIndexRun.Output);
+        (noIndexRate, noIndexRss) = (rows / noIndexRun.Seconds, noIndexRun.PeakRssBytes);
+    }
+    results["backfill_no_ts_index_rows_per_s"] = noIndexRate;
+    results["backfill_no_ts_index_ratio_to_limit"] = noIndexRate / limit;
+    results["source_limit_per_day_no_ts_index_rows_per_s"] = noIndexDayLimit;
+    results["backfill_no_ts_index_peak_rss_mb"] = noIndexRss / 1048576.0;
+    Console.WriteLine($"backfill without metrics_ts_idx (per-sensor day ranges over the primary key): {noIndexRate:N0} rows/s (x{noIndexRate / limit:0.00} of the limit; the per-sensor day queries alone {noIndexDayLimit:N0} rows/s), peak RSS {noIndexRss / 1048576.0:0} MB");
+    await using (var c = await dataSource.OpenConnectionAsync())
+    await using (var create = new NpgsqlCommand("CREATE INDEX metrics_ts_idx ON metrics(ts DESC)", c))
+        await create.ExecuteNonQueryAsync();
+
     var settings = LakeSettingsParser.Parse(new Dictionary<string, string?> { ["data-root"] = lakeRoot, ["database-url"] = database, ["replication-lag-seconds"] = "0" });
     var manifest = new ManifestStore(settings.StatePath).Load()!;
     var backfillRate = rows / Measure.Median(backfills.Select(b => b.Seconds));
@@ -154,14 +182,16 @@ try
     Console.WriteLine($"simulated day (1,440 ticks x 750 rows, one shard-day): write amplification {day.WriteAmplification:0.00} (bytes written by parts and compaction / bytes of the parts), "
         + $"{day.WrittenPerRestByte:0.00} per byte at rest, each row rewritten {day.RowsRewrittenPerRow:0.00} times by compaction; at most {day.MaxFiles} files, {day.AtRest} at rest");
 
-    // 6. DuckDB over the committed lake against one perfectly sorted file of the same rows.
+    // 6. The controller's reads of the lake against one perfectly sorted file of the same rows.
     manifest = new ManifestStore(settings.StatePath).Load()!;
-    var queries = DuckDbQueries(settings, manifest, Path.Combine(work, "sorted.parquet"), end, options.Runs);
-    foreach (var (name, lake, sorted) in queries)
+    foreach (var read in ControllerReads(settings, manifest, Path.Combine(work, "sorted.parquet"), end, (end - start).TotalDays, options.Sensors, options.Runs))
     {
-        results[$"query_{name}_lake_ms"] = lake;
-        results[$"query_{name}_sorted_ms"] = sorted;
-        Console.WriteLine($"query {name,-22} lake {lake,8:0.0} ms   one sorted file {sorted,8:0.0} ms   ratio {lake / sorted:0.00}");
+        results[$"read_{read.Name}_controller_ms"] = read.ControllerMs;
+        results[$"read_{read.Name}_view_ms"] = read.ViewMs;
+        results[$"read_{read.Name}_sorted_ms"] = read.SortedMs;
+        results[$"read_{read.Name}_floor_ms"] = read.FloorMs;
+        Console.WriteLine($"read {read.Name,-40} {read.Files,5} files: as the controller {read.ControllerMs,7:0.0} ms ({read.ControllerMs / read.SortedMs:0.00} x), committed view {read.ViewMs,7:0.0} ms, " +
+            $"one sorted file {read.SortedMs,7:0.0} ms, footers alone {read.FloorMs,6:0.0} ms; bound {read.BoundMs:0.0} ms {(read.ControllerMs <= read.BoundMs ? "met" : "MISSED")}");
     }
 
     var outFile = options.Out ?? Path.Combine(work, "results.json");
@@ -292,7 +322,13 @@ static SimulatedDayResult SimulatedDay(string root, int ticks, int sensors, int 
     return new SimulatedDayResult((double)(partBytes + compactionBytes) / partBytes, (partBytes + compactionBytes) / restBytes, (double)rowsRewritten / rowsIn, maxFiles, manifest.Files().Count());
 }
 
-static List<(string Name, double LakeMs, double SortedMs)> DuckDbQueries(LakeSettings settings, LakeManifest manifest, string sortedFile, DateTimeOffset end, int runs)
+/// <summary>
+/// The controller's read shapes (shared/CONTEXT.md), timed four ways: the lake as the controller
+/// lists and queries it (its listing rule, its SQL, two threads), the committed view with date
+/// and shard filters, one sorted file of the same rows, and the floor the listing sets (the same
+/// files' footers alone).
+/// </summary>
+static List<ReadResult> ControllerReads(LakeSettings settings, LakeManifest manifest, string sortedFile, DateTimeOffset end, double days, int sensors, int runs)
 {
     using var connection = new DuckDBConnection("Data Source=:memory:");
     connection.Open();
@@ -302,52 +338,78 @@ static List<(string Name, double LakeMs, double SortedMs)> DuckDbQueries(LakeSet
         command.CommandText = sql;
         command.ExecuteNonQuery();
     }
+    Exec("PRAGMA threads=2");
     Exec(DuckDbView.CreateStatement(manifest, settings));
-    Exec($"COPY (SELECT sensor_id, ts, value, quality, samples, source FROM metrics ORDER BY sensor_id, ts) TO '{sortedFile}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)");
-    Exec($"CREATE VIEW sorted AS SELECT * FROM read_parquet('{sortedFile}')");
-    var sensor = SampleReadings.SensorId(42);
-    var shard = LakeLayout.ShardKey(ShardHasher.Shard(sensor, settings.Shards));
-    var hour = Timestamps.Format(end.AddHours(-3));
-    var week = Timestamps.Format(end.AddDays(-7));
-    var queries = new (string Name, string Lake, string Sorted)[]
+    Exec($"COPY (SELECT sensor_id, ts, value, quality, samples, source FROM metrics ORDER BY sensor_id, ts) TO '{sortedFile}' (FORMAT parquet, COMPRESSION zstd)");
+    var reader = new ControllerReader(settings.HotPath, settings.ColdPath, settings.Shards, "UTC");
+    string Ts(DateTimeOffset t) => $"'{Timestamps.Format(t)}'::TIMESTAMP";
+    string In(IEnumerable<string> ids) => string.Join(", ", ids.Select(i => $"'{i}'"));
+    string Files(IEnumerable<string> files) => string.Join(", ", files.Select(f => $"'{f}'"));
+    string Shards(IEnumerable<string> ids) => string.Join(", ", ids.Select(i => $"'{LakeLayout.ShardKey(ShardHasher.Shard(i, settings.Shards))}'").Distinct());
+    string[] all = [.. Enumerable.Range(0, sensors).Select(SampleReadings.SensorId)];
+
+    var shapes = new List<(string Name, string[] Sensors, DateTimeOffset From, DateTimeOffset To, bool FilterSensors, string Select, string GroupBy)>
     {
-        ("one_sensor_90_days", $"SELECT count(*), avg(value) FROM metrics WHERE shard = '{shard}' AND sensor_id = '{sensor}'",
-            $"SELECT count(*), avg(value) FROM sorted WHERE sensor_id = '{sensor}'"),
-        // ts is a plain TIMESTAMP holding UTC, compared with '…'::TIMESTAMP bounds as the controller does.
-        ("all_sensors_one_hour", $"SELECT sensor_id, avg(value) FROM metrics WHERE ts >= '{hour}'::TIMESTAMP AND ts < '{hour}'::TIMESTAMP + INTERVAL 1 HOUR AND date = CAST('{hour}'::TIMESTAMP AS DATE) GROUP BY sensor_id",
-            $"SELECT sensor_id, avg(value) FROM sorted WHERE ts >= '{hour}'::TIMESTAMP AND ts < '{hour}'::TIMESTAMP + INTERVAL 1 HOUR GROUP BY sensor_id"),
-        ("daily_avg_week", $"SELECT sensor_id, date, avg(value) FROM metrics WHERE date >= CAST('{week}'::TIMESTAMP AS DATE) GROUP BY ALL",
-            $"SELECT sensor_id, CAST(ts AS DATE), avg(value) FROM sorted WHERE ts >= CAST(CAST('{week}'::TIMESTAMP AS DATE) AS TIMESTAMP) GROUP BY ALL"),
+        ($"points_1_sensor_{Math.Min(90, Math.Ceiling(days))}_days", [SampleReadings.SensorId(42)], end.AddDays(-Math.Min(90, days)), end, true, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
+        ($"hourly_buckets_10_sensors_{Math.Min(30, Math.Ceiling(days))}_days", [.. Enumerable.Range(100, 10).Select(SampleReadings.SensorId)], end.AddDays(-Math.Min(30, days)), end, true,
+            "sensor_id, CAST(floor(epoch(ts) / 3600) * 3600 AS BIGINT) AS bucket, avg(value)", "GROUP BY sensor_id, bucket ORDER BY sensor_id, bucket"),
+        ("all_sensors_one_hour", all, end.AddHours(-3), end.AddHours(-2), false, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
+        ($"daily_averages_all_sensors_{Math.Min(7, Math.Ceiling(days))}_days", all, end.AddDays(-Math.Min(7, days)), end, false,
+            "sensor_id, CAST(floor(epoch(ts) / 86400) * 86400 AS BIGINT) AS day, avg(value)", "GROUP BY sensor_id, day ORDER BY sensor_id, day"),
     };
     double Time(string sql)
     {
         var times = new List<double>();
-        for (var r = 0; r < Math.Max(runs, 3) + 1; r++)
+        for (var r = 0; r < Math.Max(runs, 5) + 1; r++)
         {
             var clock = Stopwatch.StartNew();
             using var command = connection.CreateCommand();
             command.CommandText = sql;
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) { }
+            using var rows = command.ExecuteReader();
+            while (rows.Read()) { }
             if (r > 0) times.Add(clock.Elapsed.TotalMilliseconds);
         }
         return Measure.Median(times);
     }
-    return queries.Select(q => (q.Name, Time(q.Lake), Time(q.Sorted))).ToList();
+    var results = new List<ReadResult>();
+    foreach (var q in shapes)
+    {
+        var where = (q.FilterSensors ? $"sensor_id IN ({In(q.Sensors)}) AND " : "") + $"ts >= {Ts(q.From)} AND ts <= {Ts(q.To)}";
+        var files = reader.ListFiles(q.Sensors, q.From, q.To);
+        var controller = Time($"SELECT {q.Select} FROM read_parquet([{Files(files)}], hive_partitioning=1, union_by_name=1) WHERE {where} {q.GroupBy}");
+        var dates = $"date BETWEEN CAST({Ts(q.From)} AS DATE) AND CAST({Ts(q.To)} AS DATE)";
+        var view = Time($"SELECT {q.Select} FROM metrics WHERE {where} AND {dates}{(q.FilterSensors ? $" AND shard IN ({Shards(q.Sensors)})" : "")} {q.GroupBy}");
+        var sorted = Time($"SELECT {q.Select} FROM read_parquet('{sortedFile}') WHERE {where} {q.GroupBy}");
+        var floor = Time($"SELECT count(*) FROM parquet_metadata([{Files(files)}])");
+        results.Add(new ReadResult(q.Name, files.Count, controller, view, sorted, floor));
+    }
+    return results;
+}
+
+internal sealed record ReadResult(string Name, int Files, double ControllerMs, double ViewMs, double SortedMs, double FloorMs)
+{
+    /// <summary>The issue's bound: 1.5 x one sorted file, or the listing's floor plus 1.2 x the sorted file.</summary>
+    public double BoundMs => Math.Max(1.5 * SortedMs, FloorMs + 1.2 * SortedMs);
 }
 
 /// <summary>Write amplification as LSM stores count it: all bytes written over the bytes ingested (here, the parts each tick wrote).</summary>
 internal sealed record SimulatedDayResult(double WriteAmplification, double WrittenPerRestByte, double RowsRewrittenPerRow, int MaxFiles, int AtRest);
 
+/// <param name="Rows">Readings to generate; <c>--days N</c> sets it to N days of every sensor at the cadence.</param>
 internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, string? DatabaseUrl, string? Out)
 {
     public static Options Parse(string[] args)
     {
         string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+        var sensors = int.Parse(Value("--sensors") ?? "500", CultureInfo.InvariantCulture);
+        var cadence = int.Parse(Value("--cadence") ?? "30", CultureInfo.InvariantCulture);
+        var rows = Value("--days") is { } days
+            ? (long)(double.Parse(days, CultureInfo.InvariantCulture) * 86_400 / cadence) * sensors
+            : long.Parse(Value("--rows") ?? "10000000", CultureInfo.InvariantCulture);
         return new Options(
-            long.Parse(Value("--rows") ?? "10000000", CultureInfo.InvariantCulture),
-            int.Parse(Value("--sensors") ?? "500", CultureInfo.InvariantCulture),
-            int.Parse(Value("--cadence") ?? "30", CultureInfo.InvariantCulture),
+            rows,
+            sensors,
+            cadence,
             int.Parse(Value("--runs") ?? "3", CultureInfo.InvariantCulture),
             Value("--database-url"),
             Value("--out"));

@@ -43,7 +43,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     public sealed record CycleCompleted(bool Succeeded, string? Error, LakeManifest? Manifest);
 
     /// <param name="HeldBackByLag">Rows inserted within the lag guard of the database's now: the next batch leaves them for a later one.</param>
-    private sealed record Prepared(DatabaseClock Clock, SourceTable Table, DateOnly? NoRowsBefore, long HeldBackByLag);
+    /// <param name="DayScan">How days are read, when this step may read days (backfill, rebuild, takeover); null for a plain incremental tick.</param>
+    private sealed record Prepared(DatabaseClock Clock, SourceTable Table, DateOnly? NoRowsBefore, long HeldBackByLag, DayScan? DayScan);
 
     private sealed record Failed(string Stage, Exception Error);
 
@@ -126,6 +127,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     // Read once per backfill. Rows up to its cursor were committed before it began; only rows without
     // inserted_at could arrive later, and a day already scanned would miss those just the same.
     private DateOnly? _noRowsBefore;
+    private DayScan? _dayScan;
     private Batch? _batch;
     private ReadAhead? _readAhead;
 
@@ -182,23 +184,26 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             var dataSource = _dataSource;
             var readNoRowsBefore = _noRowsBefore is null && s.Manifest.Metrics.ComputedThroughTs is null;
             TimeSpan? lagGuard = _job is ReplicationJob.Backfill || s.Manifest.Metrics.ComputedThroughTs is null ? null : _settings.ReplicationLag;
-            PrepareAsync(dataSource, readNoRowsBefore, lagGuard).PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
+            var readsDays = _job is ReplicationJob.Backfill or ReplicationJob.Rebuild || s.Manifest.Metrics.Backfill is { CompletedAt: null } || s.Manifest.Metrics.ComputedThroughTs is null
+                || s.Manifest.Metrics.Takeover is { CompletedAt: null } || s.DaysToRebuild is { Count: > 0 };
+            PrepareAsync(dataSource, readNoRowsBefore, lagGuard, readsDays).PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
         });
         Receive<Prepared>(p => Plan(snapshot!, p));
         Receive<Failed>(Fail);
         Receive<Tick>(_ => { });
     }
 
-    private static async Task<Prepared> PrepareAsync(NpgsqlDataSource dataSource, bool readNoRowsBefore, TimeSpan? lagGuard)
+    private static async Task<Prepared> PrepareAsync(NpgsqlDataSource dataSource, bool readNoRowsBefore, TimeSpan? lagGuard, bool readsDays)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         var clock = await DatabaseClock.ReadAsync(connection, CancellationToken.None);
         var table = await SourceTable.DescribeAsync(connection, CancellationToken.None);
-        var noRowsBefore = readNoRowsBefore ? await table.NoRowsBeforeAsync(connection, CancellationToken.None) : (DateOnly?)null;
+        var scan = readsDays || readNoRowsBefore ? await DayScan.ChooseAsync(connection, table, CancellationToken.None) : null;
+        var noRowsBefore = readNoRowsBefore ? await table.NoRowsBeforeAsync(connection, scan!, CancellationToken.None) : (DateOnly?)null;
         var heldBack = lagGuard is { } lag && lag > TimeSpan.Zero
             ? await table.CountInsertedAfterAsync(connection, clock.Now - lag, CancellationToken.None)
             : 0;
-        return new Prepared(clock, table, noRowsBefore, heldBack);
+        return new Prepared(clock, table, noRowsBefore, heldBack, scan);
     }
 
     private void Plan(ManifestSnapshot snapshot, Prepared prepared)
@@ -211,6 +216,12 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         }
         var now = DateTimeOffset.UtcNow;
         _noRowsBefore ??= prepared.NoRowsBefore;
+        if (prepared.DayScan is { } scan)
+        {
+            if (_dayScan is null || _dayScan.Index != scan.Index)
+                _log.Info("Reading days from PostgreSQL: {DayScan}", scan.Describe());
+            _dayScan = scan;
+        }
         if (_job is ReplicationJob.Backfill manual)
         {
             if (manifest.Metrics.ComputedThroughTs is null || _firstBackfillByHand)
@@ -381,7 +392,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private int ChunkRows => Math.Clamp(_settings.MaxBufferedRows / 8, 1024, 65_536);
 
     private SourceExport StartReading(SourceTable table, SourceWindow window, RowRouter router, int readAhead = 2) =>
-        new MetricsSource(_dataSource, table, ChunkRows).Start(window, router, readAhead);
+        new MetricsSource(_dataSource, table, ChunkRows, _dayScan).Start(window, router, readAhead);
 
     /// <summary>
     /// A backfill day's COPY is done: while its parts are written and committed (PostgreSQL would

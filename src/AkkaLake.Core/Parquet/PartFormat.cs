@@ -29,6 +29,13 @@ public static class PartFormat
     /// </summary>
     public static MemoryPool NativeMemory => MemoryPool.SystemMemoryPool();
 
+    /// <summary>
+    /// Rows a row group holds before it may end at the next sensor boundary: small enough that a
+    /// shard-day's groups each hold a few sensors (so statistics skip the rest), large enough
+    /// that a group's pages still compress well and a full scan does not pay per-group overhead.
+    /// </summary>
+    public const int SensorAlignedRowGroupRows = 16_384;
+
     public static WriterProperties CreateWriterProperties(int rowGroupRows)
     {
         using var builder = new WriterPropertiesBuilder()
@@ -41,6 +48,7 @@ public static class PartFormat
             .EnableStatistics()
             .MaxRowGroupLength(rowGroupRows)
             .EnablePageChecksum()
+            .SortingColumns([new WriterProperties.SortingColumn(0, false, false), new WriterProperties.SortingColumn(1, false, false)])
             .CreatedBy(PartMetadata.CreatedBy);
         return builder.Build();
     }

@@ -25,6 +25,19 @@ public sealed class PartReader : IDisposable
 
     public MetricRows ReadRowGroup(int index)
     {
+        try
+        {
+            return ReadRowGroupUnchecked(index);
+        }
+        catch (ArgumentException e)
+        {
+            // ParquetSharp's word for a column holding fewer values than its row group says.
+            throw new InvalidDataException($"{Path}: row group {index} is damaged ({e.Message}).", e);
+        }
+    }
+
+    private MetricRows ReadRowGroupUnchecked(int index)
+    {
         using var rowGroup = _reader.RowGroup(index);
         var n = checked((int)rowGroup.MetaData.NumRows);
         string[] ids;

@@ -53,8 +53,27 @@ public sealed class PartWriter : IDisposable
     {
         if (rows.Count == 0) return;
         CheckOrder(rows);
-        for (var start = 0; start < rows.Count; start += _rowGroupRows)
-            WriteRowGroup(rows, start, Math.Min(_rowGroupRows, rows.Count - start));
+        for (var start = 0; start < rows.Count;)
+        {
+            var end = RowGroupEnd(rows.SensorIds, start, _rowGroupRows);
+            WriteRowGroup(rows, start, end - start);
+            start = end;
+        }
+    }
+
+    /// <summary>
+    /// Where the row group starting at <paramref name="start"/> ends: at the first sensor boundary
+    /// once it holds <see cref="PartFormat.SensorAlignedRowGroupRows"/> rows, or at
+    /// <paramref name="maxRows"/>. Groups that end between sensors give each group a narrow
+    /// min/max of sensor_id, so a reader asking for a few sensors skips the others' groups.
+    /// </summary>
+    public static int RowGroupEnd(ReadOnlySpan<string> sensorIds, int start, int maxRows)
+    {
+        var limit = Math.Min(sensorIds.Length, start + maxRows);
+        var end = start + PartFormat.SensorAlignedRowGroupRows;
+        if (end >= limit) return limit;
+        while (end < limit && string.Equals(sensorIds[end], sensorIds[end - 1], StringComparison.Ordinal)) end++;
+        return end;
     }
 
     public WrittenPart Finish()

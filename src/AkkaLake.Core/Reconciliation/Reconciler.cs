@@ -16,7 +16,8 @@ public sealed class Reconciler(NpgsqlDataSource dataSource, LakeRoots roots)
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
         {
             var table = await SourceTable.DescribeAsync(connection, ct);
-            source = await SourceDigest.ReadDayAsync(connection, table, day, cursor, ct);
+            var scan = await DayScan.ChooseAsync(connection, table, ct);
+            source = await SourceDigest.ReadDayAsync(connection, table, scan, day, cursor, ct);
         }
         var lake = await Task.Run(() => LakeDigest.ReadDay(manifest, roots, day), ct);
         return DayComparison.Compare(day, source, lake, manifest.Shards);

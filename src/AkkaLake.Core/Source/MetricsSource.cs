@@ -43,11 +43,12 @@ public sealed class SourceExport(ChannelReader<SourceChunk> chunks, Task reader,
 /// reused there instead of a new one travelling to the replication actor). Casts in the query make the wire types the same whatever the deployed
 /// column types are; timestamps are read raw (microseconds) so out-of-range values cannot throw.
 /// </summary>
-public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table, int chunkRows = 65_536)
+public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table, int chunkRows = 65_536, DayScan? dayScan = null)
 {
     private const int MaxInternedStrings = 100_000;
 
-    public static string BuildCopySql(SourceTable table, SourceWindow window)
+    /// <param name="dayScan">How a day is selected; by ts alone when not given.</param>
+    public static string BuildCopySql(SourceTable table, SourceWindow window, DayScan? dayScan = null)
     {
         var samples = table.HasSamples ? "samples::int4" : "NULL::int4";
         var source = table.HasSource ? "source::text" : "NULL::text";
@@ -56,7 +57,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
             SourceWindow.Inserted i =>
                 $"inserted_at > {Literal(i.After)} AND inserted_at <= {Literal(i.Through)}",
             SourceWindow.BackfillDay b =>
-                $"ts >= {Literal(b.Day)}{(b.OpenEnded ? "" : $" AND ts < {Literal(b.Day.AddDays(1))}")} AND (inserted_at <= {Literal(b.Cursor)} OR inserted_at IS NULL)",
+                $"{(dayScan ?? ByTs).Condition(b.Day, b.OpenEnded)} AND (inserted_at <= {Literal(b.Cursor)} OR inserted_at IS NULL)",
             _ => throw new ArgumentOutOfRangeException(nameof(window)),
         };
         return $"COPY (SELECT sensor_id::text, ts, value::float8, quality::int4, {samples}, {source}, inserted_at FROM {table.QuotedName} WHERE {where}) TO STDOUT (FORMAT BINARY)";
@@ -89,7 +90,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
     private void ReadAll(SourceWindow window, RowRouter router, ChannelWriter<SourceChunk> output, CancellationToken ct)
     {
         using var connection = dataSource.OpenConnection();
-        using var raw = connection.BeginRawBinaryCopy(BuildCopySql(table, window));
+        using var raw = connection.BeginRawBinaryCopy(BuildCopySql(table, window, dayScan));
         using var cancel = ct.Register(raw.Cancel);
         var copy = new BinaryCopyReader(raw);
         copy.ReadHeader();
@@ -161,7 +162,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
 
     private static string Literal(DateTimeOffset t) => $"'{Timestamps.Format(t)}'::timestamptz";
 
-    private static string Literal(DateOnly d) => $"'{d:yyyy-MM-dd}T00:00:00Z'::timestamptz";
+    private static readonly DayScan ByTs = new(null, null);
 
     private sealed class ChunkBuilder
     {

@@ -10,16 +10,14 @@ namespace AkkaLake.Core.Source;
 /// </summary>
 public static class SourceDigest
 {
-    public static string BuildSql(SourceTable table) =>
+    public static string BuildSql(SourceTable table, DayScan scan, DateOnly day) =>
         $"SELECT sensor_id::text, count(*), sum({RowChecksum.Sql()})::bigint FROM {table.QuotedName} " +
-        "WHERE ts >= @from AND ts < @to AND value IS NOT NULL AND (inserted_at <= @cursor OR inserted_at IS NULL) GROUP BY 1";
+        $"WHERE {scan.Condition(day)} AND value IS NOT NULL AND (inserted_at <= @cursor OR inserted_at IS NULL) GROUP BY 1";
 
     public static async Task<IReadOnlyDictionary<string, SensorDigest>> ReadDayAsync(
-        NpgsqlConnection connection, SourceTable table, DateOnly day, DateTimeOffset cursor, CancellationToken ct)
+        NpgsqlConnection connection, SourceTable table, DayScan scan, DateOnly day, DateTimeOffset cursor, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand(BuildSql(table), connection) { CommandTimeout = 0 };
-        command.Parameters.AddWithValue("from", new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
-        command.Parameters.AddWithValue("to", new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
+        await using var command = new NpgsqlCommand(BuildSql(table, scan, day), connection) { CommandTimeout = 0 };
         command.Parameters.AddWithValue("cursor", cursor);
         var digests = new Dictionary<string, SensorDigest>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(ct);

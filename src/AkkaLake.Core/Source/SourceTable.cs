@@ -29,11 +29,11 @@ public sealed record SourceTable(string Name, bool HasSamples, bool HasSource)
     /// Days before the returned one hold no rows: the UTC date of the oldest ts, or
     /// <see cref="DateOnly.MaxValue"/> when no row has a ts. An oldest ts outside the lake's range
     /// (<c>-infinity</c>, before year 1) gives <see cref="DateOnly.MinValue"/>, which rules out nothing.
-    /// PostgreSQL answers <c>min(ts)</c> from the time index the per-day backfill scans need anyway.
+    /// PostgreSQL answers <c>min(ts)</c> from the time index, or without one from the primary key per sensor.
     /// </summary>
-    public async Task<DateOnly> NoRowsBeforeAsync(NpgsqlConnection connection, CancellationToken ct)
+    public async Task<DateOnly> NoRowsBeforeAsync(NpgsqlConnection connection, DayScan scan, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand($"SELECT extract(epoch FROM min(ts))::float8 FROM {QuotedName}", connection);
+        await using var command = new NpgsqlCommand(scan.OldestTsSql(this), connection) { CommandTimeout = 0 };
         if (await command.ExecuteScalarAsync(ct) is not double seconds) return DateOnly.MaxValue;
         return double.IsFinite(seconds) && seconds >= -62_135_596_800d && seconds < 253_402_300_800d
             ? DateOnly.FromDateTime(DateTime.UnixEpoch.AddSeconds(Math.Floor(seconds)))

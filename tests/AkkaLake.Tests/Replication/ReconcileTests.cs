@@ -127,7 +127,8 @@ public class ReconcileTests(PostgresFixture postgres)
         foreach (var zone in new[] { "UTC", "Asia/Kathmandu", "America/St_Johns" })
         {
             await using (var set = new NpgsqlCommand($"SET TimeZone = '{zone}'", connection)) await set.ExecuteNonQueryAsync();
-            var digests = await SourceDigest.ReadDayAsync(connection, table, new DateOnly(1969, 12, 31), DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
+            var digests = await SourceDigest.ReadDayAsync(connection, table, await DayScan.ChooseAsync(connection, table, CancellationToken.None),
+                new DateOnly(1969, 12, 31), DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
             Assert.Equal(expected, digests["edge"]);
         }
     }

@@ -57,13 +57,49 @@ public class SourceEdgeCaseTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Without_a_time_index_days_are_read_per_sensor_over_the_primary_key_and_the_lake_still_equals_postgres()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await source.ExecuteAsync("DROP INDEX metrics_ts_idx");
+        await source.InsertStampedNowAsync(0, T0.AddDays(-60), T0.AddMinutes(-1), TimeSpan.FromMinutes(30), sensors: 20);
+        await source.ExecuteAsync("ANALYZE metrics");
+
+        await using (var c = await source.OpenAsync())
+        {
+            var table = await SourceTable.DescribeAsync(c, CancellationToken.None);
+            var scan = await DayScan.ChooseAsync(c, table, CancellationToken.None);
+            Assert.Equal("metrics_pkey", scan.Index);
+            Assert.Equal(20, scan.Sensors!.Count);
+            async Task<string> PlanAsync(string where)
+            {
+                await using var explain = new Npgsql.NpgsqlCommand($"EXPLAIN SELECT * FROM metrics WHERE {where}", c);
+                var lines = new List<string>();
+                await using var reader = await explain.ExecuteReaderAsync();
+                while (await reader.ReadAsync()) lines.Add(reader.GetString(0));
+                return string.Join("\n", lines);
+            }
+            var day = DateOnly.FromDateTime(T0.AddDays(-10).UtcDateTime);
+            Assert.Contains("Seq Scan", await PlanAsync(new DayScan(null, null).Condition(day)));
+            Assert.DoesNotContain("Seq Scan", await PlanAsync(scan.Condition(day)));
+        }
+
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
+        lake.RunOnce();
+        await lake.AssertLakeEqualsSourceAsync(source);
+        Assert.Contains("no index led by ts", File.ReadAllText(lake.LogFile));
+        var reconcile = CliRunner.Run(lake.Args("reconcile", "--dry-run"));
+        Assert.True(reconcile.ExitCode == 0, reconcile.Output + reconcile.Error);
+    }
+
+    [Fact]
     public async Task The_oldest_row_bounds_which_days_the_backfill_must_scan_and_out_of_range_ts_rule_out_nothing()
     {
         var source = await SourceDatabase.CreateAsync(postgres);
         async Task<DateOnly> NoRowsBefore()
         {
             await using var c = await source.OpenAsync();
-            return await (await SourceTable.DescribeAsync(c, CancellationToken.None)).NoRowsBeforeAsync(c, CancellationToken.None);
+            var table = await SourceTable.DescribeAsync(c, CancellationToken.None);
+            return await table.NoRowsBeforeAsync(c, await DayScan.ChooseAsync(c, table, CancellationToken.None), CancellationToken.None);
         }
 
         Assert.Equal(DateOnly.MaxValue, await NoRowsBefore());
