@@ -6,6 +6,7 @@ using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Storage;
+using AkkaLake.Core.Telemetry;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
 namespace AkkaLake.Actors.Compaction;
@@ -93,6 +94,8 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         {
             var job = merged.Job;
             var bytesOut = merged.Result.Outputs.Sum(o => o.Written.Bytes);
+            LakeMetrics.CompactionRuns.Add(1);
+            LakeMetrics.CompactionBytes.Add(bytesOut);
             _log.Info("Compacted {Date} shard {Shard} ({Reason}): {Files} files, {BytesIn} bytes -> {Outputs} files, {BytesOut} bytes; {Rows} rows, {Superseded} superseded versions dropped, in {DurationMs} ms; run {RunId}",
                 [LakeLayout.DateKey(job.Date), job.Shard, job.Reason, job.Inputs.Count, job.InputBytes, merged.Result.Outputs.Count, bytesOut,
                     merged.Result.RowsOut, merged.Result.SupersededRows, (long)(DateTimeOffset.UtcNow - merged.StartedAt).TotalMilliseconds, merged.RunId]);

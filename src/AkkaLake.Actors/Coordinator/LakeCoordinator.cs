@@ -7,6 +7,7 @@ using AkkaLake.Actors.Retention;
 using AkkaLake.Core;
 using AkkaLake.Core.Compaction;
 using AkkaLake.Core.Reconciliation;
+using AkkaLake.Core.Telemetry;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Locking;
@@ -166,6 +167,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
 
     private void Announce()
     {
+        LakeMetrics.Publish(_manifest);
         foreach (var w in _watchers) w.Tell(new LakeChanged(_manifest));
     }
 
@@ -312,6 +314,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
                 _log.Error(recoveryError, "Could not undo the failed commit; stopping so the lake is recovered on restart");
                 throw;
             }
+            LakeMetrics.CommitFailures.Add(1);
             e.ReplyTo.Tell(new CommitFailed(error.Message, conflict));
             UnbecomeStacked();
             Stash.UnstashAll();

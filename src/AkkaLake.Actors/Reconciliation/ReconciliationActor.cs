@@ -6,6 +6,7 @@ using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Reconciliation;
 using AkkaLake.Core.Source;
 using AkkaLake.Core.State;
+using AkkaLake.Core.Telemetry;
 using Npgsql;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
@@ -91,6 +92,7 @@ public sealed class ReconciliationActor : ReceiveActor, IWithTimers
             var durationMs = (long)(DateTimeOffset.UtcNow - c.StartedAt).TotalMilliseconds;
             _lastChecked[result.Day] = c.StartedAt;
             _store.Save(_lastChecked);
+            LakeMetrics.ReconciledDays.Add(1, LakeMetrics.Tag("outcome", result.Differs ? "differ" : "agree"));
             if (!result.Differs)
             {
                 _log.Info("Checked {Date} against PostgreSQL: its {Rows} rows agree, in {DurationMs} ms", LakeLayout.DateKey(result.Day), result.LakeRows, durationMs);
@@ -108,6 +110,7 @@ public sealed class ReconciliationActor : ReceiveActor, IWithTimers
         Receive<CheckFailed>(f =>
         {
             var error = f.Error is AggregateException { InnerException: { } inner } ? inner : f.Error;
+            LakeMetrics.ReconciledDays.Add(1, LakeMetrics.Tag("outcome", "failed"));
             if (error is ManifestConflictException)
                 _log.Info("Checking {Date} against PostgreSQL was cut short: the lake changed meanwhile; it is checked again at the next tick", LakeLayout.DateKey(f.Day));
             else

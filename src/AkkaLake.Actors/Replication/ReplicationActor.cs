@@ -12,6 +12,7 @@ using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Replication;
 using AkkaLake.Core.Source;
 using AkkaLake.Core.Storage;
+using AkkaLake.Core.Telemetry;
 using Npgsql;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
@@ -586,6 +587,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             Context.SetReceiveTimeout(null);
             var batch = _batch!;
             LogBatch(batch, c.Manifest);
+            RecordBatch(batch, "committed");
             EndBatch(batch);
             _failures = 0;
             _conflicts = 0;
@@ -639,8 +641,20 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         if (batch.Step is ReplicationStep.Rebuild r && _manualDays is not null)
             _manualDays = new Queue<DateOnly>(_manualDays.Prepend(r.Day));
         AskAgainForRepair(batch);
+        RecordBatch(batch, "replanned");
         EndBatch(batch);
         StartStep();
+    }
+
+    private static void RecordBatch(Batch batch, string outcome)
+    {
+        LakeMetrics.Batches.Add(1, LakeMetrics.Tag("outcome", outcome));
+        if (outcome != "committed") return;
+        LakeMetrics.RowsReplicated.Add(batch.Rows);
+        LakeMetrics.BytesReplicated.Add(batch.Parts.Sum(p => p.Written.Bytes));
+        LakeMetrics.BatchDuration.Record((DateTimeOffset.UtcNow - batch.StartedAt).TotalSeconds);
+        foreach (var (reason, rows) in batch.Skipped.ByReason)
+            LakeMetrics.SkippedRows.Add(rows, LakeMetrics.Tag("reason", reason));
     }
 
     private void LogBatch(Batch batch, LakeManifest manifest)
@@ -721,6 +735,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         if (_batch is { } batch)
         {
             AskAgainForRepair(batch);
+            RecordBatch(batch, "failed");
             batch.KillSwitch?.Abort(error);
             _coordinator.Tell(new RecordFailure(Report(batch, DateTimeOffset.UtcNow), message));
             EndBatch(batch);

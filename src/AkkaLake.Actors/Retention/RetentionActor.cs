@@ -6,6 +6,7 @@ using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Retention;
 using AkkaLake.Core.Storage;
+using AkkaLake.Core.Telemetry;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
 namespace AkkaLake.Actors.Retention;
@@ -84,7 +85,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
             {
                 case RetentionAction.Expire e:
                     _coordinator.Tell(new ExpirePartition(e.Date));
-                    Become(() => AwaitingCommit(e.Date, $"expired ({e.Reason}); PostgreSQL still has its rows", now, 0));
+                    Become(() => AwaitingCommit(e.Date, $"expired ({e.Reason}); PostgreSQL still has its rows", now, 0, action: "expired"));
                     return;
                 case RetentionAction.MoveToCold m when now >= _coldUnavailableUntil:
                     StartCopy(manifest, m);
@@ -110,7 +111,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         Receive<Copied>(c =>
         {
             _coordinator.Tell(new MovePartition(c.Date, Locations.Hot, Locations.Cold, c.Paths));
-            Become(() => AwaitingCommit(c.Date, $"moved to the cold path {_settings.ColdPath}", c.StartedAt, c.Bytes, c.Paths));
+            Become(() => AwaitingCommit(c.Date, $"moved to the cold path {_settings.ColdPath}", c.StartedAt, c.Bytes, c.Paths, "moved"));
         });
         Receive<CopyFailed>(f =>
         {
@@ -122,11 +123,12 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         });
     }
 
-    private void AwaitingCommit(DateOnly date, string what, DateTimeOffset started, long bytes, IReadOnlySet<string>? coldCopies = null)
+    private void AwaitingCommit(DateOnly date, string what, DateTimeOffset started, long bytes, IReadOnlySet<string>? coldCopies = null, string action = "moved")
     {
         Waiting();
         Receive<CommitSucceeded>(c =>
         {
+            LakeMetrics.RetentionChanges.Add(1, LakeMetrics.Tag("action", action));
             _log.Info("Partition {Date} {What}: {Bytes} bytes ({Size}) in {DurationMs} ms",
                 LakeLayout.DateKey(date), what, bytes, LakeReportText.Bytes(bytes), (long)(DateTimeOffset.UtcNow - started).TotalMilliseconds);
             _latest = c.Manifest;

@@ -20,6 +20,9 @@ public sealed record LakeSettings
     public TimeSpan DeleteGrace { get; init; } = TimeSpan.FromSeconds(300);
     public long? HotMaxBytes { get; init; }
 
+    /// <summary>Loopback port serving Prometheus text at <c>/metrics</c>; none by default.</summary>
+    public int? MetricsPort { get; init; }
+
     /// <summary>How often the daemon checks each hot day against PostgreSQL; zero turns checking off.</summary>
     public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromDays(1);
 
@@ -41,7 +44,7 @@ public sealed record LakeSettings
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"DataRoot = {DataRoot}, HotPath = {HotPath}, ColdPath = {ColdPath}, TmpPath = {TmpPath}, Shards = {Shards}, HotRetentionDays = {HotRetentionDays}, " +
             $"LateWindowHours = {LateWindowHours}, ReplicationInterval = {ReplicationInterval}, ReplicationLag = {ReplicationLag}, DeleteGrace = {DeleteGrace}, " +
-            $"HotMaxBytes = {HotMaxBytes}, ReconcileInterval = {ReconcileInterval}, ReconcileRecentInterval = {ReconcileRecentInterval}, DatabaseUrl = {Source.DatabaseUrl.Redacted(DatabaseUrl)}, MaxBufferedRows = {MaxBufferedRows}, RowGroupRows = {RowGroupRows}");
+            $"HotMaxBytes = {HotMaxBytes}, MetricsPort = {MetricsPort}, ReconcileInterval = {ReconcileInterval}, ReconcileRecentInterval = {ReconcileRecentInterval}, DatabaseUrl = {Source.DatabaseUrl.Redacted(DatabaseUrl)}, MaxBufferedRows = {MaxBufferedRows}, RowGroupRows = {RowGroupRows}");
         return true;
     }
 }

@@ -25,6 +25,7 @@ public static class LakeSettingsParser
     public static readonly Setting DeleteGraceSeconds = new("delete-grace-seconds", "CORE_ANALYSIS_DELETE_GRACE_SECONDS");
     public static readonly Setting HotMaxBytes = new("hot-max-bytes", "CORE_ANALYSIS_HOT_MAX_BYTES");
     public static readonly Setting DatabaseUrl = new("database-url", "CORE_DATABASE_URL", HasFlag: true);
+    public static readonly Setting MetricsPort = new("metrics-port", "AKKALAKE_METRICS_PORT", HasFlag: true);
     public static readonly Setting ReconcileIntervalSeconds = new("reconcile-interval-seconds", null);
     public static readonly Setting ReconcileRecentIntervalSeconds = new("reconcile-recent-interval-seconds", null);
     public static readonly Setting MaxBufferedRows = new("max-buffered-rows", null);
@@ -34,7 +35,7 @@ public static class LakeSettingsParser
     [
         DataRoot, HotPath, ColdPath, TmpPath, Shards, HotRetentionDays, LateWindowHours,
         ReplicationIntervalSeconds, ReplicationLagSeconds, DeleteGraceSeconds, HotMaxBytes,
-        DatabaseUrl, ReconcileIntervalSeconds, ReconcileRecentIntervalSeconds, MaxBufferedRows, RowGroupRows,
+        DatabaseUrl, MetricsPort, ReconcileIntervalSeconds, ReconcileRecentIntervalSeconds, MaxBufferedRows, RowGroupRows,
     ];
 
     /// <param name="values">Setting key to raw value; a missing, null or empty value means "use the default".</param>
@@ -57,6 +58,7 @@ public static class LakeSettingsParser
             ReplicationLag = TimeSpan.FromSeconds(reader.Integer(ReplicationLagSeconds, 60, 0, 3600)),
             DeleteGrace = TimeSpan.FromSeconds(reader.Integer(DeleteGraceSeconds, 300, 0, 86_400)),
             HotMaxBytes = reader.OptionalLong(HotMaxBytes, 1),
+            MetricsPort = reader.Text(MetricsPort) is null ? null : reader.Integer(MetricsPort, 0, 1, 65_535),
             ReconcileInterval = TimeSpan.FromSeconds(reader.Integer(ReconcileIntervalSeconds, 86_400, 0, 30 * 86_400)),
             ReconcileRecentInterval = TimeSpan.FromSeconds(reader.Integer(ReconcileRecentIntervalSeconds, 3_600, 1, 86_400)),
             DatabaseUrl = reader.Text(DatabaseUrl),

@@ -54,6 +54,33 @@ public sealed class LakeLock : IDisposable
         _handle.Dispose();
     }
 
+    /// <summary>
+    /// Who holds the lake now, or null when nobody does. Probes the OS lock without taking it for
+    /// longer than the probe, and never creates a file.
+    /// </summary>
+    public static LockHolder? Holder(string statePath)
+    {
+        var lockPath = Path.Combine(statePath, LockFileName);
+        if (!File.Exists(lockPath)) return null;
+        try
+        {
+            // A shared lock: it conflicts with the writer's exclusive one, not with another probe.
+            using (new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.Read)) return null;
+        }
+        catch (IOException)
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<LockHolder>(File.ReadAllBytes(Path.Combine(statePath, HolderFileName)), LakeJson.Options)
+                    ?? new LockHolder(0, "unknown", "unknown", DateTimeOffset.MinValue);
+            }
+            catch (Exception e) when (e is IOException or JsonException)
+            {
+                return new LockHolder(0, "unknown", "unknown", DateTimeOffset.MinValue);
+            }
+        }
+    }
+
     private static string DescribeHolder(string statePath, string holderPath)
     {
         try

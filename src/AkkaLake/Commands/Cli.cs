@@ -14,6 +14,7 @@ public static class Cli
         var root = new RootCommand("AkkaLake keeps a Parquet analysis lake in step with the controller's PostgreSQL metrics.");
         global.AddTo(root);
         root.Subcommands.Add(InspectCommand.Create(global));
+        root.Subcommands.Add(StatusCommand.Create(global));
         root.Subcommands.Add(RunCommand.Create(global));
         root.Subcommands.Add(BackfillCommand.Create(global));
         root.Subcommands.Add(CompactCommand.Create(global));

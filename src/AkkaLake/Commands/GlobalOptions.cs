@@ -14,10 +14,11 @@ public sealed class GlobalOptions
     public Option<string?> TmpPath { get; } = new("--tmp-path") { Description = "Scratch directory (CORE_ANALYSIS_TMP_PATH).", Recursive = true };
     public Option<string?> Shards { get; } = new("--shards") { Description = "Shards per day (CORE_ANALYSIS_LAKE_SHARDS).", Recursive = true };
     public Option<string?> DatabaseUrl { get; } = new("--database-url") { Description = "PostgreSQL URL or connection string (CORE_DATABASE_URL).", Recursive = true };
+    public Option<string?> MetricsPort { get; } = new("--metrics-port") { Description = "Serve Prometheus metrics at http://127.0.0.1:PORT/metrics while the daemon runs (AKKALAKE_METRICS_PORT).", Recursive = true };
 
     public void AddTo(RootCommand root)
     {
-        foreach (var option in new Option[] { Config, DataRoot, HotPath, ColdPath, TmpPath, Shards, DatabaseUrl })
+        foreach (var option in new Option[] { Config, DataRoot, HotPath, ColdPath, TmpPath, Shards, DatabaseUrl, MetricsPort })
             root.Options.Add(option);
     }
 
@@ -30,5 +31,6 @@ public sealed class GlobalOptions
             [LakeSettingsParser.TmpPath.Key] = result.GetValue(TmpPath),
             [LakeSettingsParser.Shards.Key] = result.GetValue(Shards),
             [LakeSettingsParser.DatabaseUrl.Key] = result.GetValue(DatabaseUrl),
+            [LakeSettingsParser.MetricsPort.Key] = result.GetValue(MetricsPort),
         });
 }

@@ -10,6 +10,8 @@ using AkkaLake.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using AkkaLake.Core.Telemetry;
 using Serilog;
 
 namespace AkkaLake.Hosting;
@@ -30,6 +32,24 @@ public static class DaemonHost
     private static string AkkaLevel(Serilog.ILogger logger) =>
         logger.IsEnabled(Serilog.Events.LogEventLevel.Debug) ? "DEBUG" : logger.IsEnabled(Serilog.Events.LogEventLevel.Information) ? "INFO" : "WARNING";
 
+    /// <summary>
+    /// The AkkaLake meter exported by OpenTelemetry: over OTLP when the standard
+    /// OTEL_EXPORTER_OTLP_ENDPOINT is set, as Prometheus text on a loopback port when one is given.
+    /// Nothing is set up otherwise (dotnet-counters reads the meter without any of it).
+    /// </summary>
+    private static void AddMetricsExport(IServiceCollection services, LakeSettings settings)
+    {
+        var otlp = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 };
+        if (!otlp && settings.MetricsPort is null) return;
+        services.AddOpenTelemetry().WithMetrics(metrics =>
+        {
+            metrics.AddMeter(LakeMetrics.MeterName);
+            if (otlp) metrics.AddOtlpExporter();
+            if (settings.MetricsPort is { } port)
+                metrics.AddPrometheusHttpListener(o => { o.Host = "127.0.0.1"; o.Port = port; });
+        });
+    }
+
     public static async Task<DaemonOutcome> RunAsync(LakeSettings settings, ReplicationJob job, Serilog.ILogger logger, CancellationToken ct, IFaultPoints? faults = null)
     {
         // Before any actor starts: a missing or malformed database setting is one line, never its value.
@@ -40,6 +60,7 @@ public static class DaemonHost
         builder.Logging.ClearProviders();
         builder.Services.AddSerilog(logger);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        AddMetricsExport(builder.Services, settings);
         builder.Services.AddAkka("akkalake", (akka, _) =>
         {
             akka.ConfigureLoggers(loggers =>

@@ -53,4 +53,51 @@ public class TelemetryTests(PostgresFixture postgres)
         Assert.True((long)replicated["HeldBack"]! > 0, replicated.ToJsonString());
         Assert.Contains("CORE_ANALYSIS_REPLICATION_LAG_SECONDS", (string)replicated["@mt"]!);
     }
+
+    private static double Sample(string scrape, string metric)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(scrape, $@"^{metric}(?:{{[^}}]*}})? ([0-9.eE+-]+)", System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.True(match.Success, $"{metric} is not in the scrape:\n{scrape}");
+        return double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task A_daemon_given_a_metrics_port_serves_prometheus_text_whose_counters_move_with_replication()
+    {
+        var t0 = DateTimeOffset.UtcNow;
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await source.InsertStampedNowAsync(0, t0.AddHours(-2), t0.AddMinutes(-1), TimeSpan.FromMinutes(5));
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        using var daemon = DaemonProcess.Start([.. lake.Args("run"), "--metrics-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await daemon.WaitForOutputAsync("Backfill of", TimeSpan.FromSeconds(60));
+        using var http = new HttpClient();
+        async Task<string> ScrapeAsync() => await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var first = await ScrapeAsync();
+        while (!first.Contains("akkalake_replication_rows", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500);
+            first = await ScrapeAsync();
+        }
+        var rowsBefore = Sample(first, "akkalake_replication_rows_total");
+        Assert.True(rowsBefore > 0);
+        Assert.InRange(Sample(first, "akkalake_watermark_lag_seconds"), 0, 600);
+
+        await source.InsertStampedNowAsync(10, t0.AddMinutes(-10), t0.AddMinutes(-1), TimeSpan.FromMinutes(1));
+        var later = first;
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(45);
+        while (Sample(later, "akkalake_replication_rows_total") <= rowsBefore && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(1000);
+            later = await ScrapeAsync();
+        }
+        Assert.True(Sample(later, "akkalake_replication_rows_total") > rowsBefore, later);
+        daemon.Signal("TERM");
+        Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
+    }
 }

@@ -1,0 +1,82 @@
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.State;
+
+namespace AkkaLake.Core.Status;
+
+public enum Health
+{
+    Healthy = 0,
+    Degraded = 1,
+    Down = 2,
+}
+
+/// <summary>A warning or error the daemon logged recently.</summary>
+public sealed record LoggedProblem(DateTimeOffset At, string Level, string Message);
+
+/// <summary>Everything <c>akkalake status</c> reads, gathered by <see cref="LakeStatusReader"/>.</summary>
+public sealed record StatusInputs(
+    LakeManifest? Manifest,
+    string? ManifestProblem,
+    ReplicationState? Replication,
+    int? DaemonPid,
+    bool? ColdPathReachable,
+    IReadOnlyList<LoggedProblem> RecentProblems,
+    int LateWindowHours,
+    long? HotMaxBytes);
+
+/// <summary>What <c>akkalake status</c> says: one verdict, the reasons for it, and the figures an operator looks at.</summary>
+public sealed record LakeStatus(
+    Health Health,
+    IReadOnlyList<string> Reasons,
+    int? DaemonPid,
+    DateTimeOffset? Watermark,
+    double? LagSeconds,
+    string? LastRunStatus,
+    DateTimeOffset? LastRunAt,
+    string? LastRunError,
+    string? Backfill,
+    long HotBytes,
+    long? HotMaxBytes,
+    bool? ColdPathReachable,
+    IReadOnlyList<LoggedProblem> RecentProblems)
+{
+    /// <summary>
+    /// Down: no readable lake, or no daemon keeping it. Degraded: the last run failed, the
+    /// watermark is further behind than the late window, the hot budget is exceeded, the cold path
+    /// is out of reach while partitions live there, or errors were logged in the last hour.
+    /// </summary>
+    public static LakeStatus Judge(StatusInputs s, DateTimeOffset now)
+    {
+        var down = new List<string>();
+        var degraded = new List<string>();
+        if (s.Manifest is null) down.Add(s.ManifestProblem ?? "there is no lake here yet (no _state/manifest.json)");
+        if (s.DaemonPid is null) down.Add("the daemon is not running (nobody holds the lake's writer lock)");
+
+        var metrics = s.Manifest?.Metrics;
+        var watermark = metrics?.ComputedThroughTs;
+        double? lag = watermark is { } w ? Math.Max(0, (now - w).TotalSeconds) : null;
+        if (lag is { } l && l > s.LateWindowHours * 3600.0)
+            degraded.Add($"the watermark is {l / 3600:0.0} h behind, more than the late window of {s.LateWindowHours} h");
+        if (s.Replication?.LastRunStatus == ReplicationState.Failed)
+            degraded.Add($"the last run failed: {s.Replication.LastRunError}");
+        var hotBytes = metrics?.Partitions.Values.Where(p => p.Location == Locations.Hot).Sum(p => p.Bytes) ?? 0;
+        if (s.HotMaxBytes is { } max && hotBytes > max)
+            degraded.Add($"the hot path holds {hotBytes:N0} bytes, over its budget of {max:N0}");
+        if (s.ColdPathReachable == false && metrics?.Partitions.Values.Any(p => p.Location == Locations.Cold) == true)
+            degraded.Add("the cold path is not reachable while partitions live there (is the NAS mounted?)");
+        var errors = s.RecentProblems.Count(p => p.Level == "Error" || p.Level == "Fatal");
+        if (errors > 0)
+            degraded.Add($"{errors} errors logged in the last hour");
+
+        string? backfill = metrics switch
+        {
+            { Backfill: { CompletedAt: null } b } => $"first backfill in progress: {b.DaysDone.Count} days done of {b.FromDate} to {b.ToDate}",
+            { Takeover: { CompletedAt: null } t } => $"taking over the first implementation's lake: {t.DaysTotal - t.DaysLeft.Count} of {t.DaysTotal} days rebuilt",
+            { Backfill.CompletedAt: { } done } => $"first backfill completed {Timestamps.Format(done)}",
+            _ => null,
+        };
+        var health = down.Count > 0 ? Health.Down : degraded.Count > 0 ? Health.Degraded : Health.Healthy;
+        return new LakeStatus(health, [.. down, .. degraded], s.DaemonPid, watermark, lag, s.Replication?.LastRunStatus, s.Replication?.LastRunAt,
+            s.Replication?.LastRunError, backfill, hotBytes, s.HotMaxBytes, s.ColdPathReachable, s.RecentProblems);
+    }
+}

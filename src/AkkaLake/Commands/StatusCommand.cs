@@ -1,0 +1,60 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using AkkaLake.Core;
+using AkkaLake.Core.Inspection;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Status;
+using AkkaLake.Hosting;
+
+namespace AkkaLake.Commands;
+
+/// <summary>
+/// <c>akkalake status [--json]</c>: one screen on how the daemon and the lake are doing, for a
+/// person or a monitoring script. Exit 0 healthy, 1 degraded, 2 down. Reads only, so it works
+/// beside the running daemon.
+/// </summary>
+public static class StatusCommand
+{
+    public static Command Create(GlobalOptions global)
+    {
+        var json = new Option<bool>("--json") { Description = "Print the status as JSON." };
+        var command = new Command("status", "Is the daemon running, how far behind is the lake, did the last run fail: exit 0 healthy, 1 degraded, 2 down.") { json };
+        command.SetAction(result =>
+        {
+            var settings = global.LoadSettings(result);
+            var now = DateTimeOffset.UtcNow;
+            var status = LakeStatus.Judge(LakeStatusReader.Read(settings, Path.GetDirectoryName(LakeLogging.LogFilePath(settings))!, now), now);
+            var output = result.InvocationConfiguration.Output;
+            output.WriteLine(result.GetValue(json) ? JsonSerializer.Serialize(status, LakeJson.Options) : Render(status, settings.ColdPath));
+            return (int)status.Health;
+        });
+        return command;
+    }
+
+    private static string Render(LakeStatus s, string? coldPath)
+    {
+        var sb = new StringBuilder();
+        void Line(string text) => sb.AppendLine(text);
+        Line($"status:    {s.Health.ToString().ToUpperInvariant()}");
+        foreach (var reason in s.Reasons) Line($"           - {reason}");
+        Line($"daemon:    {(s.DaemonPid is { } pid ? $"running (pid {pid})" : "not running")}");
+        Line($"watermark: {(s.Watermark is { } w ? $"{Timestamps.Format(w)} ({Lag(s.LagSeconds!.Value)} behind)" : "none yet")}");
+        Line($"last run:  {(s.LastRunAt is { } at ? $"{Timestamps.Format(at)} {s.LastRunStatus}{(s.LastRunError is { } e ? $": {e}" : "")}" : "none yet")}");
+        if (s.Backfill is { } b) Line($"backfill:  {b}");
+        Line($"hot usage: {LakeReportText.Bytes(s.HotBytes)}{(s.HotMaxBytes is { } max ? $" of {LakeReportText.Bytes(max)} budget" : "")}");
+        Line($"cold path: {(coldPath is null ? "none (hot-only deployment)" : $"{coldPath}, {(s.ColdPathReachable == true ? "reachable" : "NOT reachable")}")}");
+        Line($"last hour: {s.RecentProblems.Count} warnings and errors in the log");
+        foreach (var p in s.RecentProblems.TakeLast(5))
+            Line($"           {p.At.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {p.Level.ToUpperInvariant()[..3]} {p.Message}");
+        return sb.ToString().TrimEnd();
+    }
+
+    private static string Lag(double seconds) => seconds switch
+    {
+        < 120 => $"{seconds:0} s",
+        < 7200 => $"{seconds / 60:0} min",
+        _ => $"{seconds / 3600:0.0} h",
+    };
+}
