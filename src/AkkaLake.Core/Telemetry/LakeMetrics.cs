@@ -37,6 +37,9 @@ public static class LakeMetrics
         Meter.CreateObservableGauge("akkalake.lake.bytes", () => PerLocation(p => p.Bytes), "By", "Committed bytes per location.");
     }
 
+    /// <summary>The coordinator's latest manifest, as the health checks see it.</summary>
+    public static LakeManifest? Latest => Volatile.Read(ref _latest);
+
     /// <summary>The coordinator's latest manifest, which the gauges read.</summary>
     public static void Publish(LakeManifest manifest) => Volatile.Write(ref _latest, manifest);
 

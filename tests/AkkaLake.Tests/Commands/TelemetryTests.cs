@@ -62,7 +62,7 @@ public class TelemetryTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task A_daemon_given_a_metrics_port_serves_prometheus_text_whose_counters_move_with_replication()
+    public async Task A_daemon_given_a_metrics_port_serves_prometheus_text_whose_counters_move_and_its_health_beside_it()
     {
         var t0 = DateTimeOffset.UtcNow;
         var source = await SourceDatabase.CreateAsync(postgres);
@@ -97,6 +97,15 @@ public class TelemetryTests(PostgresFixture postgres)
             later = await ScrapeAsync();
         }
         Assert.True(Sample(later, "akkalake_replication_rows_total") > rowsBefore, later);
+
+        // Health beside the metrics: live and fresh, ready once backfilled.
+        foreach (var path in new[] { "healthz", "readyz" })
+        {
+            var response = await http.GetAsync($"http://127.0.0.1:{port}/{path}");
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {body}");
+            Assert.Equal("Healthy", (string)JsonNode.Parse(body)!["status"]!);
+        }
         daemon.Signal("TERM");
         Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
     }

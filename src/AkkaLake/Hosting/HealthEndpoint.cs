@@ -1,0 +1,102 @@
+using System.Net;
+using System.Text.Json;
+using Akka.Actor;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.State;
+using AkkaLake.Core.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+
+namespace AkkaLake.Hosting;
+
+/// <summary>
+/// The daemon's health, as Microsoft.Extensions.Diagnostics.HealthChecks checks: liveness (the
+/// actor system runs), readiness (the lake is open and its first backfill or takeover is done),
+/// freshness (the watermark within the late window, the last run not failed). Served on the
+/// metrics port: <c>/healthz</c> liveness and freshness, <c>/readyz</c> readiness; 200 or 503
+/// with the checks as JSON.
+/// </summary>
+public static class LakeHealth
+{
+    private const string Live = "live";
+    private const string Ready = "ready";
+
+    public static void Add(IServiceCollection services, LakeSettings settings)
+    {
+        services.AddHealthChecks()
+            .AddCheck<ActorSystemCheck>("actor-system", tags: [Live])
+            .AddTypeActivatedCheck<FreshnessCheck>("freshness", failureStatus: null, tags: [Live], args: settings)
+            .AddCheck<ReadinessCheck>("lake-ready", tags: [Ready]);
+        if (settings.MetricsPort is { } port)
+            services.AddHostedService(sp => new Endpoint(sp.GetRequiredService<HealthCheckService>(), port));
+    }
+
+    private sealed class ActorSystemCheck(ActorSystem system) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(system.WhenTerminated.IsCompleted ? HealthCheckResult.Unhealthy("the actor system has stopped") : HealthCheckResult.Healthy("running"));
+    }
+
+    private sealed class ReadinessCheck : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(LakeMetrics.Latest?.Metrics switch
+            {
+                null => HealthCheckResult.Unhealthy("the lake is not open yet"),
+                { ComputedThroughTs: null } => HealthCheckResult.Unhealthy("the first backfill is still running"),
+                { Takeover.CompletedAt: null } => HealthCheckResult.Unhealthy("the takeover of the first implementation's lake is still rebuilding days"),
+                _ => HealthCheckResult.Healthy("open and backfilled"),
+            });
+    }
+
+    private sealed class FreshnessCheck(LakeSettings settings) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            if (new ReplicationStateStore(settings.StatePath).Load() is { LastRunStatus: ReplicationState.Failed } failed)
+                return Task.FromResult(HealthCheckResult.Degraded($"the last run failed: {failed.LastRunError}"));
+            if (LakeMetrics.Latest?.Metrics.ComputedThroughTs is { } watermark && DateTimeOffset.UtcNow - watermark > TimeSpan.FromHours(settings.LateWindowHours))
+                return Task.FromResult(HealthCheckResult.Degraded($"the watermark {Core.Timestamps.Format(watermark)} is more than {settings.LateWindowHours} h behind"));
+            return Task.FromResult(HealthCheckResult.Healthy("within the late window"));
+        }
+    }
+
+    /// <summary>
+    /// Answers <c>/healthz</c> and <c>/readyz</c> beside the Prometheus exporter's <c>/metrics</c>:
+    /// on Unix, HttpListeners of one process share a port by their path prefixes.
+    /// </summary>
+    private sealed class Endpoint(HealthCheckService health, int port) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            using var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/healthz/");
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/readyz/");
+            listener.Start();
+            await using var stop = stoppingToken.Register(listener.Stop);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+                var tag = context.Request.Url!.AbsolutePath.StartsWith("/readyz", StringComparison.Ordinal) ? Ready : Live;
+                var report = await health.CheckHealthAsync(r => r.Tags.Contains(tag), stoppingToken);
+                context.Response.StatusCode = report.Status == HealthStatus.Unhealthy ? 503 : 200;
+                context.Response.ContentType = "application/json";
+                await JsonSerializer.SerializeAsync(context.Response.OutputStream, new
+                {
+                    status = report.Status.ToString(),
+                    checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+                }, cancellationToken: stoppingToken);
+                context.Response.Close();
+            }
+        }
+    }
+}
