@@ -675,6 +675,13 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             case ReplicationStep.Backfill b when batch.Rows == 0:
                 _log.Debug("Backfilled {Date}: no rows", LakeLayout.DateKey(b.Day));
                 break;
+            case ReplicationStep.Backfill b when manifest.Metrics.Backfill is { CompletedAt: null } state:
+                var total = LakeLayout.ParseDateKey(state.ToDate).DayNumber - LakeLayout.ParseDateKey(state.FromDate).DayNumber + 1;
+                var done = state.DaysDone.Count;
+                var eta = (DateTimeOffset.UtcNow - state.StartedAt).TotalSeconds / Math.Max(done, 1) * (total - done);
+                _log.Info("Backfilled {Date}: " + summary + "; {DaysDone} of {DaysTotal} days done, about {EtaSeconds} s left",
+                    [LakeLayout.DateKey(b.Day), .. figures, done, total, Math.Round(eta)]);
+                break;
             case ReplicationStep.Backfill b:
                 _log.Info("Backfilled {Date}: " + summary, [LakeLayout.DateKey(b.Day), .. figures]);
                 break;
