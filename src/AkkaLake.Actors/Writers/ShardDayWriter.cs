@@ -101,7 +101,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         _bufferedRows = 0;
         var fileName = LakeLayout.FileName(_settings.Kind, _settings.Metadata.RunId, _sequence++);
         var relative = LakeLayout.FilePath(_settings.ShardDay.Date, _settings.ShardDay.Shard, fileName);
-        var tmp = LakeLayout.Resolve(_settings.Root, relative) + LakeLayout.TmpSuffix;
+        var tmp = LakeLayout.Resolve(_settings.Root, relative) + AtomicFile.TmpSuffix;
         _writingTmp = tmp;
         var replyTo = Sender;
         var settings = _settings;

@@ -23,7 +23,7 @@ public static class CompactionPlanner
         {
             var date = LakeLayout.ParseDateKey(dateKey);
             foreach (var (shardKey, shard) in partition.Shards)
-                if (!shard.Files.Any(f => f.IsFirstImplementation) && PlanShardDay(date, int.Parse(shardKey, System.Globalization.CultureInfo.InvariantCulture), partition.Location, shard.Files, today, policy) is { } job)
+                if (!shard.Files.Any(f => f.IsFirstImplementation) && PlanShardDay(date, LakeLayout.ParseShardKey(shardKey), partition.Location, shard.Files, today, policy) is { } job)
                     jobs.Add(job);
         }
         return jobs;
@@ -69,7 +69,7 @@ public static class CompactionPlanner
             .SelectMany(p => p.Value.Shards
                 .Where(s => shard is null || s.Key == LakeLayout.ShardKey(shard.Value))
                 .Where(s => s.Value.Files.Count > 1 && !s.Value.Files.Any(f => f.IsFirstImplementation))
-                .Select(s => new CompactionJob(LakeLayout.ParseDateKey(p.Key), int.Parse(s.Key, System.Globalization.CultureInfo.InvariantCulture),
+                .Select(s => new CompactionJob(LakeLayout.ParseDateKey(p.Key), LakeLayout.ParseShardKey(s.Key),
                     p.Value.Location, s.Value.Files.OrderBy(Order).ToList(), PartFile.FinalLevel, "requested by hand")))
             .ToList();
 

@@ -86,14 +86,14 @@ public sealed class PartMerger(LakeRoots roots, int batchRows = 65_536, int rowG
             writer = null;
         }
         writer ??= new PartWriter(
-            roots.Resolve(job.Location, LakeLayout.FilePath(job.Date, job.Shard, LakeLayout.FileName(PartKind.Compaction, runId, outputs.Count))) + LakeLayout.TmpSuffix,
+            roots.Resolve(job.Location, LakeLayout.FilePath(job.Date, job.Shard, LakeLayout.FileName(PartKind.Compaction, runId, outputs.Count))) + AtomicFile.TmpSuffix,
             metadata, rowGroupRows);
         writer.Append(rows);
         return writer;
     }
 
     private static StagedPart Finish(CompactionJob job, PartWriter writer, PartMetadata metadata) =>
-        new(job.Date, job.Shard, job.Location, Path.GetFileName(writer.TmpPath)[..^LakeLayout.TmpSuffix.Length], writer.Finish(), metadata, job.OutputLevel, job.Version);
+        new(job.Date, job.Shard, job.Location, Path.GetFileName(writer.TmpPath)[..^AtomicFile.TmpSuffix.Length], writer.Finish(), metadata, job.OutputLevel, job.Version);
 
     private readonly record struct Key(string SensorId, long Ts, long Version);
 

@@ -10,7 +10,6 @@ namespace AkkaLake.Core.Layout;
 public static class LakeLayout
 {
     public const string Dataset = "metrics/v1";
-    public const string TmpSuffix = ".tmp";
     public const string ParquetSuffix = ".parquet";
 
     /// <summary>
@@ -27,6 +26,8 @@ public static class LakeLayout
         DateOnly.ParseExact(key, "yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     public static string ShardKey(int shard) => shard.ToString("00", CultureInfo.InvariantCulture);
+
+    public static int ParseShardKey(string key) => int.Parse(key, NumberStyles.None, CultureInfo.InvariantCulture);
 
     public static string PartitionDirectory(DateOnly date) =>
         $"{Dataset}/date={DateKey(date)}";

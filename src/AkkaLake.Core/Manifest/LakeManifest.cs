@@ -37,7 +37,7 @@ public sealed record LakeManifest(
         from p in Metrics.Partitions
         from s in p.Value.Shards
         from f in s.Value.Files
-        select new CommittedFile(p.Value.Location, LakeLayout.ParseDateKey(p.Key), int.Parse(s.Key), f);
+        select new CommittedFile(p.Value.Location, LakeLayout.ParseDateKey(p.Key), LakeLayout.ParseShardKey(s.Key), f);
 }
 
 public sealed record DatasetState(

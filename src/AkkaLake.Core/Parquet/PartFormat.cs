@@ -30,11 +30,13 @@ public static class PartFormat
     public static MemoryPool NativeMemory => MemoryPool.SystemMemoryPool();
 
     /// <summary>
-    /// Rows a row group holds before it may end at the next sensor boundary: small enough that a
-    /// shard-day's groups each hold a few sensors (so statistics skip the rest), large enough
-    /// that a group's pages still compress well and a full scan does not pay per-group overhead.
+    /// Rows a row group holds before it may end at the next sensor boundary. Measured with DuckDB
+    /// on a shard-day of the controller's scale (125 sensors x 8,640 readings, 30 files): one
+    /// sensor read 58 ms with one group per file, 41 ms with groups of 128K aligned to sensors,
+    /// and 16K groups were slower again (per-group overhead) and scanned slower. A shard-day of
+    /// fewer rows stays one group, as before.
     /// </summary>
-    public const int SensorAlignedRowGroupRows = 16_384;
+    public const int SensorAlignedRowGroupRows = 131_072;
 
     public static WriterProperties CreateWriterProperties(int rowGroupRows)
     {

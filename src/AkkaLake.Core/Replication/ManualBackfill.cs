@@ -41,7 +41,7 @@ public static class ManualBackfill
             ? partition.Shards
                 .SelectMany(s => s.Value.Files
                     .Where(f => f.CursorTo is { } to && to <= cursor)
-                    .Select(f => new FileRemove(day, int.Parse(s.Key, System.Globalization.CultureInfo.InvariantCulture), f.Name)))
+                    .Select(f => new FileRemove(day, LakeLayout.ParseShardKey(s.Key), f.Name)))
                 .ToImmutableList()
             : [];
         return new ReplicationStep.Rebuild(day, location, cursor, replaces);

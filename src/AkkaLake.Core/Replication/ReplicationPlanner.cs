@@ -118,7 +118,7 @@ public static class ReplicationPlanner
         var partition = manifest.Metrics.Partitions.GetValueOrDefault(key);
         var replaces = partition is null
             ? []
-            : partition.Shards.SelectMany(s => s.Value.Files.Select(f => new FileRemove(day, int.Parse(s.Key, System.Globalization.CultureInfo.InvariantCulture), f.Name))).ToImmutableList();
+            : partition.Shards.SelectMany(s => s.Value.Files.Select(f => new FileRemove(day, LakeLayout.ParseShardKey(s.Key), f.Name))).ToImmutableList();
         return new ReplicationStep.Rebuild(day, partition?.Location ?? Locations.Hot, cursor, replaces,
             takeover with { DaysLeft = left, CompletedAt = left.Count == 0 ? now : null });
     }

@@ -93,7 +93,8 @@ public static class DaemonHost
             var drained = drain.Expect(marker);
             Logging.GetLogger(host.Services.GetRequiredService<ActorSystem>(), typeof(DaemonHost)).Info(marker + ": {Reason}",
                 result.Succeeded ? (first == outcome.Task ? "the job is done" : "asked to stop") : result.Error);
-            await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
+            // Akka logs through an actor: under load its queue can take seconds to reach the sinks.
+            await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(20), CancellationToken.None));
             // Run the shutdown with the process's exit code, so Akka's own last line agrees with it.
             await CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>())
                 .Run(new DaemonExit(result.Succeeded ? Commands.ExitCodes.Ok : Commands.ExitCodes.Failed));

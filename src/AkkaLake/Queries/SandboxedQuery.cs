@@ -16,7 +16,7 @@ public sealed class QueryRefusedException(string message) : Exception(message);
 /// them as <c>allowed_paths</c>), loads no extension, and its configuration is locked before the
 /// user's SQL runs. Since an allowed path could still be overwritten by a <c>COPY … TO</c>, only
 /// SELECT statements run: DuckDB's own parser decides (<c>json_serialize_sql</c> serialises
-/// SELECT statements only).
+/// SELECT statements only). What does not fit in memory spills under <c>tmp-path</c>.
 /// </summary>
 public sealed class SandboxedQuery : IDisposable
 {
@@ -29,6 +29,8 @@ public sealed class SandboxedQuery : IDisposable
         var roots = new Core.Layout.LakeRoots(settings.HotPath, settings.ColdPath);
         var files = manifest.Files().Select(f => Quote(roots.Resolve(f.Location, f.RelativePath)));
         Execute($"SET allowed_paths = [{string.Join(", ", files)}]");
+        // Large sorts and joins spill to the lake's scratch directory, never beside the lake.
+        Execute($"SET temp_directory = {Quote(Path.Combine(settings.TmpPath, "duckdb"))}");
         Execute("SET enable_external_access = false");
         Execute("SET autoinstall_known_extensions = false");
         Execute("SET autoload_known_extensions = false");

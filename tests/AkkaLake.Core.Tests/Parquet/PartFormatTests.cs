@@ -57,15 +57,15 @@ public class PartFormatTests : IDisposable
     public void Row_groups_end_between_sensors_and_say_how_their_rows_are_sorted()
     {
         var rows = new MetricRows();
-        for (var sensor = 0; sensor < 40; sensor++)
+        for (var sensor = 0; sensor < 200; sensor++)
             for (var i = 0; i < 1000; i++)
                 rows.Add($"s-{sensor:D2}", i, i, 0, null, null);
         var path = WritePart(rows, rowGroupRows: 1_000_000);
 
         using var reader = new ParquetSharp.ParquetFileReader(path);
         var groups = Enumerable.Range(0, reader.FileMetaData.NumRowGroups).Select(reader.RowGroup).ToList();
-        // 16,384 rows then the next boundary: 17 sensors, 17 sensors, the last 6.
-        Assert.Equal([17_000L, 17_000L, 6_000L], groups.Select(g => g.MetaData.NumRows));
+        // 131,072 rows then the next boundary: 132 sensors, then the last 68.
+        Assert.Equal([132_000L, 68_000L], groups.Select(g => g.MetaData.NumRows));
         Assert.All(groups, g => Assert.Equal([0, 1], g.MetaData.SortingColumns().Select(c => c.ColumnIndex)));
         using var back = new PartReader(path);
         Assert.Equal(rows.Count, back.ReadAll().Count);
@@ -75,12 +75,12 @@ public class PartFormatTests : IDisposable
     [Fact]
     public void A_row_group_never_passes_its_row_cap_even_inside_one_sensor()
     {
-        var ids = Enumerable.Repeat("one-sensor", 50_000).ToArray();
-        Assert.Equal(20_000, PartWriter.RowGroupEnd(ids, 0, 20_000));
-        Assert.Equal(50_000, PartWriter.RowGroupEnd(ids, 0, 1_000_000));
-        string[] two = [.. Enumerable.Repeat("a", 20_000), .. Enumerable.Repeat("b", 20_000)];
-        Assert.Equal(20_000, PartWriter.RowGroupEnd(two, 0, 1_000_000));
-        Assert.Equal(40_000, PartWriter.RowGroupEnd(two, 20_000, 1_000_000));
+        var ids = Enumerable.Repeat("one-sensor", 500_000).ToArray();
+        Assert.Equal(200_000, PartWriter.RowGroupEnd(ids, 0, 200_000));
+        Assert.Equal(500_000, PartWriter.RowGroupEnd(ids, 0, 1_000_000));
+        string[] two = [.. Enumerable.Repeat("a", 200_000), .. Enumerable.Repeat("b", 200_000)];
+        Assert.Equal(200_000, PartWriter.RowGroupEnd(two, 0, 1_000_000));
+        Assert.Equal(400_000, PartWriter.RowGroupEnd(two, 200_000, 1_000_000));
     }
 
     [Fact]
