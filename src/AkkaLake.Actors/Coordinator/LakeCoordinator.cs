@@ -100,8 +100,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
                 throw new InvalidOperationException(
                     $"The lake at {settings.HotPath} was built with {manifest.Shards} shards but CORE_ANALYSIS_LAKE_SHARDS is {settings.Shards}. Set it back to {manifest.Shards}, or rebuild the lake into an empty hot path.");
             }
-            if (settings.ColdPath is { } cold && !settings.ColdPathRemembered)
-                new ColdPathMemory(settings.StatePath).Remember(cold);
+            ColdPathMemory.RememberConfigured(settings);
             var (recovered, report) = new LakeRecovery(store, roots).Recover(manifest, now);
             return new Loaded(lakeLock, recovered, report, adopted);
         }

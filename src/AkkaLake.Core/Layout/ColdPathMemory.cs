@@ -30,10 +30,12 @@ public sealed class ColdPathMemory(string statePath)
         }
     }
 
-    /// <summary>Records the configured cold path when it is new; called by whoever opens the lake to write.</summary>
-    public void Remember(string coldPath)
+    /// <summary>Records a configured cold path when it is new; whoever opens the lake to write calls it.</summary>
+    public static void RememberConfigured(Configuration.LakeSettings settings)
     {
-        if (Recall() != coldPath)
-            AtomicFile.WriteAllBytes(FilePath, JsonSerializer.SerializeToUtf8Bytes(new Stored(coldPath), LakeJson.Options));
+        if (settings.ColdPath is not { } cold || settings.ColdPathRemembered) return;
+        var memory = new ColdPathMemory(settings.StatePath);
+        if (memory.Recall() != cold)
+            AtomicFile.WriteAllBytes(memory.FilePath, JsonSerializer.SerializeToUtf8Bytes(new Stored(cold), LakeJson.Options));
     }
 }

@@ -25,6 +25,10 @@ public static class LakeLayout
     public static DateOnly ParseDateKey(string key) =>
         DateOnly.ParseExact(key, "yyyy-MM-dd", CultureInfo.InvariantCulture);
 
+    /// <summary>The date a <c>YYYY-MM-DD</c> key names; null for anything else.</summary>
+    public static DateOnly? TryParseDateKey(string key) =>
+        DateOnly.TryParseExact(key, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : null;
+
     public static string ShardKey(int shard) => shard.ToString("00", CultureInfo.InvariantCulture);
 
     public static int ParseShardKey(string key) => int.Parse(key, NumberStyles.None, CultureInfo.InvariantCulture);
@@ -51,9 +55,7 @@ public static class LakeLayout
 
     /// <summary>The date of a directory named <c>date=YYYY-MM-DD</c>; null for anything else.</summary>
     public static DateOnly? ParseDateDirectory(string dateDirName) =>
-        dateDirName.StartsWith("date=", StringComparison.Ordinal) &&
-        DateOnly.TryParseExact(dateDirName[5..], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
-            ? date : null;
+        dateDirName.StartsWith("date=", StringComparison.Ordinal) ? TryParseDateKey(dateDirName[5..]) : null;
 
     /// <summary>Date and shard of a directory pair named by the layout; null for anything else.</summary>
     public static (DateOnly Date, int Shard)? ParseShardDirectory(string dateDirName, string shardDirName)

@@ -28,7 +28,7 @@ public static class ManifestShape
             if (dataset?.Partitions is null) return $"dataset {name} has no partitions";
             foreach (var (date, partition) in dataset.Partitions)
             {
-                if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+                if (LakeLayout.TryParseDateKey(date) is null)
                     return $"partition \"{date}\" is not a date";
                 if (partition?.Shards is null) return $"partition {date} has no shards";
                 if (LocationProblem(partition.Location) is { } l) return $"partition {date}: {l}";

@@ -40,8 +40,7 @@ public sealed class OfflineLake : IDisposable
             var manifest = store.Load()!;
             if (manifest.Shards != settings.Shards)
                 throw new InvalidOperationException($"The lake was built with {manifest.Shards} shards but CORE_ANALYSIS_LAKE_SHARDS is {settings.Shards}.");
-            if (settings.ColdPath is { } cold && !settings.ColdPathRemembered)
-                new ColdPathMemory(settings.StatePath).Remember(cold);
+            ColdPathMemory.RememberConfigured(settings);
             var (recovered, report) = new LakeRecovery(store, new LakeRoots(settings.HotPath, settings.ColdPath)).Recover(manifest, DateTimeOffset.UtcNow);
             return new OfflineLake(lakeLock, settings, recovered, report);
         }

@@ -22,7 +22,7 @@ public sealed class ReconcileStateStore(string statePath)
         {
             if (!File.Exists(FilePath)) return [];
             var stored = JsonSerializer.Deserialize<Dictionary<string, DateTimeOffset>>(File.ReadAllBytes(FilePath), LakeJson.Options) ?? [];
-            return stored.Where(kv => LakeLayout.ParseDateDirectory("date=" + kv.Key) is not null)
+            return stored.Where(kv => LakeLayout.TryParseDateKey(kv.Key) is not null)
                 .ToDictionary(kv => LakeLayout.ParseDateKey(kv.Key), kv => kv.Value);
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)

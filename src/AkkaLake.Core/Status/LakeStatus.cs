@@ -45,6 +45,15 @@ public sealed record LakeStatus(
     /// watermark is further behind than the late window, the hot budget is exceeded, the cold path
     /// is out of reach while partitions live there, or errors were logged in the last hour.
     /// </summary>
+    /// <summary>Why the lake is not fresh: the watermark past the late window, or a failed last run. Status and the health check share it.</summary>
+    public static IEnumerable<string> FreshnessProblems(DateTimeOffset? watermark, ReplicationState? replication, int lateWindowHours, DateTimeOffset now)
+    {
+        if (watermark is { } w && now - w > TimeSpan.FromHours(lateWindowHours))
+            yield return $"the watermark is {(now - w).TotalHours:0.0} h behind, more than the late window of {lateWindowHours} h";
+        if (replication?.LastRunStatus == ReplicationState.Failed)
+            yield return $"the last run failed: {replication.LastRunError}";
+    }
+
     public static LakeStatus Judge(StatusInputs s, DateTimeOffset now)
     {
         var down = new List<string>();
@@ -55,10 +64,7 @@ public sealed record LakeStatus(
         var metrics = s.Manifest?.Metrics;
         var watermark = metrics?.ComputedThroughTs;
         double? lag = watermark is { } w ? Math.Max(0, (now - w).TotalSeconds) : null;
-        if (lag is { } l && l > s.LateWindowHours * 3600.0)
-            degraded.Add($"the watermark is {l / 3600:0.0} h behind, more than the late window of {s.LateWindowHours} h");
-        if (s.Replication?.LastRunStatus == ReplicationState.Failed)
-            degraded.Add($"the last run failed: {s.Replication.LastRunError}");
+        degraded.AddRange(FreshnessProblems(watermark, s.Replication, s.LateWindowHours, now));
         var hotBytes = metrics?.Partitions.Values.Where(p => p.Location == Locations.Hot).Sum(p => p.Bytes) ?? 0;
         if (s.HotMaxBytes is { } max && hotBytes > max)
             degraded.Add($"the hot path holds {hotBytes:N0} bytes, over its budget of {max:N0}");

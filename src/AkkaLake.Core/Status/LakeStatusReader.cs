@@ -24,7 +24,7 @@ public static partial class LakeStatusReader
         {
             problem = e.Message;
         }
-        bool? coldReachable = settings.ColdPath is { } cold ? Directory.Exists(cold) && ColdMarker.IsPresent(cold) : null;
+        bool? coldReachable = settings.ColdPath is { } cold ? ColdMarker.IsPresent(cold) : null;
         return new StatusInputs(manifest, problem, new ReplicationStateStore(settings.StatePath).Load(), LakeLock.Holder(settings.StatePath)?.Pid,
             coldReachable, RecentProblems(logDirectory, now.AddHours(-1)), settings.LateWindowHours, settings.HotMaxBytes);
     }

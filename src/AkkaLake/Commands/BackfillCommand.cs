@@ -45,7 +45,6 @@ public static class BackfillCommand
     }
 
     internal static DateOnly ParseDay(string option, string value) =>
-        DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
-            ? day
-            : throw new SettingsException([$"{option} must be a date as YYYY-MM-DD; got \"{value}\"."]);
+        Core.Layout.LakeLayout.TryParseDateKey(value)
+            ?? throw new SettingsException([$"{option} must be a date as YYYY-MM-DD; got \"{value}\"."]);
 }

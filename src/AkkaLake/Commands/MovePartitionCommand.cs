@@ -21,8 +21,8 @@ public static class MovePartitionCommand
         {
             var settings = global.LoadSettings(result);
             var raw = result.GetValue(date)!;
-            if (!DateOnly.TryParseExact(raw, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
-                throw new SettingsException([$"--date must be YYYY-MM-DD; got \"{raw}\"."]);
+            var day = LakeLayout.TryParseDateKey(raw)
+                ?? throw new SettingsException([$"--date must be YYYY-MM-DD; got \"{raw}\"."]);
             var target = result.GetValue(to)!;
             using var lake = OfflineLake.Open(settings, "move-partition");
             var partition = lake.Manifest.Partition(day)

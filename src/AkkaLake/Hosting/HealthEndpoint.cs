@@ -3,6 +3,7 @@ using System.Text.Json;
 using Akka.Actor;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.State;
+using AkkaLake.Core.Status;
 using AkkaLake.Core.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -54,11 +55,9 @@ public static class LakeHealth
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
-            if (new ReplicationStateStore(settings.StatePath).Load() is { LastRunStatus: ReplicationState.Failed } failed)
-                return Task.FromResult(HealthCheckResult.Degraded($"the last run failed: {failed.LastRunError}"));
-            if (LakeMetrics.Latest?.Metrics.ComputedThroughTs is { } watermark && DateTimeOffset.UtcNow - watermark > TimeSpan.FromHours(settings.LateWindowHours))
-                return Task.FromResult(HealthCheckResult.Degraded($"the watermark {Core.Timestamps.Format(watermark)} is more than {settings.LateWindowHours} h behind"));
-            return Task.FromResult(HealthCheckResult.Healthy("within the late window"));
+            var problems = LakeStatus.FreshnessProblems(LakeMetrics.Latest?.Metrics.ComputedThroughTs,
+                new ReplicationStateStore(settings.StatePath).Load(), settings.LateWindowHours, DateTimeOffset.UtcNow).ToList();
+            return Task.FromResult(problems.Count > 0 ? HealthCheckResult.Degraded(string.Join("; ", problems)) : HealthCheckResult.Healthy("within the late window"));
         }
     }
 
