@@ -224,6 +224,14 @@ static async Task CopyEverythingAsync(NpgsqlDataSource dataSource, IEnumerable<s
     GC.KeepAlive(sink);
 }
 
+// The replication actor also reports each backfilled day; a cycle ends with CycleCompleted.
+static ReplicationActor.CycleCompleted NextCycle(Inbox inbox)
+{
+    while (true)
+        if (inbox.Receive(TimeSpan.FromMinutes(5)) is ReplicationActor.CycleCompleted done)
+            return done;
+}
+
 static async Task<List<(double Seconds, long RewrittenBytes, long PartBytes)>> IncrementalLatencyAsync(LakeSettings settings, NpgsqlDataSource dataSource, int runs, int? upsertDaysBack = null)
 {
     using var system = ActorSystem.Create("bench", "akka.loglevel = WARNING");
@@ -231,7 +239,7 @@ static async Task<List<(double Seconds, long RewrittenBytes, long PartBytes)>> I
     var coordinator = system.ActorOf(LakeCoordinator.Props(settings, inbox.Receiver));
     inbox.Receive(TimeSpan.FromSeconds(60));
     var replication = system.ActorOf(ReplicationActor.Props(settings, coordinator, inbox.Receiver, new ReplicationJob.Once()));
-    inbox.Receive(TimeSpan.FromMinutes(5));
+    NextCycle(inbox);
     var latencies = new List<(double, long, long)>();
     var before = new ManifestStore(settings.StatePath).Load()!;
     for (var r = 0; r < runs; r++)
@@ -258,7 +266,7 @@ static async Task<List<(double Seconds, long RewrittenBytes, long PartBytes)>> I
         }
         var clock = Stopwatch.StartNew();
         inbox.Send(replication, ReplicationActor.Tick.Instance);
-        var done = (ReplicationActor.CycleCompleted)inbox.Receive(TimeSpan.FromMinutes(5));
+        var done = NextCycle(inbox);
         if (!done.Succeeded) throw new InvalidOperationException(done.Error);
         var seconds = clock.Elapsed.TotalSeconds;
         // The batch's own files: its parts, and the rewritten copies that carry its run id.

@@ -4,6 +4,7 @@ using AkkaLake.Actors.Coordinator;
 using AkkaLake.Actors.Replication;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Storage;
+using AkkaLake.Core.Telemetry;
 
 namespace AkkaLake.Actors.Daemon;
 
@@ -17,11 +18,14 @@ public sealed record DaemonOutcome(bool Succeeded, string? Error);
 /// </summary>
 public sealed class LakeDaemon : ReceiveActor
 {
+    /// <summary>The coordinator's name under the daemon, for a health check to find it.</summary>
+    public const string CoordinatorName = "coordinator";
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public LakeDaemon(LakeSettings settings, ReplicationJob job, Action<DaemonOutcome> onOutcome, IFaultPoints? faults)
+    public LakeDaemon(LakeSettings settings, ReplicationJob job, Action<DaemonOutcome> onOutcome, IFaultPoints? faults, Action<DaysProgress>? onProgress)
     {
-        var coordinator = Context.ActorOf(LakeCoordinator.Props(settings, Self, faults, reconcile: job.Repeats), "coordinator");
+        var coordinator = Context.ActorOf(LakeCoordinator.Props(settings, Self, faults, reconcile: job.Repeats), CoordinatorName);
         Context.Watch(coordinator);
 
         Receive<CoordinatorProtocol.Ready>(_ =>
@@ -34,6 +38,7 @@ public sealed class LakeDaemon : ReceiveActor
             else
                 replication.Tell(ReplicationActor.CoordinatorRestarted.Instance);
         });
+        Receive<DaysProgress>(p => onProgress?.Invoke(p));
         Receive<CoordinatorProtocol.StartFailed>(f => onOutcome(new DaemonOutcome(false, f.Reason)));
         Receive<ReplicationActor.CycleCompleted>(c =>
         {
@@ -49,8 +54,9 @@ public sealed class LakeDaemon : ReceiveActor
         });
     }
 
-    public static Props Props(LakeSettings settings, ReplicationJob job, Action<DaemonOutcome> onOutcome, IFaultPoints? faults = null) =>
-        Akka.Actor.Props.Create(() => new LakeDaemon(settings, job, onOutcome, faults));
+    /// <param name="onProgress">Called after each day of a backfill, takeover or rebuild by hand, for a command's progress bar.</param>
+    public static Props Props(LakeSettings settings, ReplicationJob job, Action<DaemonOutcome> onOutcome, IFaultPoints? faults = null, Action<DaysProgress>? onProgress = null) =>
+        Akka.Actor.Props.Create(() => new LakeDaemon(settings, job, onOutcome, faults, onProgress));
 
     /// <summary>A failing child (a bug, or a replication that cannot start) is restarted; the coordinator only with a clean reload.</summary>
     protected override SupervisorStrategy SupervisorStrategy() =>

@@ -117,6 +117,12 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private const int MaxConflictRetries = 3;
     private readonly ReplicationJob _job;
     private Queue<DateOnly>? _manualDays;
+    private int _manualDaysTotal;
+
+    // Progress of day-at-a-time work: to the listener after every day, to the log at most every 10 s.
+    private readonly Throttle _progressLog = new(TimeSpan.FromSeconds(10));
+    private long _dayWorkRows;
+    private DateTimeOffset? _dayWorkStarted;
     private int _conflicts;
     private int _failures;
     private int _batches;
@@ -239,7 +245,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                 Become(Idle);
                 return;
             }
-            _manualDays ??= new Queue<DateOnly>(rebuild.Days);
+            if (_manualDays is null) ManualDays(rebuild.Days);
             RebuildNextDay(manifest, prepared.Table, now);
             return;
         }
@@ -297,9 +303,15 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                 Become(Idle);
                 return;
             }
-            _manualDays = new Queue<DateOnly>(days);
+            ManualDays(days);
         }
         RebuildNextDay(manifest, table, now);
+    }
+
+    private void ManualDays(IReadOnlyCollection<DateOnly> days)
+    {
+        _manualDays = new Queue<DateOnly>(days);
+        _manualDaysTotal = days.Count;
     }
 
     /// <summary>The next of the days asked for by hand, or the end of the job.</summary>
@@ -657,6 +669,27 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             LakeMetrics.SkippedRows.Add(rows, LakeMetrics.Tag("reason", reason));
     }
 
+    /// <summary>How far the day-at-a-time work this batch belongs to has got; null for an incremental batch or a single repair.</summary>
+    private DaysProgress? ProgressAfter(Batch batch, LakeManifest manifest)
+    {
+        if (batch.Step is not (ReplicationStep.Backfill or ReplicationStep.Rebuild)) return null;
+        var (done, total) = batch.Step switch
+        {
+            _ when _manualDays is not null => (_manualDaysTotal - _manualDays.Count, _manualDaysTotal),
+            ReplicationStep.Backfill { IsLast: true } b => (DaysIn(b.After), DaysIn(b.After)),
+            ReplicationStep.Backfill b => (b.After.DaysDone.Count, DaysIn(b.After)),
+            ReplicationStep.Rebuild { TakeoverAfter: { } t } => (t.DaysTotal - t.DaysLeft.Count, t.DaysTotal),
+            _ => (0, 0),
+        };
+        if (total == 0) return null;
+        _dayWorkStarted ??= batch.StartedAt;
+        _dayWorkRows += batch.Rows;
+        return new DaysProgress(done, total, _dayWorkRows, DateTimeOffset.UtcNow - _dayWorkStarted.Value);
+    }
+
+    private static int DaysIn(BackfillState state) =>
+        LakeLayout.ParseDateKey(state.ToDate).DayNumber - LakeLayout.ParseDateKey(state.FromDate).DayNumber + 1;
+
     private void LogBatch(Batch batch, LakeManifest manifest)
     {
         var duration = DateTimeOffset.UtcNow - batch.StartedAt;
@@ -665,34 +698,39 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         object[] figures = [batch.Rows, batch.Parts.Count, batch.Parts.Sum(p => p.Written.Bytes), (long)duration.TotalMilliseconds,
             Math.Round(batch.Rows / Math.Max(duration.TotalSeconds, 0.001)), watermark, lag, batch.RunId];
         const string summary = "{Rows} rows into {Files} files ({Bytes} bytes) in {DurationMs} ms ({RowsPerSecond} rows/s); watermark {Watermark}, {LagSeconds} s behind now; run {RunId}";
+        const string soFar = "; {DaysDone} of {DaysTotal} days done, {RowsSoFar} rows so far, about {EtaSeconds} s left";
+        var progress = ProgressAfter(batch, manifest);
+        if (progress is not null) _listener?.Tell(progress);
+        object[] progressFigures = progress is null ? [] : [progress.DaysDone, progress.DaysTotal, progress.Rows, Math.Round(progress.Left?.TotalSeconds ?? 0)];
+        // A long backfill or takeover says how it goes every 10 s at most; the file at Debug keeps every day.
+        var level = progress is null || progress.Complete || _progressLog.Due(DateTimeOffset.UtcNow) ? LogLevel.InfoLevel : LogLevel.DebugLevel;
         switch (batch.Step)
         {
             case ReplicationStep.Backfill { EmptyDaysBefore: > 0 } b:
-                _log.Info("Backfilled {Date}: " + summary, [LakeLayout.DateKey(b.Day), .. figures]);
+                _log.Log(level, "Backfilled {Date}: " + summary, [LakeLayout.DateKey(b.Day), .. figures]);
                 _log.Info("The source has no rows older than {Date}: the {EmptyDays} older days of the hot horizon are recorded as empty without scanning them",
                     LakeLayout.DateKey(b.Day), b.EmptyDaysBefore);
                 break;
             case ReplicationStep.Backfill b when batch.Rows == 0:
                 _log.Debug("Backfilled {Date}: no rows", LakeLayout.DateKey(b.Day));
                 break;
-            case ReplicationStep.Backfill b when manifest.Metrics.Backfill is { CompletedAt: null } state:
-                var total = LakeLayout.ParseDateKey(state.ToDate).DayNumber - LakeLayout.ParseDateKey(state.FromDate).DayNumber + 1;
-                var done = state.DaysDone.Count;
-                var eta = (DateTimeOffset.UtcNow - state.StartedAt).TotalSeconds / Math.Max(done, 1) * (total - done);
-                _log.Info("Backfilled {Date}: " + summary + "; {DaysDone} of {DaysTotal} days done, about {EtaSeconds} s left",
-                    [LakeLayout.DateKey(b.Day), .. figures, done, total, Math.Round(eta)]);
+            case ReplicationStep.Backfill b when progress is { Complete: false }:
+                _log.Log(level, "Backfilled {Date}: " + summary + soFar, [LakeLayout.DateKey(b.Day), .. figures, .. progressFigures]);
                 break;
             case ReplicationStep.Backfill b:
-                _log.Info("Backfilled {Date}: " + summary, [LakeLayout.DateKey(b.Day), .. figures]);
+                _log.Log(level, "Backfilled {Date}: " + summary, [LakeLayout.DateKey(b.Day), .. figures]);
                 break;
             case ReplicationStep.Rebuild { TakeoverAfter: { } t } r:
-                _log.Info("Took over {Date}: rebuilt from PostgreSQL, replacing {Replaced} files; {DaysLeft} of {DaysTotal} days left: " + summary,
+                _log.Log(level, "Took over {Date}: rebuilt from PostgreSQL, replacing {Replaced} files; {DaysLeft} of {DaysTotal} days left: " + summary,
                     [LakeLayout.DateKey(r.Day), r.Replaces.Count, t.DaysLeft.Count, t.DaysTotal, .. figures]);
                 if (t.CompletedAt is not null)
                     _log.Info("Takeover complete: every day of the first implementation's lake is rebuilt; incremental replication continues from {Watermark}", watermark);
                 break;
+            case ReplicationStep.Rebuild r when progress is { Complete: false }:
+                _log.Log(level, "Rebuilt {Date}, replacing {Replaced} files: " + summary + soFar, [LakeLayout.DateKey(r.Day), r.Replaces.Count, .. figures, .. progressFigures]);
+                break;
             case ReplicationStep.Rebuild r:
-                _log.Info("Rebuilt {Date}, replacing {Replaced} files: " + summary, [LakeLayout.DateKey(r.Day), r.Replaces.Count, .. figures]);
+                _log.Log(level, "Rebuilt {Date}, replacing {Replaced} files: " + summary, [LakeLayout.DateKey(r.Day), r.Replaces.Count, .. figures]);
                 break;
             case ReplicationStep.Incremental when batch.HeldBackByLag > 0:
                 _log.Info("Replicated " + summary + "; {HeldBack} rows inserted in the last {LagGuardSeconds} s wait for the lag guard (CORE_ANALYSIS_REPLICATION_LAG_SECONDS) and go in a later batch",

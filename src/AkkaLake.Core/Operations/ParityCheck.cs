@@ -32,7 +32,7 @@ public sealed record ParityReport(DateTimeOffset From, DateTimeOffset To, DateTi
 public sealed class ParityCheck(NpgsqlDataSource source, LakeRoots roots)
 {
     public async Task<ParityReport> RunAsync(LakeManifest manifest, DateTimeOffset from, DateTimeOffset to,
-        IReadOnlyList<string>? sensorIds, int? sample, CancellationToken ct)
+        IReadOnlyList<string>? sensorIds, int? sample, CancellationToken ct, Action<int, int>? filesRead = null)
     {
         var watermark = manifest.Metrics.ComputedThroughTs
             ?? throw new InvalidOperationException("The lake has no watermark yet: its first backfill has not completed.");
@@ -42,7 +42,7 @@ public sealed class ParityCheck(NpgsqlDataSource source, LakeRoots roots)
         if (sample is { } n)
             sensorIds = await SampleAsync(connection, from, to, n, ct);
         var pg = await PostgresAsync(connection, from, to, watermark, sensorIds, ct);
-        var lake = Lake(manifest, from, to, sensorIds);
+        var lake = Lake(manifest, from, to, sensorIds, filesRead);
         var sensors = pg.Keys.Union(lake.Keys).Order(StringComparer.Ordinal)
             .Select(id => new SensorParity(id, pg.GetValueOrDefault(id), lake.GetValueOrDefault(id)))
             .ToList();
@@ -86,13 +86,16 @@ public sealed class ParityCheck(NpgsqlDataSource source, LakeRoots roots)
         return result;
     }
 
-    private Dictionary<string, SensorFigures> Lake(LakeManifest manifest, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string>? ids)
+    private Dictionary<string, SensorFigures> Lake(LakeManifest manifest, DateTimeOffset from, DateTimeOffset to, IReadOnlyList<string>? ids, Action<int, int>? filesRead)
     {
         var wanted = ids?.ToHashSet(StringComparer.Ordinal);
         long fromMicros = Timestamps.ToMicros(from), toMicros = Timestamps.ToMicros(to);
         var acc = new Dictionary<string, (long Rows, long Min, long Max, double Sum)>(StringComparer.Ordinal);
-        foreach (var f in manifest.Files().Where(f => f.Date >= DateOnly.FromDateTime(from.UtcDateTime) && f.Date <= DateOnly.FromDateTime(to.UtcDateTime)))
+        var files = manifest.Files().Where(f => f.Date >= DateOnly.FromDateTime(from.UtcDateTime) && f.Date <= DateOnly.FromDateTime(to.UtcDateTime)).ToList();
+        var read = 0;
+        foreach (var f in files)
         {
+            filesRead?.Invoke(read++, files.Count);
             var path = roots.Resolve(f.Location, f.RelativePath);
             // A committed file that is gone contributes nothing, which shows as a mismatch ('verify' names the file).
             if (!File.Exists(path)) continue;
@@ -107,6 +110,7 @@ public sealed class ParityCheck(NpgsqlDataSource source, LakeRoots roots)
                     acc[id] = (a.Rows + 1, Math.Min(a.Min, ts), Math.Max(a.Max, ts), a.Sum + batch.Values[i]);
                 }
         }
+        filesRead?.Invoke(files.Count, files.Count);
         return acc.ToDictionary(kv => kv.Key, kv => new SensorFigures(kv.Value.Rows, Timestamps.FromMicros(kv.Value.Min), Timestamps.FromMicros(kv.Value.Max), kv.Value.Sum), StringComparer.Ordinal);
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using AkkaLake.Actors.Replication;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Hosting;
+using Serilog.Events;
 
 namespace AkkaLake.Commands;
 
@@ -20,8 +21,11 @@ public static class BackfillCommand
         {
             var settings = global.LoadSettings(result);
             var (first, last) = Range(result.GetValue(days), result.GetValue(from), result.GetValue(to));
-            using var logger = LakeLogging.Create(settings, console: result.InvocationConfiguration.Output == Console.Out);
-            var outcome = await DaemonHost.RunAsync(settings, new ReplicationJob.Backfill(first, last, result.GetValue(replace)), logger, ct);
+            var bar = Progress.DaysOnTerminal(result.InvocationConfiguration.Error, "backfill");
+            using var logger = LakeLogging.Create(settings, console: result.InvocationConfiguration.Output == Console.Out,
+                consoleMinimum: bar is null ? LogEventLevel.Verbose : LogEventLevel.Warning);
+            var outcome = await DaemonHost.RunAsync(settings, new ReplicationJob.Backfill(first, last, result.GetValue(replace)), logger, ct,
+                onProgress: bar is null ? null : bar.Report);
             if (!outcome.Succeeded)
                 await result.InvocationConfiguration.Error.WriteLineAsync($"akkalake backfill failed: {outcome.Error}");
             return outcome.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;

@@ -27,16 +27,19 @@ public static class CompactCommand
             var merger = new PartMerger(lake.Roots, rowGroupRows: settings.RowGroupRows);
             var committer = new LakeCommitter(lake.Store, lake.Roots, Hosting.EnvironmentFaults.FromEnvironment());
             var done = 0;
+            var progress = Progress.For(result.InvocationConfiguration.Error, "compact", "shard-days");
             foreach (var job in jobs)
             {
+                progress.Report(done, jobs.Count);
                 var runId = RunId.New(DateTimeOffset.UtcNow);
                 var merged = merger.Merge(job, runId, CompactionPolicy.Default.TargetFileBytes);
                 lake.Manifest = committer.Commit(lake.Manifest,
                     new LakeCommit(LakeCommit.Compaction, runId, [], [.. job.Inputs.Select(f => new FileRemove(job.Date, job.Shard, f.Name))]),
                     merged.Outputs, DateTimeOffset.UtcNow, settings.DeleteGrace);
                 done++;
-                output.WriteLine($"[{done}/{jobs.Count}] {LakeLayout.DateKey(job.Date)} shard {LakeLayout.ShardKey(job.Shard)}: {job.Inputs.Count} files, {job.InputBytes:N0} bytes -> {merged.Outputs.Count} files, {merged.Outputs.Sum(o => o.Written.Bytes):N0} bytes; {merged.SupersededRows:N0} superseded versions dropped");
+                progress.WriteLine(output, $"[{done}/{jobs.Count}] {LakeLayout.DateKey(job.Date)} shard {LakeLayout.ShardKey(job.Shard)}: {job.Inputs.Count} files, {job.InputBytes:N0} bytes -> {merged.Outputs.Count} files, {merged.Outputs.Sum(o => o.Written.Bytes):N0} bytes; {merged.SupersededRows:N0} superseded versions dropped");
             }
+            progress.Report(done, jobs.Count);
             (lake.Manifest, _) = new LakeRecovery(lake.Store, lake.Roots).DeleteDue(lake.Manifest, DateTimeOffset.UtcNow, []);
             output.WriteLine(jobs.Count == 0 ? "Nothing to compact."
                 : settings.DeleteGrace > TimeSpan.Zero

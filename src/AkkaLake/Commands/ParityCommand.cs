@@ -34,11 +34,13 @@ public static class ParityCommand
                 throw new SettingsException(["Give --sensor-ids or --sample, not both."]);
             var manifest = new ManifestStore(settings.StatePath).Load() ?? throw new InvalidOperationException($"There is no lake at {settings.HotPath}.");
             await using var dataSource = NpgsqlDataSource.Create(SettingsLoader.ConnectionString(settings));
+            var progress = result.GetValue(json) ? null : Progress.For(result.InvocationConfiguration.Error, "parity: reading the lake", "files");
             ParityReport report;
             try
             {
                 report = await new ParityCheck(dataSource, new LakeRoots(settings.HotPath, settings.ColdPath))
-                    .RunAsync(manifest, window.Item1, window.Item2, result.GetValue(ids)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), result.GetValue(sample), ct);
+                    .RunAsync(manifest, window.Item1, window.Item2, result.GetValue(ids)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), result.GetValue(sample), ct,
+                        progress is null ? null : (done, total) => progress.Report(done, total));
             }
             catch (NpgsqlException e)
             {

@@ -11,6 +11,7 @@ using AkkaLake.Core.Reconciliation;
 using AkkaLake.Core.Source;
 using AkkaLake.Hosting;
 using Npgsql;
+using Serilog.Events;
 
 namespace AkkaLake.Commands;
 
@@ -44,7 +45,7 @@ public static class ReconcileCommand
             await using (var dataSource = NpgsqlDataSource.Create(SettingsLoader.ConnectionString(settings)))
             {
                 var reconciler = new Reconciler(dataSource, new LakeRoots(settings.HotPath, settings.ColdPath));
-                var progress = result.GetValue(json) ? null : Progress.For(error, "days checked");
+                var progress = result.GetValue(json) ? null : Progress.For(error, "reconcile: checking", "days");
                 try
                 {
                     foreach (var day in days)
@@ -69,8 +70,10 @@ public static class ReconcileCommand
             if (differing.Count == 0) return ExitCodes.Ok;
             if (!rebuild) return ExitCodes.Mismatch;
 
-            using var logger = LakeLogging.Create(settings, console: !result.GetValue(json) && output == Console.Out);
-            var outcome = await DaemonHost.RunAsync(settings, new ReplicationJob.Rebuild(differing), logger, ct);
+            var bar = result.GetValue(json) ? null : Progress.DaysOnTerminal(error, "reconcile: rebuilding");
+            using var logger = LakeLogging.Create(settings, console: !result.GetValue(json) && output == Console.Out,
+                consoleMinimum: bar is null ? LogEventLevel.Verbose : LogEventLevel.Warning);
+            var outcome = await DaemonHost.RunAsync(settings, new ReplicationJob.Rebuild(differing), logger, ct, onProgress: bar is null ? null : bar.Report);
             if (!outcome.Succeeded)
             {
                 await error.WriteLineAsync($"akkalake reconcile could not rebuild the days that differ: {outcome.Error}");

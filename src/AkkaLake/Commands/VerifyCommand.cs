@@ -26,8 +26,8 @@ public static class VerifyCommand
 
             var manifest = new ManifestStore(settings.StatePath).Load()
                 ?? throw new InvalidOperationException($"There is no manifest at {settings.StatePath}; 'akkalake verify --rebuild-manifest' rebuilds one from the files.");
-            var progress = Progress.For(result.InvocationConfiguration.Error, "verified files");
-            var report = new LakeVerifier(roots).Verify(manifest, result.GetValue(json) ? null : progress.Report);
+            var progress = Progress.For(result.InvocationConfiguration.Error, "verify", "files");
+            var report = new LakeVerifier(roots).Verify(manifest, result.GetValue(json) ? null : (done, total) => progress.Report(done, total));
             var problems = report.Problems;
             if (result.GetValue(json))
                 output.WriteLine(JsonSerializer.Serialize(new { files = report.Files, problems, @unchecked = report.Unchecked }, LakeJson.Options));

@@ -50,7 +50,8 @@ public static class DaemonHost
         });
     }
 
-    public static async Task<DaemonOutcome> RunAsync(LakeSettings settings, ReplicationJob job, Serilog.ILogger logger, CancellationToken ct, IFaultPoints? faults = null)
+    public static async Task<DaemonOutcome> RunAsync(LakeSettings settings, ReplicationJob job, Serilog.ILogger logger, CancellationToken ct,
+        IFaultPoints? faults = null, Action<DaysProgress>? onProgress = null)
     {
         // Before any actor starts: a missing or malformed database setting is one line, never its value.
         SettingsLoader.ConnectionString(settings);
@@ -69,8 +70,9 @@ public static class DaemonHost
                     loggers.ClearLoggers();
                     loggers.AddLogger<SerilogLogger>();
                 })
+                .WithLakeHealthChecks(settings)
                 .AddHocon($"akka.coordinated-shutdown.exit-clr = off\nakka.loglevel = {AkkaLevel(logger)}", HoconAddMode.Prepend)
-                .AddLakeDaemon(settings, job, o => outcome.TrySetResult(o), faults ?? EnvironmentFaults.FromEnvironment());
+                .AddLakeDaemon(settings, job, o => outcome.TrySetResult(o), faults ?? EnvironmentFaults.FromEnvironment(), onProgress);
         });
 
         // Akka's Serilog logger writes to the static logger; it gets ours plus the drain.

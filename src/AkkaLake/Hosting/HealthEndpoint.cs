@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using Akka.Actor;
+using Akka.Hosting;
+using AkkaLake.Actors.Daemon;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.State;
 using AkkaLake.Core.Status;
@@ -12,11 +14,11 @@ using Microsoft.Extensions.Hosting;
 namespace AkkaLake.Hosting;
 
 /// <summary>
-/// The daemon's health, as Microsoft.Extensions.Diagnostics.HealthChecks checks: liveness (the
-/// actor system runs), readiness (the lake is open and its first backfill or takeover is done),
-/// freshness (the watermark within the late window, the last run not failed). Served on the
-/// metrics port: <c>/healthz</c> liveness and freshness, <c>/readyz</c> readiness; 200 or 503
-/// with the checks as JSON.
+/// The daemon's health, as Akka.Hosting health checks (Microsoft.Extensions.Diagnostics.HealthChecks):
+/// liveness (the actor system and the lake coordinator are up), readiness (the lake is open and
+/// its first backfill or takeover is done), freshness (the watermark within the late window, the
+/// last run not failed). Served on the metrics port: <c>/healthz</c> liveness and freshness,
+/// <c>/readyz</c> readiness; 200 or 503 with the checks as JSON.
 /// </summary>
 public static class LakeHealth
 {
@@ -25,40 +27,45 @@ public static class LakeHealth
 
     public static void Add(IServiceCollection services, LakeSettings settings)
     {
-        services.AddHealthChecks()
-            .AddCheck<ActorSystemCheck>("actor-system", tags: [Live])
-            .AddTypeActivatedCheck<FreshnessCheck>("freshness", failureStatus: null, tags: [Live], args: settings)
-            .AddCheck<ReadinessCheck>("lake-ready", tags: [Ready]);
+        services.AddHealthChecks();
         if (settings.MetricsPort is { } port)
             services.AddHostedService(sp => new Endpoint(sp.GetRequiredService<HealthCheckService>(), port));
     }
 
-    private sealed class ActorSystemCheck(ActorSystem system) : IHealthCheck
-    {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            Task.FromResult(system.WhenTerminated.IsCompleted ? HealthCheckResult.Unhealthy("the actor system has stopped") : HealthCheckResult.Healthy("running"));
-    }
+    public static AkkaConfigurationBuilder WithLakeHealthChecks(this AkkaConfigurationBuilder akka, LakeSettings settings) =>
+        akka.WithActorSystemLivenessCheck(tags: [Live])
+            .WithHealthCheck("lake-coordinator", CoordinatorAsync, tags: [Live])
+            .WithHealthCheck("freshness", (_, _, _) => Task.FromResult(Freshness(settings)), failureStatus: HealthStatus.Degraded, tags: [Live])
+            .WithHealthCheck("lake-ready", (_, _, _) => Task.FromResult(Readiness()), tags: [Ready]);
 
-    private sealed class ReadinessCheck : IHealthCheck
+    private static async Task<HealthCheckResult> CoordinatorAsync(ActorSystem system, ActorRegistry registry, CancellationToken ct)
     {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            Task.FromResult(LakeMetrics.Latest?.Metrics switch
-            {
-                null => HealthCheckResult.Unhealthy("the lake is not open yet"),
-                { ComputedThroughTs: null } => HealthCheckResult.Unhealthy("the first backfill is still running"),
-                { Takeover.CompletedAt: null } => HealthCheckResult.Unhealthy("the takeover of the first implementation's lake is still rebuilding days"),
-                _ => HealthCheckResult.Healthy("open and backfilled"),
-            });
-    }
-
-    private sealed class FreshnessCheck(LakeSettings settings) : IHealthCheck
-    {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        if (!registry.TryGet<LakeDaemonActor>(out var daemon))
+            return HealthCheckResult.Unhealthy("the daemon has not started");
+        try
         {
-            var problems = LakeStatus.FreshnessProblems(LakeMetrics.Latest?.Metrics.ComputedThroughTs,
-                new ReplicationStateStore(settings.StatePath).Load(), settings.LateWindowHours, DateTimeOffset.UtcNow).ToList();
-            return Task.FromResult(problems.Count > 0 ? HealthCheckResult.Degraded(string.Join("; ", problems)) : HealthCheckResult.Healthy("within the late window"));
+            await system.ActorSelection(daemon.Path / LakeDaemon.CoordinatorName).ResolveOne(TimeSpan.FromSeconds(2), ct);
+            return HealthCheckResult.Healthy("running");
         }
+        catch (ActorNotFoundException)
+        {
+            return HealthCheckResult.Unhealthy("the lake coordinator is not running");
+        }
+    }
+
+    private static HealthCheckResult Readiness() => LakeMetrics.Latest?.Metrics switch
+    {
+        null => HealthCheckResult.Unhealthy("the lake is not open yet"),
+        { ComputedThroughTs: null } => HealthCheckResult.Unhealthy("the first backfill is still running"),
+        { Takeover.CompletedAt: null } => HealthCheckResult.Unhealthy("the takeover of the first implementation's lake is still rebuilding days"),
+        _ => HealthCheckResult.Healthy("open and backfilled"),
+    };
+
+    private static HealthCheckResult Freshness(LakeSettings settings)
+    {
+        var problems = LakeStatus.FreshnessProblems(LakeMetrics.Latest?.Metrics.ComputedThroughTs,
+            new ReplicationStateStore(settings.StatePath).Load(), settings.LateWindowHours, DateTimeOffset.UtcNow).ToList();
+        return problems.Count > 0 ? HealthCheckResult.Degraded(string.Join("; ", problems)) : HealthCheckResult.Healthy("within the late window");
     }
 
     /// <summary>

@@ -13,7 +13,8 @@ public static class LakeLogging
 {
     public const string LevelVariable = "AKKALAKE_LOG_LEVEL";
 
-    public static Serilog.Core.Logger Create(LakeSettings settings, bool console = true)
+    /// <param name="consoleMinimum">A higher level for the console alone, e.g. while a progress bar stands in for the routine lines.</param>
+    public static Serilog.Core.Logger Create(LakeSettings settings, bool console = true, LogEventLevel consoleMinimum = LogEventLevel.Verbose)
     {
         var level = Enum.TryParse<LogEventLevel>(Environment.GetEnvironmentVariable(LevelVariable), ignoreCase: true, out var l) ? l : LogEventLevel.Information;
         var configuration = new LoggerConfiguration()
@@ -25,6 +26,7 @@ public static class LakeLogging
             configuration = configuration.WriteTo.Logger(toConsole => toConsole
                 .Filter.ByExcluding(IsAkkaInternal)
                 .WriteTo.Console(
+                    restrictedToMinimumLevel: consoleMinimum,
                     outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
                     standardErrorFromLevel: LogEventLevel.Error));
         return configuration.CreateLogger();

@@ -5,6 +5,9 @@ using Xunit;
 
 namespace AkkaLake.Tests.Commands;
 
+// Runs a daemon in this process: Akka.Logger.Serilog writes to Serilog's static logger, which each
+// daemon points at its own log, so daemons in one process take turns (as the PostgreSQL tests do).
+[Collection(PostgresCollection.Name)]
 public class DemoTests
 {
     [Fact]

@@ -5,6 +5,9 @@ using Xunit;
 namespace AkkaLake.Tests.Commands;
 
 /// <summary>A database password never reaches the console, the logs or an error, and a malformed setting never starts the daemon.</summary>
+// Runs a daemon in this process: Akka.Logger.Serilog writes to Serilog's static logger, which each
+// daemon points at its own log, so daemons in one process take turns (as the PostgreSQL tests do).
+[Collection(PostgresCollection.Name)]
 public class SecretsTests
 {
     private const string Secret = "s3cretPassw0rd";

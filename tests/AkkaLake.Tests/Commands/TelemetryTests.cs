@@ -22,7 +22,8 @@ public class TelemetryTests(PostgresFixture postgres)
 
         // One JSON object per line, readable by common tools.
         var events = File.ReadAllLines(lake.LogFile).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
-        var backfilled = events.First(e => ((string)e["@mt"]!).StartsWith("Backfilled {Date}: {Rows}", StringComparison.Ordinal));
+        var backfilled = events.FirstOrDefault(e => ((string)e["@mt"]!).StartsWith("Backfilled {Date}: {Rows}", StringComparison.Ordinal));
+        Assert.True(backfilled is not null, "No backfill line among:\n" + string.Join("\n", events.Select(e => e.ToJsonString())));
         var replicated = events.Last(e => ((string)e["@mt"]!).StartsWith("Replicated", StringComparison.Ordinal));
         foreach (var property in new[] { "Rows", "Files", "Bytes", "DurationMs", "RowsPerSecond", "Watermark", "LagSeconds", "RunId" })
         {
@@ -106,6 +107,8 @@ public class TelemetryTests(PostgresFixture postgres)
             Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {body}");
             Assert.Equal("Healthy", (string)JsonNode.Parse(body)!["status"]!);
         }
+        var live = JsonNode.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/healthz"))!["checks"]!.AsObject();
+        Assert.Equal(["akka.actorsystem", "freshness", "lake-coordinator"], live.Select(c => c.Key).Order(StringComparer.Ordinal));
         daemon.Signal("TERM");
         Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
     }

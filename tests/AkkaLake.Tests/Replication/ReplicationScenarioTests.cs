@@ -7,6 +7,7 @@ using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Source;
 using AkkaLake.Core.State;
 using AkkaLake.Core.Storage;
+using AkkaLake.Core.Telemetry;
 using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
 using Npgsql;
@@ -101,6 +102,31 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : LakeTestKit
             .Select(p => Path.GetRelativePath(settings.HotPath, p).Replace('\\', '/')).ToHashSet();
         Assert.Equal(referenced, onDisk);
         await AssertLakeHoldsEachSourceRowOnceAsync(settings, source);
+    }
+
+    [Fact]
+    public async Task The_first_backfill_reports_each_day_done_to_its_listener_until_all_days_are()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await using (var c = await source.OpenAsync())
+            await SampleReadings.InsertAsync(c, 4, TimeSpan.FromMinutes(30), T0.AddDays(-4), T0.AddMinutes(-5));
+        var settings = Settings(source.ConnectionString, 2);
+        var coordinator = StartCoordinator(settings);
+        StartReplication(settings, coordinator);
+
+        var reports = new List<DaysProgress>();
+        FishForMessage(m =>
+        {
+            if (m is DaysProgress p) reports.Add(p);
+            return m is ReplicationActor.CycleCompleted;
+        }, TimeSpan.FromSeconds(60));
+
+        Assert.True(reports.Count >= 5, $"{reports.Count} reports");
+        Assert.All(reports, r => Assert.Equal(reports[0].DaysTotal, r.DaysTotal));
+        Assert.Equal(reports.Select(r => r.DaysDone).Order(), reports.Select(r => r.DaysDone));
+        Assert.True(reports[^1].Complete);
+        Assert.Equal((await source.RowsAsync()).Count, reports[^1].Rows);
+        Assert.All(reports.SkipLast(1), r => Assert.False(r.Complete));
     }
 
     [Fact]

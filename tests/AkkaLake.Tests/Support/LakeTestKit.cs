@@ -51,7 +51,9 @@ public abstract class LakeTestKit : TestKit, IDisposable
     protected IActorRef StartReplication(LakeSettings settings, IActorRef coordinator) =>
         Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, new ReplicationJob.Once()));
 
-    protected ReplicationActor.CycleCompleted NextCycle() => ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(60));
+    /// <summary>The end of the next cycle, passing over the progress the actor reports for each day of a backfill.</summary>
+    protected ReplicationActor.CycleCompleted NextCycle() =>
+        (ReplicationActor.CycleCompleted)FishForMessage(m => m is ReplicationActor.CycleCompleted, TimeSpan.FromSeconds(60));
 
     protected LakeManifest Manifest(IActorRef coordinator) =>
         coordinator.Ask<CoordinatorProtocol.ManifestSnapshot>(CoordinatorProtocol.GetManifest.Instance, TimeSpan.FromSeconds(10)).Result.Manifest;
