@@ -35,6 +35,33 @@ public abstract record ReplicationStep
 
     /// <summary>Nothing new can be exported yet (the bound is at the watermark).</summary>
     public sealed record UpToDate(DateTimeOffset Watermark, CursorBound Bound) : ReplicationStep;
+
+    /// <summary>The rows the step exports.</summary>
+    public SourceWindow ExportWindow => this switch
+    {
+        Backfill b => b.Window,
+        Incremental i => i.Window,
+        Rebuild r => r.Window,
+        _ => throw new InvalidOperationException($"{GetType().Name} exports nothing."),
+    };
+
+    /// <summary>Whole days are written at the final level; incremental parts wait for compaction.</summary>
+    public PartKind PartKind => this is Incremental ? PartKind.Incremental : PartKind.Backfill;
+
+    /// <summary>The kind of the step's commit, in its part files' metadata and the run report.</summary>
+    public string CommitKind => this is Incremental ? LakeCommit.Replication : LakeCommit.BackfillKind;
+
+    /// <summary>The inserted_at range the step covers: (From, To], From null for a whole day.</summary>
+    public (DateTimeOffset? From, DateTimeOffset? To) CursorRange => this switch
+    {
+        Backfill b => (null, b.After.Cursor),
+        Incremental i => (i.After, i.Bound.Through),
+        Rebuild r => (null, r.Cursor),
+        _ => (null, null),
+    };
+
+    /// <summary>Reads whole days (a backfill day or a rebuild), as opposed to an incremental batch.</summary>
+    public bool IsDay => this is Backfill or Rebuild;
 }
 
 /// <summary>

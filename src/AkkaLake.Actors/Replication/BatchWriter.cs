@@ -1,0 +1,215 @@
+using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using AkkaLake.Actors.Writers;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Parquet;
+using AkkaLake.Core.Replication;
+using AkkaLake.Core.Source;
+using AkkaLake.Core.Storage;
+
+namespace AkkaLake.Actors.Replication;
+
+/// <summary>
+/// One batch's rows from its COPY to <c>.tmp</c> parts ready to commit. An Akka.Streams graph
+/// carries the export's chunks here with back pressure; each chunk's rows go to their shard-day
+/// writers (children, one per shard-day), the largest buffers are spilled past the row budget,
+/// and once the COPY is read every writer flushes. The parent gets <see cref="Exported"/>, then
+/// <see cref="Written"/> or <see cref="Failed"/>, and stops this actor when the batch is over,
+/// which stops its writers and deletes what is still <c>.tmp</c>. A writer that fails or stops
+/// fails the batch: nothing it buffered can be committed without it.
+/// </summary>
+public sealed class BatchWriter : ReceiveActor
+{
+    /// <param name="Manifest">The manifest the batch was planned from: the files an incremental batch may replace keys of.</param>
+    public sealed record Job(ReplicationStep Step, string RunId, LakeManifest Manifest, SourceExport Export);
+
+    /// <summary>The COPY is read to its end (the parent may start the next day's meanwhile).</summary>
+    public sealed record Exported
+    {
+        public static readonly Exported Instance = new();
+    }
+
+    /// <summary>Every writer flushed: the batch's parts, the committed files they replace, and what the rows were.</summary>
+    public sealed record Written(IReadOnlyList<StagedPart> Parts, IReadOnlyList<FileRemove> Replaced, BatchTally Tally);
+
+    /// <param name="Conflict">The lake changed under the batch: plan it again rather than back off.</param>
+    public sealed record Failed(string Stage, Exception Error, bool Conflict);
+
+    private sealed record StreamInit
+    {
+        public static readonly StreamInit Instance = new();
+    }
+
+    private sealed record StreamAck
+    {
+        public static readonly StreamAck Instance = new();
+    }
+
+    private sealed record StreamDone
+    {
+        public static readonly StreamDone Instance = new();
+    }
+
+    private sealed record WriterStopped(ShardDay ShardDay);
+
+    private readonly Job _job;
+    private readonly LakeSettings _settings;
+    private readonly IFaultPoints _faults;
+    private readonly Dictionary<ShardDay, IActorRef> _writers = [];
+    private readonly BufferBudget _budget;
+    private readonly BatchTally _tally = new();
+    private readonly List<StagedPart> _parts = [];
+    private readonly List<FileRemove> _replaced = [];
+    private UniqueKillSwitch? _killSwitch;
+
+    public BatchWriter(Job job, LakeSettings settings, IFaultPoints faults)
+    {
+        _job = job;
+        _settings = settings;
+        _faults = faults;
+        _budget = new BufferBudget(settings.MaxBufferedRows);
+        Exporting();
+    }
+
+    public static Props Props(Job job, LakeSettings settings, IFaultPoints faults) =>
+        Akka.Actor.Props.Create(() => new BatchWriter(job, settings, faults));
+
+    /// <summary>A writer that throws is stopped, never restarted: restarted, it would have lost its buffered rows.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
+    protected override void PreStart()
+    {
+        var export = _job.Export;
+        _killSwitch = Source.From(() => export.ReadAllAsync())
+            .ViaMaterialized(KillSwitches.Single<SourceChunk>(), Keep.Right)
+            .To(Sink.ActorRefWithAck<SourceChunk>(Self, StreamInit.Instance, StreamAck.Instance, StreamDone.Instance, e => new Failed("exporting rows", e, false)))
+            .Run(Context.System.Materializer());
+    }
+
+    protected override void PostStop()
+    {
+        _killSwitch?.Shutdown();
+        _ = _job.Export.DisposeAsync().AsTask();
+    }
+
+    private void Exporting()
+    {
+        IActorRef? stream = null;
+        var awaitingSpills = 0;
+        Receive<StreamInit>(_ => Sender.Tell(StreamAck.Instance));
+        Receive<SourceChunk>(chunk =>
+        {
+            stream = Sender;
+            Deliver(chunk);
+            _faults.Hit("export.after-chunk");
+            if (!_budget.Exceeded)
+            {
+                stream.Tell(StreamAck.Instance);
+                return;
+            }
+            foreach (var shardDay in _budget.ToSpill())
+            {
+                _writers[shardDay].Tell(ShardDayWriter.Spill.Instance);
+                awaitingSpills++;
+            }
+        });
+        Receive<ShardDayWriter.Spilled>(s =>
+        {
+            _budget.Spilled(s.ShardDay, s.Rows);
+            if (--awaitingSpills == 0) stream?.Tell(StreamAck.Instance);
+        });
+        Receive<StreamDone>(_ =>
+        {
+            Context.Parent.Tell(Exported.Instance);
+            FlushAll();
+        });
+        ReceiveFailures();
+    }
+
+    /// <summary>Hands a chunk's rows, routed on the reader thread, to their shard-day writers.</summary>
+    private void Deliver(SourceChunk chunk)
+    {
+        _tally.Add(chunk);
+        foreach (var (shardDay, rows) in chunk.Rows.ByShardDay)
+        {
+            if (!_writers.TryGetValue(shardDay, out var writer))
+            {
+                writer = Context.ActorOf(ShardDayWriter.Props(WriterSettings(shardDay, chunk.Rows.Locations[shardDay]), _faults),
+                    $"writer-{LakeLayout.DateKey(shardDay.Date)}-{shardDay.Shard}");
+                Context.WatchWith(writer, new WriterStopped(shardDay));
+                _writers[shardDay] = writer;
+            }
+            writer.Tell(new ShardDayWriter.Append(rows));
+            _budget.Added(shardDay, rows.Count);
+        }
+    }
+
+    private ShardDayWriter.Settings WriterSettings(ShardDay shardDay, string location)
+    {
+        var root = location == Locations.Hot ? _settings.HotPath : _settings.ColdPath!;
+        var (from, to) = _job.Step.CursorRange;
+        return new ShardDayWriter.Settings(shardDay, location, root, _job.Step.PartKind,
+            new PartMetadata(_job.RunId, _job.Step.CommitKind, from, to), _settings.RowGroupRows, Committed(shardDay, root));
+    }
+
+    /// <summary>
+    /// The committed files an incremental batch may hold newer versions of keys of. A backfill day
+    /// is new to the lake and a rebuild replaces its day whole, so they have none.
+    /// </summary>
+    private IReadOnlyList<CommittedPart> Committed(ShardDay shardDay, string root) =>
+        _job.Step is ReplicationStep.Incremental && _job.Manifest.Partition(shardDay.Date) is { } partition &&
+        partition.Shards.TryGetValue(LakeLayout.ShardKey(shardDay.Shard), out var shard)
+            ? [.. shard.Files.Select(f => new CommittedPart(f, LakeLayout.Resolve(root, LakeLayout.FilePath(shardDay.Date, shardDay.Shard, f.Name))))]
+            : [];
+
+    private void FlushAll()
+    {
+        var awaiting = _writers.Count;
+        if (awaiting == 0)
+        {
+            Context.Parent.Tell(new Written(_parts, _replaced, _tally));
+            Become(Done);
+            return;
+        }
+        foreach (var writer in _writers.Values) writer.Tell(ShardDayWriter.Flush.Instance);
+        Become(() =>
+        {
+            Receive<ShardDayWriter.Flushed>(f =>
+            {
+                _parts.AddRange(f.Parts);
+                _parts.AddRange(f.Rewrite.Copies);
+                _replaced.AddRange(f.Rewrite.Removes);
+                _tally.Flushed(f.Rewrite.SupersededRows, f.Unchanged);
+                if (--awaiting > 0) return;
+                Context.Parent.Tell(new Written(_parts, _replaced, _tally));
+                Become(Done);
+            });
+            Receive<ShardDayWriter.Spilled>(_ => { });
+            ReceiveFailures();
+        });
+    }
+
+    /// <summary>Written and reported; the parent stops this actor once the commit is answered.</summary>
+    private void Done()
+    {
+        ReceiveAny(_ => { });
+    }
+
+    private void ReceiveFailures()
+    {
+        Receive<ShardDayWriter.WriteFailed>(w => FailWith(new Failed($"writing {w.ShardDay}", new IOException(w.Error), w.Conflict)));
+        Receive<WriterStopped>(w => FailWith(new Failed($"writing {w.ShardDay}",
+            new IOException("its writer failed and stopped; the batch's rows are written again on the retry"), false)));
+        Receive<Failed>(FailWith);
+    }
+
+    private void FailWith(Failed failed)
+    {
+        _killSwitch?.Shutdown();
+        Context.Parent.Tell(failed);
+        Become(Done);
+    }
+}

@@ -1,0 +1,140 @@
+using Akka.Event;
+using AkkaLake.Core;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Replication;
+using AkkaLake.Core.Source;
+using AkkaLake.Core.Telemetry;
+
+namespace AkkaLake.Actors.Replication;
+
+/// <summary>What replication tells an operator: one structured line per batch, its metrics, and warnings about the source.</summary>
+internal sealed class ReplicationLog(ILoggingAdapter log, LakeSettings settings)
+{
+    private const string Summary = "{Rows} rows into {Files} files ({Bytes} bytes) in {DurationMs} ms ({RowsPerSecond} rows/s); watermark {Watermark}, {LagSeconds} s behind now; run {RunId}";
+    private const string SoFar = "; {DaysDone} of {DaysTotal} days done, {RowsSoFar} rows so far, about {EtaSeconds} s left";
+
+    // A long backfill or takeover says how it goes every 10 s at most; at Debug every day.
+    private readonly Throttle _progress = new(TimeSpan.FromSeconds(10));
+    private bool _warnedAboutVisibility;
+    private bool _warnedClockSetBack;
+
+    public static void Record(ReplicationBatch batch, BatchWriter.Written? written, string outcome)
+    {
+        LakeMetrics.Batches.Add(1, LakeMetrics.Tag("outcome", outcome));
+        if (written is null || outcome != "committed") return;
+        LakeMetrics.RowsReplicated.Add(written.Tally.Rows);
+        LakeMetrics.BytesReplicated.Add(written.Parts.Sum(p => p.Written.Bytes));
+        LakeMetrics.BatchDuration.Record((DateTimeOffset.UtcNow - batch.StartedAt).TotalSeconds);
+        foreach (var (reason, rows) in written.Tally.Skipped.ByReason)
+            LakeMetrics.SkippedRows.Add(rows, LakeMetrics.Tag("reason", reason));
+    }
+
+    public void Committed(ReplicationBatch batch, BatchWriter.Written written, LakeManifest manifest, DaysProgress? progress)
+    {
+        var tally = written.Tally;
+        var duration = DateTimeOffset.UtcNow - batch.StartedAt;
+        var watermark = manifest.Metrics.ComputedThroughTs is { } w ? Timestamps.Format(w) : "none";
+        var lag = manifest.Metrics.ComputedThroughTs is { } w2 ? Math.Round((DateTimeOffset.UtcNow - w2).TotalSeconds) : 0;
+        object[] figures = [tally.Rows, written.Parts.Count, written.Parts.Sum(p => p.Written.Bytes), (long)duration.TotalMilliseconds,
+            Math.Round(tally.Rows / Math.Max(duration.TotalSeconds, 0.001)), watermark, lag, batch.RunId];
+        object[] soFar = progress is null ? [] : [progress.DaysDone, progress.DaysTotal, progress.Rows, Math.Round(progress.Left?.TotalSeconds ?? 0)];
+        var level = progress is null || progress.Complete || _progress.Due(DateTimeOffset.UtcNow) ? LogLevel.InfoLevel : LogLevel.DebugLevel;
+        switch (batch.Step)
+        {
+            case ReplicationStep.Backfill { EmptyDaysBefore: > 0 } b:
+                log.Log(level, "Backfilled {Date}: " + Summary, [LakeLayout.DateKey(b.Day), .. figures]);
+                log.Info("The source has no rows older than {Date}: the {EmptyDays} older days of the hot horizon are recorded as empty without scanning them",
+                    LakeLayout.DateKey(b.Day), b.EmptyDaysBefore);
+                break;
+            case ReplicationStep.Backfill b when tally.Rows == 0:
+                log.Debug("Backfilled {Date}: no rows", LakeLayout.DateKey(b.Day));
+                break;
+            case ReplicationStep.Backfill b when progress is { Complete: false }:
+                log.Log(level, "Backfilled {Date}: " + Summary + SoFar, [LakeLayout.DateKey(b.Day), .. figures, .. soFar]);
+                break;
+            case ReplicationStep.Backfill b:
+                log.Log(level, "Backfilled {Date}: " + Summary, [LakeLayout.DateKey(b.Day), .. figures]);
+                break;
+            case ReplicationStep.Rebuild { TakeoverAfter: { } t } r:
+                log.Log(level, "Took over {Date}: rebuilt from PostgreSQL, replacing {Replaced} files; {DaysLeft} of {DaysTotal} days left: " + Summary,
+                    [LakeLayout.DateKey(r.Day), r.Replaces.Count, t.DaysLeft.Count, t.DaysTotal, .. figures]);
+                if (t.CompletedAt is not null)
+                    log.Info("Takeover complete: every day of the first implementation's lake is rebuilt; incremental replication continues from {Watermark}", watermark);
+                break;
+            case ReplicationStep.Rebuild r when progress is { Complete: false }:
+                log.Log(level, "Rebuilt {Date}, replacing {Replaced} files: " + Summary + SoFar, [LakeLayout.DateKey(r.Day), r.Replaces.Count, .. figures, .. soFar]);
+                break;
+            case ReplicationStep.Rebuild r:
+                log.Log(level, "Rebuilt {Date}, replacing {Replaced} files: " + Summary, [LakeLayout.DateKey(r.Day), r.Replaces.Count, .. figures]);
+                break;
+            case ReplicationStep.Incremental when batch.HeldBackByLag > 0:
+                log.Info("Replicated " + Summary + "; {HeldBack} rows inserted in the last {LagGuardSeconds} s wait for the lag guard (CORE_ANALYSIS_REPLICATION_LAG_SECONDS) and go in a later batch",
+                    [.. figures, batch.HeldBackByLag, settings.ReplicationLag.TotalSeconds]);
+                break;
+            default:
+                log.Info("Replicated " + Summary, figures);
+                break;
+        }
+        if (batch.Step is ReplicationStep.Backfill { IsLast: true } last)
+            log.Info("Backfill of {From} to {To} complete: rows inserted up to {Watermark} are in the lake; incremental replication continues from there",
+                last.After.FromDate, last.After.ToDate, Timestamps.Format(last.After.Cursor));
+        RowsOfNote(batch, written);
+    }
+
+    private void RowsOfNote(ReplicationBatch batch, BatchWriter.Written written)
+    {
+        var tally = written.Tally;
+        if (tally.Skipped.Total > 0)
+            log.Warning("Skipped {Skipped} rows the lake cannot hold ({Reasons}); e.g. {Examples}",
+                tally.Skipped.Total, tally.Skipped.ToString(), string.Join("; ", tally.Skipped.SampleKeys));
+        if (tally.TooOld > 0)
+            log.Warning("Skipped {Rows} rows older than the hot horizon ({RetentionDays} days): no cold path is configured, Postgres keeps them",
+                tally.TooOld, settings.HotRetentionDays);
+        if (tally.NonFinite > 0)
+            log.Info("Wrote {Rows} rows whose value is NaN or infinite as they are", tally.NonFinite);
+        if (tally.SupersededRows > 0 || tally.Unchanged > 0)
+            log.Info("Updated readings: {Superseded} older versions replaced by rewriting {Files} files in the same commit; {Unchanged} readings already in the lake unchanged were not written again; run {RunId}",
+                tally.SupersededRows, written.Replaced.Count, tally.Unchanged, batch.RunId);
+        if (tally.NullQualities > 0)
+            log.Info("Wrote {Rows} rows whose quality is NULL with quality 0, as the controller reads them", tally.NullQualities);
+    }
+
+    public void CannotSeeAllSessions()
+    {
+        if (_warnedAboutVisibility) return;
+        _warnedAboutVisibility = true;
+        log.Warning("The database role cannot see other sessions' transactions, so a long-running insert could be missed. Grant it pg_read_all_stats.");
+    }
+
+    /// <summary>
+    /// A database clock behind the watermark was set back. The watermark holds (it never moves
+    /// back), but rows written meanwhile are stamped before it, where incremental batches do not look.
+    /// </summary>
+    public void IfClockSetBack(DatabaseClock clock, DateTimeOffset watermark)
+    {
+        var behind = watermark - (clock.Now - settings.ReplicationLag);
+        if (behind <= TimeSpan.FromSeconds(1))
+        {
+            _warnedClockSetBack = false;
+            return;
+        }
+        if (_warnedClockSetBack) return;
+        _warnedClockSetBack = true;
+        log.Warning("The database clock reads {DatabaseNow}, {BehindSeconds:0} s before the watermark {Watermark}: it was set back. The watermark holds until the clock passes it. " +
+            "Rows written meanwhile get an inserted_at before the watermark and are not replicated incrementally; reconciliation finds them when it next checks their days " +
+            "(today and yesterday hourly, every hot day daily) and rebuilds those days, or run akkalake reconcile now",
+            Timestamps.Format(clock.Now), behind.TotalSeconds, Timestamps.Format(watermark));
+    }
+
+    public void IfCapped(CursorBound bound, DateTimeOffset watermark)
+    {
+        if (bound.LimitedBy == CursorLimit.OpenTransaction)
+            log.Warning("An open transaction holds the watermark back: it may only advance to {Bound} (lag behind now {LagSeconds:0} s) until that transaction ends",
+                Timestamps.Format(bound.Through), (DateTimeOffset.UtcNow - bound.Through).TotalSeconds);
+        else if (bound.LimitedBy == CursorLimit.PreparedTransaction)
+            log.Warning("A prepared transaction exists in the source database; the watermark holds at {Watermark} until it is committed or rolled back",
+                Timestamps.Format(watermark));
+    }
+}

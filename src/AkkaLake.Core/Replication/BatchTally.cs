@@ -1,0 +1,38 @@
+using AkkaLake.Core.Source;
+
+namespace AkkaLake.Core.Replication;
+
+/// <summary>What a batch's rows were, counted as its chunks arrive and its writers flush; read once the batch is written.</summary>
+public sealed class BatchTally
+{
+    /// <summary>Rows handed to the lake's writers (not those skipped or older than the hot horizon).</summary>
+    public long Rows { get; private set; }
+    public long TooOld { get; private set; }
+    public long NonFinite { get; private set; }
+    public long NullQualities { get; private set; }
+    public long? MaxInsertedAtMicros { get; private set; }
+    public SkippedRows Skipped { get; } = new();
+
+    /// <summary>Older versions of the batch's keys dropped by rewriting the committed files holding them.</summary>
+    public long SupersededRows { get; private set; }
+
+    /// <summary>Readings the lake already held unchanged, not written again.</summary>
+    public long Unchanged { get; private set; }
+
+    public void Add(SourceChunk chunk)
+    {
+        Rows += chunk.Rows.ByShardDay.Values.Sum(r => (long)r.Count);
+        TooOld += chunk.Rows.TooOld;
+        NonFinite += chunk.NonFiniteValues;
+        NullQualities += chunk.NullQualities;
+        Skipped.AddRange(chunk.Skipped);
+        if (chunk.MaxInsertedAtMicros is { } m && (MaxInsertedAtMicros is null || m > MaxInsertedAtMicros))
+            MaxInsertedAtMicros = m;
+    }
+
+    public void Flushed(long supersededRows, long unchanged)
+    {
+        SupersededRows += supersededRows;
+        Unchanged += unchanged;
+    }
+}
