@@ -78,37 +78,13 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     protected override void PreStart()
     {
         var settings = _settings;
-        var store = _store;
-        var roots = _roots;
-        Task.Run(() => Load(settings, store, roots)).PipeTo(Self, success: l => l, failure: e => new LoadFailed(e));
+        Task.Run(() => Load(settings)).PipeTo(Self, success: l => l, failure: e => new LoadFailed(e));
     }
 
-    private static Loaded Load(LakeSettings settings, ManifestStore store, LakeRoots roots)
+    private static Loaded Load(LakeSettings settings)
     {
-        var lakeLock = LakeLock.Acquire(settings.StatePath, $"akkalake (pid {Environment.ProcessId})");
-        try
-        {
-            var now = DateTimeOffset.UtcNow;
-            var (manifest, adopted) = new LakeAdoption(store, roots).LoadOrAdopt(settings.Shards, now);
-            if (manifest is null)
-            {
-                manifest = LakeManifest.Create(settings.Shards, now);
-                store.Save(manifest);
-            }
-            else if (manifest.Shards != settings.Shards)
-            {
-                throw new InvalidOperationException(
-                    $"The lake at {settings.HotPath} was built with {manifest.Shards} shards but CORE_ANALYSIS_LAKE_SHARDS is {settings.Shards}. Set it back to {manifest.Shards}, or rebuild the lake into an empty hot path.");
-            }
-            ColdPathMemory.RememberConfigured(settings);
-            var (recovered, report) = new LakeRecovery(store, roots).Recover(manifest, now);
-            return new Loaded(lakeLock, recovered, report, adopted);
-        }
-        catch
-        {
-            lakeLock.Dispose();
-            throw;
-        }
+        var opened = LakeOpener.Open(settings, $"akkalake (pid {Environment.ProcessId})", createOrAdopt: true);
+        return new Loaded(opened.Lock, opened.Manifest, opened.Recovery, opened.Adopted);
     }
 
     private void Loading()

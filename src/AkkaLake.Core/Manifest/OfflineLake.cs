@@ -31,24 +31,8 @@ public sealed class OfflineLake : IDisposable
 
     public static OfflineLake Open(LakeSettings settings, string command)
     {
-        var store = new ManifestStore(settings.StatePath);
-        if (!store.Exists)
-            throw new InvalidOperationException($"There is no lake at {settings.HotPath} (no _state/manifest.json).");
-        var lakeLock = LakeLock.Acquire(settings.StatePath, command);
-        try
-        {
-            var manifest = store.Load()!;
-            if (manifest.Shards != settings.Shards)
-                throw new InvalidOperationException($"The lake was built with {manifest.Shards} shards but CORE_ANALYSIS_LAKE_SHARDS is {settings.Shards}.");
-            ColdPathMemory.RememberConfigured(settings);
-            var (recovered, report) = new LakeRecovery(store, new LakeRoots(settings.HotPath, settings.ColdPath)).Recover(manifest, DateTimeOffset.UtcNow);
-            return new OfflineLake(lakeLock, settings, recovered, report);
-        }
-        catch
-        {
-            lakeLock.Dispose();
-            throw;
-        }
+        var opened = LakeOpener.Open(settings, command, createOrAdopt: false);
+        return new OfflineLake(opened.Lock, settings, opened.Manifest, opened.Recovery);
     }
 
     public void Dispose() => _lock.Dispose();

@@ -1,0 +1,54 @@
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Locking;
+using AkkaLake.Core.Recovery;
+using AkkaLake.Core.Takeover;
+
+namespace AkkaLake.Core.Manifest;
+
+/// <summary>
+/// Opens a lake to write to it, the one way the daemon's coordinator and the commands run by hand
+/// do: take the writer lock, load the manifest, refuse a different shard count, remember the
+/// configured cold path, and recover an interrupted commit.
+/// </summary>
+public static class LakeOpener
+{
+    public sealed record Opened(LakeLock Lock, LakeManifest Manifest, RecoveryReport Recovery, AdoptionReport? Adopted);
+
+    /// <param name="holder">Who holds the lock, as other processes are told.</param>
+    /// <param name="createOrAdopt">
+    /// The daemon starts a lake where there is none, taking over the first implementation's files
+    /// if they are there; a command run by hand needs a lake to exist.
+    /// </param>
+    public static Opened Open(LakeSettings settings, string holder, bool createOrAdopt)
+    {
+        var store = new ManifestStore(settings.StatePath);
+        var roots = new LakeRoots(settings.HotPath, settings.ColdPath);
+        if (!createOrAdopt && !store.Exists)
+            throw new InvalidOperationException($"There is no lake at {settings.HotPath} (no _state/manifest.json).");
+        var lakeLock = LakeLock.Acquire(settings.StatePath, holder);
+        try
+        {
+            var now = DateTimeOffset.UtcNow;
+            var (manifest, adopted) = createOrAdopt ? new LakeAdoption(store, roots).LoadOrAdopt(settings.Shards, now) : (store.Load()!, null);
+            if (manifest is null)
+            {
+                manifest = LakeManifest.Create(settings.Shards, now);
+                store.Save(manifest);
+            }
+            else if (manifest.Shards != settings.Shards)
+            {
+                throw new InvalidOperationException(
+                    $"The lake at {settings.HotPath} was built with {manifest.Shards} shards but CORE_ANALYSIS_LAKE_SHARDS is {settings.Shards}. Set it back to {manifest.Shards}, or rebuild the lake into an empty hot path.");
+            }
+            ColdPathMemory.RememberConfigured(settings);
+            var (recovered, report) = new LakeRecovery(store, roots).Recover(manifest, now);
+            return new Opened(lakeLock, recovered, report, adopted);
+        }
+        catch
+        {
+            lakeLock.Dispose();
+            throw;
+        }
+    }
+}
