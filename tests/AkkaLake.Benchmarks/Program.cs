@@ -1,3 +1,4 @@
+using AkkaLake.Core.Demo;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;

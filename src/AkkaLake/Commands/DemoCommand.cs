@@ -1,3 +1,4 @@
+using AkkaLake.Core.Demo;
 using System.CommandLine;
 using System.Globalization;
 using AkkaLake.Actors.Replication;

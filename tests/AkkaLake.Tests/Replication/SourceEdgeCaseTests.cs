@@ -1,3 +1,4 @@
+using AkkaLake.Core.Demo;
 using AkkaLake.Core;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
