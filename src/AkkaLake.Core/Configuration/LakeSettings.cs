@@ -1,6 +1,6 @@
 namespace AkkaLake.Core.Configuration;
 
-/// <summary>Validated settings of one lake. Built only by <see cref="LakeSettingsParser"/>.</summary>
+/// <summary>Validated settings of one lake. Built only by <see cref="LakeSettingsParser"/>, which holds the defaults.</summary>
 public sealed record LakeSettings
 {
     public const string DefaultDataRoot = "/Users/Shared/FarmDashboard";
@@ -12,29 +12,29 @@ public sealed record LakeSettings
     /// <summary>The cold path came from the lake's memory (<see cref="Layout.ColdPathMemory"/>), not from the configuration.</summary>
     public bool ColdPathRemembered { get; init; }
     public required string TmpPath { get; init; }
-    public int Shards { get; init; } = 16;
-    public int HotRetentionDays { get; init; } = 90;
-    public int LateWindowHours { get; init; } = 48;
-    public TimeSpan ReplicationInterval { get; init; } = TimeSpan.FromSeconds(60);
-    public TimeSpan ReplicationLag { get; init; } = TimeSpan.FromSeconds(60);
-    public TimeSpan DeleteGrace { get; init; } = TimeSpan.FromSeconds(300);
+    public required int Shards { get; init; }
+    public required int HotRetentionDays { get; init; }
+    public required int LateWindowHours { get; init; }
+    public required TimeSpan ReplicationInterval { get; init; }
+    public required TimeSpan ReplicationLag { get; init; }
+    public required TimeSpan DeleteGrace { get; init; }
     public long? HotMaxBytes { get; init; }
 
     /// <summary>Loopback port serving Prometheus text at <c>/metrics</c>; none by default.</summary>
     public int? MetricsPort { get; init; }
 
     /// <summary>How often the daemon checks each hot day against PostgreSQL; zero turns checking off.</summary>
-    public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromDays(1);
+    public required TimeSpan ReconcileInterval { get; init; }
 
     /// <summary>How often today and yesterday, where late and corrected readings land, are checked.</summary>
-    public TimeSpan ReconcileRecentInterval { get; init; } = TimeSpan.FromHours(1);
+    public required TimeSpan ReconcileRecentInterval { get; init; }
     public string? DatabaseUrl { get; init; }
 
     /// <summary>Rows buffered across all shard-day writers before the largest is flushed; bounds memory.</summary>
-    public int MaxBufferedRows { get; init; } = 2_000_000;
+    public required int MaxBufferedRows { get; init; }
 
     /// <summary>Rows per Parquet row group: large enough for scans, small enough to write in bounded memory.</summary>
-    public int RowGroupRows { get; init; } = 1_000_000;
+    public required int RowGroupRows { get; init; }
 
     public string StatePath => Path.Combine(HotPath, "_state");
 

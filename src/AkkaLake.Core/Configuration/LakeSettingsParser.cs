@@ -11,25 +11,28 @@ namespace AkkaLake.Core.Configuration;
 public static class LakeSettingsParser
 {
     /// <param name="HasFlag">The command line takes it as <c>--key</c>.</param>
-    public sealed record Setting(string Key, string? EnvironmentVariable, bool HasFlag = false);
+    /// <param name="Default">The value when none is given; null for none (a path derived from the data root, or no value).</param>
+    public sealed record Setting(string Key, string? EnvironmentVariable, bool HasFlag = false, string? Default = null);
 
-    public static readonly Setting DataRoot = new("data-root", "CORE_DATA_ROOT", HasFlag: true);
+    // The defaults, once: hocon/akkalake.conf shows the same values to operators (a test holds them equal).
+
+    public static readonly Setting DataRoot = new("data-root", "CORE_DATA_ROOT", HasFlag: true, Default: LakeSettings.DefaultDataRoot);
     public static readonly Setting HotPath = new("hot-path", "CORE_ANALYSIS_LAKE_HOT_PATH", HasFlag: true);
     public static readonly Setting ColdPath = new("cold-path", "CORE_ANALYSIS_LAKE_COLD_PATH", HasFlag: true);
     public static readonly Setting TmpPath = new("tmp-path", "CORE_ANALYSIS_TMP_PATH", HasFlag: true);
-    public static readonly Setting Shards = new("shards", "CORE_ANALYSIS_LAKE_SHARDS", HasFlag: true);
-    public static readonly Setting HotRetentionDays = new("hot-retention-days", "CORE_ANALYSIS_HOT_RETENTION_DAYS");
-    public static readonly Setting LateWindowHours = new("late-window-hours", "CORE_ANALYSIS_LATE_WINDOW_HOURS");
-    public static readonly Setting ReplicationIntervalSeconds = new("replication-interval-seconds", "CORE_ANALYSIS_REPLICATION_INTERVAL_SECONDS");
-    public static readonly Setting ReplicationLagSeconds = new("replication-lag-seconds", "CORE_ANALYSIS_REPLICATION_LAG_SECONDS");
-    public static readonly Setting DeleteGraceSeconds = new("delete-grace-seconds", "CORE_ANALYSIS_DELETE_GRACE_SECONDS");
+    public static readonly Setting Shards = new("shards", "CORE_ANALYSIS_LAKE_SHARDS", HasFlag: true, Default: "16");
+    public static readonly Setting HotRetentionDays = new("hot-retention-days", "CORE_ANALYSIS_HOT_RETENTION_DAYS", Default: "90");
+    public static readonly Setting LateWindowHours = new("late-window-hours", "CORE_ANALYSIS_LATE_WINDOW_HOURS", Default: "48");
+    public static readonly Setting ReplicationIntervalSeconds = new("replication-interval-seconds", "CORE_ANALYSIS_REPLICATION_INTERVAL_SECONDS", Default: "60");
+    public static readonly Setting ReplicationLagSeconds = new("replication-lag-seconds", "CORE_ANALYSIS_REPLICATION_LAG_SECONDS", Default: "60");
+    public static readonly Setting DeleteGraceSeconds = new("delete-grace-seconds", "CORE_ANALYSIS_DELETE_GRACE_SECONDS", Default: "300");
     public static readonly Setting HotMaxBytes = new("hot-max-bytes", "CORE_ANALYSIS_HOT_MAX_BYTES");
     public static readonly Setting DatabaseUrl = new("database-url", "CORE_DATABASE_URL", HasFlag: true);
     public static readonly Setting MetricsPort = new("metrics-port", "AKKALAKE_METRICS_PORT", HasFlag: true);
-    public static readonly Setting ReconcileIntervalSeconds = new("reconcile-interval-seconds", null);
-    public static readonly Setting ReconcileRecentIntervalSeconds = new("reconcile-recent-interval-seconds", null);
-    public static readonly Setting MaxBufferedRows = new("max-buffered-rows", null);
-    public static readonly Setting RowGroupRows = new("row-group-rows", null);
+    public static readonly Setting ReconcileIntervalSeconds = new("reconcile-interval-seconds", null, Default: "86400");
+    public static readonly Setting ReconcileRecentIntervalSeconds = new("reconcile-recent-interval-seconds", null, Default: "3600");
+    public static readonly Setting MaxBufferedRows = new("max-buffered-rows", null, Default: "2000000");
+    public static readonly Setting RowGroupRows = new("row-group-rows", null, Default: "1000000");
 
     public static IReadOnlyList<Setting> All { get; } =
     [
@@ -51,19 +54,19 @@ public static class LakeSettingsParser
             HotPath = reader.AbsolutePath(HotPath) ?? Path.Combine(dataRoot, "storage", "analysis", "lake", "hot"),
             ColdPath = reader.AbsolutePath(ColdPath),
             TmpPath = reader.AbsolutePath(TmpPath) ?? Path.Combine(dataRoot, "storage", "analysis", "tmp"),
-            Shards = reader.Integer(Shards, 16, 1, 100),
-            HotRetentionDays = reader.Integer(HotRetentionDays, 90, 1, 36_500),
-            LateWindowHours = reader.Integer(LateWindowHours, 48, 1, 87_600),
-            ReplicationInterval = TimeSpan.FromSeconds(reader.Integer(ReplicationIntervalSeconds, 60, 10, 3600)),
-            ReplicationLag = TimeSpan.FromSeconds(reader.Integer(ReplicationLagSeconds, 60, 0, 3600)),
-            DeleteGrace = TimeSpan.FromSeconds(reader.Integer(DeleteGraceSeconds, 300, 0, 86_400)),
+            Shards = reader.Integer(Shards, 1, 100),
+            HotRetentionDays = reader.Integer(HotRetentionDays, 1, 36_500),
+            LateWindowHours = reader.Integer(LateWindowHours, 1, 87_600),
+            ReplicationInterval = TimeSpan.FromSeconds(reader.Integer(ReplicationIntervalSeconds, 10, 3600)),
+            ReplicationLag = TimeSpan.FromSeconds(reader.Integer(ReplicationLagSeconds, 0, 3600)),
+            DeleteGrace = TimeSpan.FromSeconds(reader.Integer(DeleteGraceSeconds, 0, 86_400)),
             HotMaxBytes = reader.OptionalLong(HotMaxBytes, 1),
-            MetricsPort = reader.Text(MetricsPort) is null ? null : reader.Integer(MetricsPort, 0, 1, 65_535),
-            ReconcileInterval = TimeSpan.FromSeconds(reader.Integer(ReconcileIntervalSeconds, 86_400, 0, 30 * 86_400)),
-            ReconcileRecentInterval = TimeSpan.FromSeconds(reader.Integer(ReconcileRecentIntervalSeconds, 3_600, 1, 86_400)),
+            MetricsPort = reader.Text(MetricsPort) is null ? null : reader.Integer(MetricsPort, 1, 65_535),
+            ReconcileInterval = TimeSpan.FromSeconds(reader.Integer(ReconcileIntervalSeconds, 0, 30 * 86_400)),
+            ReconcileRecentInterval = TimeSpan.FromSeconds(reader.Integer(ReconcileRecentIntervalSeconds, 1, 86_400)),
             DatabaseUrl = reader.Text(DatabaseUrl),
-            MaxBufferedRows = reader.Integer(MaxBufferedRows, 2_000_000, 10_000, 100_000_000),
-            RowGroupRows = reader.Integer(RowGroupRows, 1_000_000, 1_000, 10_000_000),
+            MaxBufferedRows = reader.Integer(MaxBufferedRows, 10_000, 100_000_000),
+            RowGroupRows = reader.Integer(RowGroupRows, 1_000, 10_000_000),
         };
 
         if (settings.ColdPath is { } cold && IsSameOrInside(cold, settings.HotPath))
@@ -91,7 +94,7 @@ public static class LakeSettingsParser
     private sealed class Reader(IReadOnlyDictionary<string, string?> values, List<string> problems)
     {
         public string? Text(Setting s) =>
-            values.TryGetValue(s.Key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+            values.TryGetValue(s.Key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : s.Default;
 
         public string? AbsolutePath(Setting s)
         {
@@ -110,19 +113,19 @@ public static class LakeSettingsParser
             return Path.TrimEndingDirectorySeparator(Path.GetFullPath(v));
         }
 
-        public int Integer(Setting s, int fallback, int min, int max)
+        /// <summary>A whole number in [min, max]; a problem otherwise (the value returned then is never used).</summary>
+        public int Integer(Setting s, int min, int max)
         {
-            var v = Text(s);
-            if (v is null) return fallback;
+            var v = Text(s) ?? throw new InvalidOperationException($"{s.Key} has no default.");
             if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
             {
                 problems.Add($"{Describe(s)} must be a whole number from {min} to {max}; got \"{v}\".");
-                return fallback;
+                return min;
             }
             if (n < min || n > max)
             {
                 problems.Add($"{Describe(s)} must be from {min} to {max}; got {n}.");
-                return fallback;
+                return min;
             }
             return n;
         }

@@ -25,6 +25,18 @@ public class SettingsLoaderTests : IDisposable
     }
 
     [Fact]
+    public void The_shipped_hocon_file_names_every_setting_with_the_default_the_parser_uses()
+    {
+        var hocon = SettingsLoader.LoadHocon(Path.Combine(AppContext.BaseDirectory, SettingsLoader.DefaultFileName));
+        Assert.All(LakeSettingsParser.All, setting =>
+        {
+            var path = "akkalake." + setting.Key;
+            Assert.True(hocon.HasPath(path), $"{path} is not in {SettingsLoader.DefaultFileName}");
+            Assert.Equal(setting.Default ?? "", hocon.GetString(path));
+        });
+    }
+
+    [Fact]
     public void Environment_overrides_the_file_and_flags_override_the_environment()
     {
         var env = new Dictionary<string, string>
