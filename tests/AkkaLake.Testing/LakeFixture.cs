@@ -3,9 +3,8 @@ using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Recovery;
 using AkkaLake.Core.Storage;
-using AkkaLake.Testing;
 
-namespace AkkaLake.Core.Tests.Compaction;
+namespace AkkaLake.Testing;
 
 /// <summary>A lake on disk driven through the real commit protocol, without actors.</summary>
 public sealed class LakeFixture : IDisposable

@@ -1,3 +1,4 @@
+using AkkaLake.Testing;
 using AkkaLake.Core.Compaction;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;

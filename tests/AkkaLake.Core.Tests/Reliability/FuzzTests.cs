@@ -9,7 +9,6 @@ using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Recovery;
 using AkkaLake.Core.Source;
 using AkkaLake.Core.State;
-using AkkaLake.Core.Tests.Compaction;
 using AkkaLake.Testing;
 using Xunit;
 

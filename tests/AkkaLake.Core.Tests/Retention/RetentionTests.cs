@@ -2,7 +2,7 @@ using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Retention;
 using AkkaLake.Core.Storage;
-using AkkaLake.Core.Tests.Compaction;
+using AkkaLake.Testing;
 using Xunit;
 
 namespace AkkaLake.Core.Tests.Retention;

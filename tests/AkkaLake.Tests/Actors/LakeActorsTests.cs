@@ -1,0 +1,168 @@
+using Akka.Actor;
+using AkkaLake.Actors.Compaction;
+using AkkaLake.Actors.Replication;
+using AkkaLake.Actors.Retention;
+using AkkaLake.Actors.Writers;
+using AkkaLake.Core;
+using AkkaLake.Core.Compaction;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Retention;
+using AkkaLake.Core.Storage;
+using AkkaLake.Testing;
+using AkkaLake.Tests.Support;
+using Xunit;
+using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
+
+namespace AkkaLake.Tests.Actors;
+
+/// <summary>The compaction, retention, replication and shard-day writer actors alone, a probe in the coordinator's place; a lake on disk, no PostgreSQL.</summary>
+public class LakeActorsTests : LakeTestKit
+{
+    private static IEnumerable<(string Id, long Ts, double Value)> Readings(DateOnly day, int tick) =>
+        Enumerable.Range(0, 5).Select(s => ($"sensor-{s}", Timestamps.ToMicros(new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddMinutes(tick)), (double)tick));
+
+    private static LakeSettings SettingsFor(LakeFixture lake) => LakeSettingsParser.Parse(new Dictionary<string, string?>
+    {
+        ["hot-path"] = lake.Roots.Hot,
+        ["cold-path"] = lake.Roots.Cold,
+        ["shards"] = "1",
+    });
+
+    [Fact]
+    public void Compaction_merges_a_finished_day_into_one_file_and_asks_for_one_swap_and_drops_its_output_when_refused()
+    {
+        using var lake = new LakeFixture(withCold: false);
+        var day = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-2);
+        for (var tick = 0; tick < 4; tick++) lake.Tick(day, Readings(day, tick));
+        var coordinator = CreateTestProbe();
+
+        Sys.ActorOf(CompactionActor.Props(coordinator, SettingsFor(lake), CompactionPolicy.Default, FaultPoints.None));
+        coordinator.ExpectMsg<GetManifest>();
+        coordinator.Reply(new ManifestSnapshot(lake.Manifest));
+
+        var commit = coordinator.ExpectMsg<Commit>(TimeSpan.FromSeconds(20));
+        Assert.Equal(LakeCommit.Compaction, commit.Change.Kind);
+        Assert.Equal(4, commit.Change.Removes.Count);
+        var output = Assert.Single(commit.Parts);
+        Assert.Equal(20, output.Written.Rows);
+        Assert.True(File.Exists(output.Written.TmpPath));
+
+        coordinator.Reply(new CommitFailed("the shard-day changed meanwhile", Conflict: true));
+        coordinator.ExpectMsg<GetManifest>();
+        AwaitAssert(() => Assert.False(File.Exists(output.Written.TmpPath)), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void Retention_copies_a_partition_past_the_horizon_to_the_cold_path_before_asking_to_move_it()
+    {
+        using var lake = new LakeFixture(withCold: true);
+        var day = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-100);
+        lake.Tick(day, Readings(day, 0));
+        lake.Tick(day, Readings(day, 1));
+        var coordinator = CreateTestProbe();
+
+        var retention = Sys.ActorOf(RetentionActor.Props(coordinator, SettingsFor(lake), FaultPoints.None));
+        retention.Tell(new ManifestSnapshot(lake.Manifest), coordinator);
+
+        var move = coordinator.ExpectMsg<MovePartition>(TimeSpan.FromSeconds(20));
+        Assert.Equal((day, Locations.Hot, Locations.Cold), (move.Date, move.From, move.To));
+        Assert.Equal(lake.Manifest.ReferencedPaths(Locations.Hot).ToHashSet(), move.Copied.ToHashSet());
+        // Staged beside their final names for the coordinator's commit to publish; the hot files untouched.
+        Assert.All(move.Copied, path => Assert.True(File.Exists(LakeLayout.Resolve(lake.Roots.Cold!, PartitionCopier.StagedCopy(path))), path));
+        Assert.All(move.Copied, path => Assert.True(File.Exists(LakeLayout.Resolve(lake.Roots.Hot, path)), path));
+
+        // Refused, the staged copies go and the partition stays hot.
+        coordinator.Reply(new CommitFailed("the partition changed meanwhile", Conflict: true));
+        coordinator.ExpectMsg<GetManifest>();
+        Assert.All(move.Copied, path => Assert.False(File.Exists(LakeLayout.Resolve(lake.Roots.Cold!, PartitionCopier.StagedCopy(path))), path));
+        Assert.All(move.Copied, path => Assert.True(File.Exists(LakeLayout.Resolve(lake.Roots.Hot, path)), path));
+    }
+
+    [Fact]
+    public void Replication_that_cannot_reach_the_database_records_the_failure_with_the_coordinator_and_commits_nothing()
+    {
+        using var lake = new LakeFixture(withCold: false);
+        var settings = SettingsFor(lake) with { DatabaseUrl = "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2" };
+        var coordinator = CreateTestProbe();
+        var listener = CreateTestProbe();
+
+        Sys.ActorOf(ReplicationActor.Props(settings, coordinator, listener, new ReplicationJob.Once()));
+        coordinator.ExpectMsg<GetManifest>();
+        coordinator.Reply(new ManifestSnapshot(lake.Manifest));
+
+        var failure = coordinator.ExpectMsg<RecordFailure>(TimeSpan.FromSeconds(20));
+        Assert.Contains("reading the database clock", failure.Error);
+        Assert.Equal(0, failure.Report.Rows);
+        var cycle = listener.ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(5));
+        Assert.False(cycle.Succeeded);
+        coordinator.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void A_shard_day_writer_spills_its_buffer_to_a_tmp_part_and_reports_every_part_of_the_run_on_flush()
+    {
+        using var lake = new LakeFixture(withCold: false);
+        var day = new DateOnly(2026, 11, 20);
+        var meta = new Core.Parquet.PartMetadata("run-7", LakeCommit.Replication, null, DateTimeOffset.UtcNow);
+        var settings = new ShardDayWriter.Settings(new Core.Replication.ShardDay(day, 0), Locations.Hot, lake.Roots.Hot, PartKind.Incremental, meta, 1_000, []);
+        var writer = Sys.ActorOf(ShardDayWriter.Props(settings, FaultPoints.None));
+        Core.Parquet.MetricRows Rows(int tick)
+        {
+            var rows = new Core.Parquet.MetricRows();
+            foreach (var (id, ts, value) in Readings(day, tick)) rows.Add(id, ts, value, 1, null, null);
+            return rows;
+        }
+
+        writer.Tell(new ShardDayWriter.Append(Rows(0)));
+        writer.Tell(new ShardDayWriter.Append(Rows(1)));
+        writer.Tell(ShardDayWriter.Spill.Instance);
+        Assert.Equal(10, ExpectMsg<ShardDayWriter.Spilled>(TimeSpan.FromSeconds(10)).Rows);
+        writer.Tell(new ShardDayWriter.Append(Rows(2)));
+        writer.Tell(ShardDayWriter.Flush.Instance);
+
+        var flushed = ExpectMsg<ShardDayWriter.Flushed>(TimeSpan.FromSeconds(10));
+        Assert.Equal([10L, 5L], flushed.Parts.Select(p => p.Written.Rows));
+        Assert.All(flushed.Parts, p => Assert.True(File.Exists(p.Written.TmpPath)));
+        Assert.Empty(flushed.Rewrite.Removes);
+
+        // Stopped before a commit published them, it deletes its parts.
+        Watch(writer);
+        Sys.Stop(writer);
+        ExpectTerminated(writer);
+        Assert.All(flushed.Parts, p => Assert.False(File.Exists(p.Written.TmpPath)));
+    }
+
+    [Fact]
+    public void The_coordinator_publishes_a_batch_in_one_commit_refuses_one_that_removes_what_the_lake_lacks_and_keeps_the_days_to_rebuild()
+    {
+        var settings = Settings("Host=unused", 1, ("delete-grace-seconds", "0"));
+        var coordinator = StartCoordinator(settings);
+        var day = new DateOnly(2026, 11, 20);
+        var meta = new Core.Parquet.PartMetadata("run-1", LakeCommit.Replication, null, DateTimeOffset.UtcNow);
+        var rows = new Core.Parquet.MetricRows();
+        foreach (var (id, ts, value) in Readings(day, 0)) rows.Add(id, ts, value, 1, null, null);
+        var name = LakeLayout.FileName(PartKind.Incremental, "run-1", 0);
+        var tmp = LakeLayout.Resolve(settings.HotPath, LakeLayout.FilePath(day, 0, name)) + AtomicFile.TmpSuffix;
+        Directory.CreateDirectory(Path.GetDirectoryName(tmp)!);
+        var part = new StagedPart(day, 0, Locations.Hot, name, Core.Parquet.PartWriter.Write(tmp, rows, meta, 1_000), meta);
+
+        coordinator.Tell(new Commit(new LakeCommit(LakeCommit.Replication, "run-1", [], [], DateTimeOffset.UtcNow), [part], null));
+        var committed = ExpectMsg<CommitSucceeded>(TimeSpan.FromSeconds(10));
+        Assert.Equal(5, committed.Manifest.Files().Sum(f => f.File.Rows));
+        Assert.True(File.Exists(LakeLayout.Resolve(settings.HotPath, part.RelativePath)));
+        Assert.False(File.Exists(tmp));
+
+        coordinator.Tell(new Commit(new LakeCommit(LakeCommit.Compaction, "run-2", [], [new FileRemove(day, 0, "part-none-0000.parquet")]), [], null));
+        Assert.True(ExpectMsg<CommitFailed>(TimeSpan.FromSeconds(10)).Conflict);
+
+        coordinator.Tell(new RebuildDay(day, "it differs"));
+        coordinator.Tell(new RebuildDay(day.AddDays(1), "it differs"));
+        coordinator.Tell(new RebuildTaken(day.AddDays(1)));
+        coordinator.Tell(GetManifest.Instance);
+        var snapshot = ExpectMsg<ManifestSnapshot>();
+        Assert.Equal([day], snapshot.DaysToRebuild!);
+        Assert.Equal(committed.Manifest.Files().Select(f => f.RelativePath), snapshot.Manifest.Files().Select(f => f.RelativePath));
+    }
+}
