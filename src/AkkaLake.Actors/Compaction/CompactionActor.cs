@@ -35,7 +35,8 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private LakeManifest? _latest;
     private CancellationTokenSource? _merging;
-    private Task? _merge;
+    private Task<MergeResult>? _merge;
+    private bool _commitAsked;
     private readonly HashSet<(string Date, string Shard)> _overBudget = [];
 
     public CompactionActor(IActorRef coordinator, LakeSettings settings, CompactionPolicy policy, IFaultPoints faults)
@@ -75,6 +76,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
             _faults.Hit("compaction.before-commit");
             var removes = m.Job.Inputs.Select(f => new FileRemove(m.Job.Date, m.Job.Shard, f.Name)).ToList();
             _coordinator.Tell(new Commit(new LakeCommit(LakeCommit.Compaction, m.RunId, [], [.. removes]), m.Result.Outputs, null));
+            _commitAsked = true;
             Become(() => Committing(m));
         });
         Receive<MergeFailed>(f =>
@@ -130,11 +132,17 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         _overBudget.UnionWith(over.Select(o => (o.Date, o.Shard)));
     }
 
-    /// <summary>A merge under way at shutdown is cancelled; the merger removes its unfinished outputs.</summary>
+    /// <summary>
+    /// A merge under way at shutdown is cancelled (the merger removes its unfinished outputs); one
+    /// that finished before the cancel reached it, whose commit was never asked for, leaves no
+    /// <c>.tmp</c> outputs behind either.
+    /// </summary>
     protected override void PostStop()
     {
         _merging?.Cancel();
         try { _merge?.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
+        if (_merge is { IsCompletedSuccessfully: true } merge && !_commitAsked)
+            foreach (var output in merge.Result.Outputs) AtomicFile.DeleteQuietly(output.Written.TmpPath);
         _merging?.Dispose();
     }
 
@@ -153,6 +161,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         var ct = _merging.Token;
         var merge = Task.Run(() => merger.Merge(job, runId, target, ct), ct);
         _merge = merge;
+        _commitAsked = false;
         merge.PipeTo(Self, success: r => new Merged(job, runId, r, started), failure: e => new MergeFailed(job, e));
         Become(Busy);
     }

@@ -329,7 +329,16 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     /// <summary>On shutdown a commit under way is let finish (it is atomic either way) before the lock is released.</summary>
     protected override void PostStop()
     {
-        try { _inFlight?.Wait(TimeSpan.FromSeconds(30)); } catch (AggregateException) { }
+        var settled = true;
+        try { settled = _inFlight?.Wait(TimeSpan.FromSeconds(30)) ?? true; } catch (AggregateException) { }
+        // The compaction actor, a child, has stopped: a merge output still .tmp now is one no commit
+        // will publish (one it asked for too late). Replication, a sibling, removes its own parts.
+        if (settled && _lock is not null)
+            foreach (var stray in StrayFiles.Find(_manifest, _roots).Where(IsCompactionOutput))
+                AtomicFile.DeleteQuietly(stray.FullPath);
         _lock?.Dispose();
     }
+
+    private static bool IsCompactionOutput(StrayFile stray) =>
+        stray.Kind == StrayKind.Tmp && Path.GetFileName(stray.RelativePath).StartsWith(PartKind.Compaction.Prefix() + "-", StringComparison.Ordinal);
 }

@@ -55,6 +55,24 @@ public class LakeActorsTests : LakeTestKit
     }
 
     [Fact]
+    public void Compaction_that_stops_after_its_merge_but_before_asking_for_the_commit_leaves_no_tmp_output()
+    {
+        using var lake = new LakeFixture(withCold: false);
+        var day = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-2);
+        for (var tick = 0; tick < 4; tick++) lake.Tick(day, Readings(day, tick));
+        var coordinator = CreateTestProbe();
+
+        // The merge is done; the actor fails just before asking for the commit and is restarted.
+        Sys.ActorOf(CompactionActor.Props(coordinator, SettingsFor(lake), CompactionPolicy.Default, new ThrowingFaults("compaction.before-commit", once: true)));
+        coordinator.ExpectMsg<GetManifest>();
+        coordinator.Reply(new ManifestSnapshot(lake.Manifest));
+        coordinator.ExpectMsg<GetManifest>(TimeSpan.FromSeconds(20));
+
+        Assert.Empty(Directory.GetFiles(lake.Roots.Hot, "*.tmp", SearchOption.AllDirectories));
+        Assert.True(lake.DiskMatchesManifest());
+    }
+
+    [Fact]
     public void Retention_copies_a_partition_past_the_horizon_to_the_cold_path_before_asking_to_move_it()
     {
         using var lake = new LakeFixture(withCold: true);
