@@ -7,6 +7,7 @@ using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Replication;
 using AkkaLake.Core.Source;
+using AkkaLake.Core.State;
 using AkkaLake.Core.Storage;
 using AkkaLake.Core.Telemetry;
 using Npgsql;

@@ -4,6 +4,7 @@ using AkkaLake.Core;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Replication;
 using AkkaLake.Core.Source;
+using AkkaLake.Core.State;
 
 namespace AkkaLake.Actors.Replication;
 

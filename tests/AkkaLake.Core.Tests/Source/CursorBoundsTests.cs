@@ -1,3 +1,4 @@
+using AkkaLake.Core.Replication;
 using AkkaLake.Core.Source;
 using Xunit;
 
