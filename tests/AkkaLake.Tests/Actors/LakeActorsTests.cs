@@ -1,5 +1,6 @@
 using Akka.Actor;
 using AkkaLake.Actors.Compaction;
+using AkkaLake.Actors.Reconciliation;
 using AkkaLake.Actors.Replication;
 using AkkaLake.Actors.Retention;
 using AkkaLake.Actors.Writers;
@@ -8,6 +9,7 @@ using AkkaLake.Core.Compaction;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Reconciliation;
 using AkkaLake.Core.Retention;
 using AkkaLake.Core.Storage;
 using AkkaLake.Testing;
@@ -17,7 +19,7 @@ using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
 namespace AkkaLake.Tests.Actors;
 
-/// <summary>The compaction, retention, replication and shard-day writer actors alone, a probe in the coordinator's place; a lake on disk, no PostgreSQL.</summary>
+/// <summary>The compaction, retention, reconciliation, replication, shard-day writer and coordinator actors alone, a probe in the coordinator's place; a lake on disk, no PostgreSQL.</summary>
 public class LakeActorsTests : LakeTestKit
 {
     private static IEnumerable<(string Id, long Ts, double Value)> Readings(DateOnly day, int tick) =>
@@ -182,5 +184,29 @@ public class LakeActorsTests : LakeTestKit
         var snapshot = ExpectMsg<ManifestSnapshot>();
         Assert.Equal([day], snapshot.DaysToRebuild!);
         Assert.Equal(committed.Manifest.Files().Select(f => f.RelativePath), snapshot.Manifest.Files().Select(f => f.RelativePath));
+    }
+
+    [Fact]
+    public void Reconciliation_that_cannot_reach_the_database_never_asks_for_a_rebuild_and_keeps_ticking()
+    {
+        using var lake = new LakeFixture(withCold: false);
+        var day = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-3);
+        lake.Tick(day, Readings(day, 0));
+        var settings = SettingsFor(lake) with { DatabaseUrl = "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2" };
+        var coordinator = CreateTestProbe();
+
+        Sys.ActorOf(ReconciliationActor.Props(coordinator, settings, ReconcileSchedule.Default, TimeSpan.FromMilliseconds(200)));
+        var messages = new List<object>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(3);
+        while (DateTime.UtcNow < deadline)
+        {
+            var message = coordinator.ReceiveOne(TimeSpan.FromMilliseconds(500));
+            if (message is null) continue;
+            messages.Add(message);
+            if (message is GetManifest) coordinator.Reply(new ManifestSnapshot(lake.Manifest));
+        }
+
+        Assert.True(messages.Count(m => m is GetManifest) >= 3, $"{messages.Count} messages");
+        Assert.DoesNotContain(messages, m => m is RebuildDay);
     }
 }
