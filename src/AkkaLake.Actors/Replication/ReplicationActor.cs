@@ -39,9 +39,6 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     /// <summary>Sent to the listener after each cycle (backfill days plus one incremental batch).</summary>
     public sealed record CycleCompleted(bool Succeeded, string? Error, LakeManifest? Manifest);
 
-    /// <param name="HeldBackByLag">Rows inserted within the lag guard of the database's now: the next batch leaves them for a later one.</param>
-    /// <param name="DayScan">How days are read, when this step may read days (backfill, rebuild, takeover); null for a plain incremental tick.</param>
-    private sealed record Prepared(DatabaseClock Clock, SourceTable Table, DateOnly? NoRowsBefore, long HeldBackByLag, DayScan? DayScan);
 
     private sealed record Failed(string Stage, Exception Error);
 
@@ -126,44 +123,31 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             TimeSpan? lagGuard = _job is ReplicationJob.Backfill || s.Manifest.Metrics.ComputedThroughTs is null ? null : _settings.ReplicationLag;
             var readsDays = _job is ReplicationJob.Backfill or ReplicationJob.Rebuild || s.Manifest.Metrics.Backfill is { CompletedAt: null } || s.Manifest.Metrics.ComputedThroughTs is null
                 || s.Manifest.Metrics.Takeover is { CompletedAt: null } || s.DaysToRebuild is { Count: > 0 };
-            PrepareAsync(dataSource, readNoRowsBefore, lagGuard, readsDays).PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
+            SourceState.ReadAsync(dataSource, readNoRowsBefore, lagGuard, readsDays, CancellationToken.None).PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
         });
-        Receive<Prepared>(p => Plan(snapshot!, p));
+        Receive<SourceState>(p => Plan(snapshot!, p));
         Receive<Failed>(f => Fail(f));
         Receive<Tick>(_ => { });
     }
 
-    private static async Task<Prepared> PrepareAsync(NpgsqlDataSource dataSource, bool readNoRowsBefore, TimeSpan? lagGuard, bool readsDays)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        var clock = await DatabaseClock.ReadAsync(connection, CancellationToken.None);
-        var table = await SourceTable.DescribeAsync(connection, CancellationToken.None);
-        var scan = readsDays || readNoRowsBefore ? await DayScan.ChooseAsync(connection, table, CancellationToken.None) : null;
-        var noRowsBefore = readNoRowsBefore ? await table.NoRowsBeforeAsync(connection, scan!, CancellationToken.None) : (DateOnly?)null;
-        var heldBack = lagGuard is { } lag && lag > TimeSpan.Zero
-            ? await table.CountInsertedAfterAsync(connection, clock.Now - lag, CancellationToken.None)
-            : 0;
-        return new Prepared(clock, table, noRowsBefore, heldBack, scan);
-    }
-
-    private void Plan(ManifestSnapshot snapshot, Prepared prepared)
+    private void Plan(ManifestSnapshot snapshot, SourceState source)
     {
         var manifest = snapshot.Manifest;
-        if (!prepared.Clock.CanSeeAllSessions) _report.CannotSeeAllSessions();
+        if (!source.Clock.CanSeeAllSessions) _report.CannotSeeAllSessions();
         var now = DateTimeOffset.UtcNow;
-        _noRowsBefore ??= prepared.NoRowsBefore;
-        if (prepared.DayScan is { } scan)
+        _noRowsBefore ??= source.NoRowsBefore;
+        if (source.DayScan is { } scan)
         {
             if (_exports.DayScan is null || _exports.DayScan.Index != scan.Index)
                 _log.Info("Reading days from PostgreSQL: {DayScan}", scan.Describe());
             _exports.DayScan = scan;
         }
-        var decision = _planner.Next(manifest, snapshot.DaysToRebuild, prepared.Clock, prepared.HeldBackByLag, _noRowsBefore ?? default, now);
+        var decision = _planner.Next(manifest, snapshot.DaysToRebuild, source.Clock, source.HeldBackByLag, _noRowsBefore ?? default, now);
         if (decision.RepairTaken is { } day) _coordinator.Tell(new RebuildTaken(day));
         switch (decision)
         {
             case JobPlanner.Decision.Export export:
-                StartExport(manifest, export.Step, prepared.Table, now, export.Clock, export.HeldBackByLag);
+                StartExport(manifest, export.Step, source.Table, now, export.Clock, export.HeldBackByLag);
                 break;
             case JobPlanner.Decision.Refused refused:
                 _listener?.Tell(new CycleCompleted(false, refused.Reason, manifest));

@@ -1,0 +1,24 @@
+using Npgsql;
+
+namespace AkkaLake.Core.Source;
+
+/// <summary>What replication reads of the source before it plans a step, on one connection.</summary>
+/// <param name="NoRowsBefore">Days before this hold no rows; read for a first backfill only.</param>
+/// <param name="HeldBackByLag">Rows inserted within the lag guard of the database's now: the next batch leaves them for a later one.</param>
+/// <param name="DayScan">How days are read, when the step may read days (backfill, rebuild, takeover); null for a plain incremental tick.</param>
+public sealed record SourceState(DatabaseClock Clock, SourceTable Table, DateOnly? NoRowsBefore, long HeldBackByLag, DayScan? DayScan)
+{
+    /// <param name="lagGuard">Count the rows it holds back; null when no lag guard applies (a backfill).</param>
+    public static async Task<SourceState> ReadAsync(NpgsqlDataSource dataSource, bool readNoRowsBefore, TimeSpan? lagGuard, bool readsDays, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var clock = await DatabaseClock.ReadAsync(connection, ct);
+        var table = await SourceTable.DescribeAsync(connection, ct);
+        var scan = readsDays || readNoRowsBefore ? await DayScan.ChooseAsync(connection, table, ct) : null;
+        var noRowsBefore = readNoRowsBefore ? await table.NoRowsBeforeAsync(connection, scan!, ct) : (DateOnly?)null;
+        var heldBack = lagGuard is { } lag && lag > TimeSpan.Zero
+            ? await table.CountInsertedAfterAsync(connection, clock.Now - lag, ct)
+            : 0;
+        return new SourceState(clock, table, noRowsBefore, heldBack, scan);
+    }
+}
