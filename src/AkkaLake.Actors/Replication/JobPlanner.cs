@@ -102,8 +102,7 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
         {
             { IsDay: false } => (0, 0),
             _ when ManualProgress is { } manual => manual,
-            ReplicationStep.Backfill { IsLast: true } b => (DaysIn(b.After), DaysIn(b.After)),
-            ReplicationStep.Backfill b => (b.After.DaysDone.Count, DaysIn(b.After)),
+            ReplicationStep.Backfill b => (b.After.DaysDone.Count, b.After.TotalDays()),
             ReplicationStep.Rebuild { TakeoverAfter: { } t } => (t.DaysTotal - t.DaysLeft.Count, t.DaysTotal),
             _ => (0, 0),
         };
@@ -112,9 +111,6 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
         _dayWorkRows += rows;
         return new DaysProgress(done, total, _dayWorkRows, DateTimeOffset.UtcNow - _dayWorkStarted.Value);
     }
-
-    private static int DaysIn(BackfillState state) =>
-        LakeLayout.ParseDateKey(state.ToDate).DayNumber - LakeLayout.ParseDateKey(state.FromDate).DayNumber + 1;
 
     /// <summary>A day asked for by hand that did not commit goes back to the front of the queue.</summary>
     public void Retry(ReplicationStep step)

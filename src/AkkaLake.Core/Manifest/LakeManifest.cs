@@ -124,7 +124,11 @@ public sealed record BackfillState(
     string ToDate,
     ImmutableSortedSet<string> DaysDone,
     DateTimeOffset StartedAt,
-    DateTimeOffset? CompletedAt);
+    DateTimeOffset? CompletedAt)
+{
+    /// <summary>Days from <see cref="FromDate"/> through <see cref="ToDate"/>; the backfill is complete when all are done.</summary>
+    public int TotalDays() => LakeLayout.ParseDateKey(ToDate).DayNumber - LakeLayout.ParseDateKey(FromDate).DayNumber + 1;
+}
 
 /// <summary>
 /// Taking over a lake the controller's first implementation wrote: its files were adopted as they

@@ -105,7 +105,7 @@ public static class ReplicationPlanner
                 var done = day < noRowsBefore
                     ? backfill.DaysDone.Union(Days(from, day))
                     : backfill.DaysDone.Add(key);
-                var isLast = done.Count == to.DayNumber - from.DayNumber + 1;
+                var isLast = done.Count == backfill.TotalDays();
                 var after = backfill with { DaysDone = done, CompletedAt = isLast ? now : null };
                 return new ReplicationStep.Backfill(after, day, day == to, isLast, emptyBefore);
             }
