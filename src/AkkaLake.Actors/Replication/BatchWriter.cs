@@ -1,6 +1,4 @@
 using Akka.Actor;
-using Akka.Streams;
-using Akka.Streams.Dsl;
 using AkkaLake.Actors.Writers;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
@@ -13,8 +11,8 @@ using AkkaLake.Core.Storage;
 namespace AkkaLake.Actors.Replication;
 
 /// <summary>
-/// One batch's rows from its COPY to <c>.tmp</c> parts ready to commit. An Akka.Streams graph
-/// carries the export's chunks here with back pressure; each chunk's rows go to their shard-day
+/// One batch's rows from its COPY to <c>.tmp</c> parts ready to commit. It pulls the export's
+/// chunks one at a time (the pull is the back pressure); each chunk's rows go to their shard-day
 /// writers (children, one per shard-day), the largest buffers are spilled past the row budget,
 /// and once the COPY is read every writer flushes. The parent gets <see cref="Exported"/>, then
 /// <see cref="Written"/> or <see cref="Failed"/>, and stops this actor when the batch is over,
@@ -38,16 +36,6 @@ public sealed class BatchWriter : ReceiveActor
     /// <param name="Conflict">The lake changed under the batch: plan it again rather than back off.</param>
     public sealed record Failed(string Stage, Exception Error, bool Conflict);
 
-    private sealed record StreamInit
-    {
-        public static readonly StreamInit Instance = new();
-    }
-
-    private sealed record StreamAck
-    {
-        public static readonly StreamAck Instance = new();
-    }
-
     private sealed record StreamDone
     {
         public static readonly StreamDone Instance = new();
@@ -63,7 +51,6 @@ public sealed class BatchWriter : ReceiveActor
     private readonly BatchTally _tally = new();
     private readonly List<StagedPart> _parts = [];
     private readonly List<FileRemove> _replaced = [];
-    private UniqueKillSwitch? _killSwitch;
 
     public BatchWriter(Job job, LakeSettings settings, IFaultPoints faults)
     {
@@ -80,34 +67,24 @@ public sealed class BatchWriter : ReceiveActor
     /// <summary>A writer that throws is stopped, never restarted: restarted, it would have lost its buffered rows.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
-    protected override void PreStart()
-    {
-        var export = _job.Export;
-        _killSwitch = Source.From(() => export.ReadAllAsync())
-            .ViaMaterialized(KillSwitches.Single<SourceChunk>(), Keep.Right)
-            .To(Sink.ActorRefWithAck<SourceChunk>(Self, StreamInit.Instance, StreamAck.Instance, StreamDone.Instance, e => new Failed("exporting rows", e, false)))
-            .Run(Context.System.Materializer());
-    }
+    protected override void PreStart() => Pull();
 
-    protected override void PostStop()
-    {
-        _killSwitch?.Shutdown();
-        _ = _job.Export.DisposeAsync().AsTask();
-    }
+    protected override void PostStop() => _ = _job.Export.DisposeAsync().AsTask();
+
+    private void Pull() => _job.Export.NextAsync().PipeTo(Self,
+        success: chunk => chunk is null ? StreamDone.Instance : chunk,
+        failure: e => new Failed("exporting rows", e, false));
 
     private void Exporting()
     {
-        IActorRef? stream = null;
         var awaitingSpills = 0;
-        Receive<StreamInit>(_ => Sender.Tell(StreamAck.Instance));
         Receive<SourceChunk>(chunk =>
         {
-            stream = Sender;
             Deliver(chunk);
             _faults.Hit("export.after-chunk");
             if (!_budget.Exceeded)
             {
-                stream.Tell(StreamAck.Instance);
+                Pull();
                 return;
             }
             foreach (var shardDay in _budget.ToSpill())
@@ -119,7 +96,7 @@ public sealed class BatchWriter : ReceiveActor
         Receive<ShardDayWriter.Spilled>(s =>
         {
             _budget.Spilled(s.ShardDay, s.Rows);
-            if (--awaitingSpills == 0) stream?.Tell(StreamAck.Instance);
+            if (--awaitingSpills == 0) Pull();
         });
         Receive<StreamDone>(_ =>
         {
@@ -208,7 +185,7 @@ public sealed class BatchWriter : ReceiveActor
 
     private void FailWith(Failed failed)
     {
-        _killSwitch?.Shutdown();
+        _ = _job.Export.DisposeAsync().AsTask();
         Context.Parent.Tell(failed);
         Become(Done);
     }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Akka.Streams;
 using AkkaLake.Actors.Coordinator;
 using AkkaLake.Core;
 using AkkaLake.Core.Configuration;
@@ -76,7 +77,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         _planner = new JobPlanner(job, settings, _log, _report);
         _dataSource = NpgsqlDataSource.Create(DatabaseUrl.ToConnectionString(settings.DatabaseUrl
             ?? throw new InvalidOperationException("No database configured: set --database-url, CORE_DATABASE_URL, or database_url in setup/config.json.")));
-        _exports = new StepExports(_dataSource, settings);
+        _exports = new StepExports(_dataSource, settings, Context.System.Materializer());
         Idle();
     }
 

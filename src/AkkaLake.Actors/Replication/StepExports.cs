@@ -1,3 +1,4 @@
+using Akka.Streams;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Replication;
@@ -11,7 +12,7 @@ namespace AkkaLake.Actors.Replication;
 /// are written and committed (PostgreSQL would sit idle meanwhile), the next day's, which that
 /// commit cannot change. It is used if it is exactly the step planned next, else dropped.
 /// </summary>
-internal sealed class StepExports(NpgsqlDataSource dataSource, LakeSettings settings)
+internal sealed class StepExports(NpgsqlDataSource dataSource, LakeSettings settings, IMaterializer materializer)
 {
     private sealed record ReadAhead(ReplicationStep.Backfill Step, string? Location, SourceTable Table, SourceExport Export);
 
@@ -53,6 +54,9 @@ internal sealed class StepExports(NpgsqlDataSource dataSource, LakeSettings sett
         _readAhead = null;
     }
 
-    private SourceExport Read(SourceTable table, SourceWindow window, RowRouter router, int chunksAhead) =>
-        new MetricsSource(dataSource, table, ChunkRows, DayScan).Start(window, router, chunksAhead);
+    private SourceExport Read(SourceTable table, SourceWindow window, RowRouter router, int chunksAhead)
+    {
+        var source = new MetricsSource(dataSource, table, ChunkRows, DayScan);
+        return SourceExport.Start(() => source.Open(window, router), chunksAhead, materializer);
+    }
 }

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Replication;
 using Npgsql;
@@ -9,39 +7,10 @@ namespace AkkaLake.Core.Source;
 /// <summary>One chunk of exported rows, already split by shard-day, plus what was skipped or noted on the way.</summary>
 public sealed record SourceChunk(RoutedRows Rows, SkippedRows Skipped, long NonFiniteValues, long NullQualities, long? MaxInsertedAtMicros);
 
-/// <summary>A window being read: its routed chunks, in order. Disposing it stops the COPY.</summary>
-public sealed class SourceExport(ChannelReader<SourceChunk> chunks, Task reader, CancellationTokenSource stop) : IAsyncDisposable
-{
-    /// <summary>The chunks; the export is disposed when the enumeration ends, however it ends.</summary>
-    public async IAsyncEnumerable<SourceChunk> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)
-    {
-        try
-        {
-            await foreach (var chunk in chunks.ReadAllAsync(ct))
-                yield return chunk;
-        }
-        finally
-        {
-            await DisposeAsync();
-        }
-    }
-
-    private int _disposed;
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        await stop.CancelAsync();
-        try { await reader; } catch (OperationCanceledException) { }
-        stop.Dispose();
-    }
-}
-
 /// <summary>
-/// Streams the rows of one window out of PostgreSQL with a binary <c>COPY … TO STDOUT</c>, in
-/// column-wise chunks routed to their shard-days on the reader thread (so one chunk buffer is
-/// reused there instead of a new one travelling to the replication actor). Casts in the query make the wire types the same whatever the deployed
-/// column types are; timestamps are read raw (microseconds) so out-of-range values cannot throw.
+/// The rows of one window out of PostgreSQL with a binary <c>COPY … TO STDOUT</c>. Casts in the
+/// query make the wire types the same whatever the deployed column types are; timestamps are read
+/// raw (microseconds) so out-of-range values cannot throw.
 /// </summary>
 public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table, int chunkRows = 65_536, DayScan? dayScan = null)
 {
@@ -63,92 +32,108 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         return $"COPY (SELECT sensor_id::text, ts, value::float8, quality::int4, {samples}, {source}, inserted_at FROM {table.QuotedName} WHERE {where}) TO STDOUT (FORMAT BINARY)";
     }
 
+    /// <summary>Starts the COPY of a window; it is read a chunk at a time with <see cref="Reader.Next"/>.</summary>
+    public Reader Open(SourceWindow window, RowRouter router) => new(dataSource.OpenConnection(), BuildCopySql(table, window, dayScan), router, chunkRows);
+
     /// <summary>
-    /// Starts reading a window: a dedicated reader thread decodes the COPY stream with synchronous
-    /// reads (most fields are already buffered, and per-field awaits cost more than the decoding),
-    /// routes it, and stays at most <paramref name="readAhead"/> chunks ahead of the consumer.
+    /// Decodes the COPY stream with synchronous reads (most fields are already buffered, and
+    /// per-field awaits cost more than the decoding) into column-wise chunks routed to their
+    /// shard-days, so the chunk's buffers are filled once, on the thread that reads.
     /// </summary>
-    public SourceExport Start(SourceWindow window, RowRouter router, int readAhead = 2)
+    public sealed class Reader : IDisposable
     {
-        var channel = Channel.CreateBounded<SourceChunk>(new BoundedChannelOptions(readAhead) { SingleReader = true, SingleWriter = true });
-        var stop = new CancellationTokenSource();
-        var reader = Task.Factory.StartNew(() =>
+        private readonly NpgsqlConnection _connection;
+        private readonly NpgsqlRawCopyStream _raw;
+        private readonly BinaryCopyReader _copy;
+        private readonly RowRouter _router;
+        private readonly int _chunkRows;
+        private readonly SharedStrings _strings = new();
+        private bool _ended;
+
+        internal Reader(NpgsqlConnection connection, string copySql, RowRouter router, int chunkRows)
+        {
+            _connection = connection;
+            try
+            {
+                _raw = connection.BeginRawBinaryCopy(copySql);
+                _copy = new BinaryCopyReader(_raw);
+                _copy.ReadHeader();
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+            _router = router;
+            _chunkRows = chunkRows;
+        }
+
+        /// <summary>The next chunk, or null once the COPY is read to its end.</summary>
+        public SourceChunk? Next()
+        {
+            if (_ended) return null;
+            var rows = new MetricRows(_chunkRows);
+            var chunk = new ChunkBuilder();
+            int fields;
+            while (rows.Count < _chunkRows && (fields = _copy.StartRow()) != -1)
+            {
+                if (fields != 7) throw new InvalidDataException($"The COPY returned rows of {fields} fields; expected 7.");
+                var sensorId = _copy.Field(out var idBytes) ? _strings.Get(idBytes) : null;
+                var ts = _copy.Int64();
+                var value = _copy.Double();
+                var quality = _copy.Int32();
+                var samples = _copy.Int32();
+                var source = _copy.Field(out var sourceBytes) ? _strings.Get(sourceBytes) : null;
+                var insertedAt = _copy.Int64();
+
+                if (insertedAt is { } ins && ins != long.MaxValue && ins != long.MinValue)
+                {
+                    var unix = ins + RowRules.PostgresEpochUnixMicros;
+                    if (chunk.MaxInsertedAt is null || unix > chunk.MaxInsertedAt) chunk.MaxInsertedAt = unix;
+                }
+
+                if (RowRules.SensorIdProblem(sensorId) is { } idProblem)
+                {
+                    chunk.Skipped.Add(idProblem, Key(sensorId, ts));
+                    continue;
+                }
+                if (ts is not { } pgTs || pgTs == long.MaxValue || pgTs == long.MinValue || !RowRules.TsInRange(pgTs + RowRules.PostgresEpochUnixMicros))
+                {
+                    chunk.Skipped.Add(RowRules.BadTs, Key(sensorId, ts));
+                    continue;
+                }
+                if (value is not { } v)
+                {
+                    chunk.Skipped.Add(RowRules.MissingValue, Key(sensorId, ts));
+                    continue;
+                }
+                if (!double.IsFinite(v)) chunk.NonFinite++;
+                if (quality is null) chunk.NullQualities++;
+                rows.Add(sensorId!, pgTs + RowRules.PostgresEpochUnixMicros, v, quality ?? 0, samples, source);
+            }
+            if (rows.Count < _chunkRows) _ended = true;
+            return rows.Count > 0 || chunk.Skipped.Total > 0 ? chunk.ToChunk(_router.Route(rows)) : null;
+        }
+
+        /// <summary>Stops the COPY from any thread; a <see cref="Next"/> waiting for rows then throws.</summary>
+        public void Cancel()
         {
             try
             {
-                ReadAll(window, router, channel.Writer, stop.Token);
-                channel.Writer.Complete();
+                _raw.Cancel();
             }
-            catch (Exception e)
+            catch (Exception e) when (e is NpgsqlException or IOException or InvalidOperationException or ObjectDisposedException)
             {
-                channel.Writer.Complete(e);
-            }
-        }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        return new SourceExport(channel.Reader, reader, stop);
-    }
-
-    private void ReadAll(SourceWindow window, RowRouter router, ChannelWriter<SourceChunk> output, CancellationToken ct)
-    {
-        using var connection = dataSource.OpenConnection();
-        using var raw = connection.BeginRawBinaryCopy(BuildCopySql(table, window, dayScan));
-        using var cancel = ct.Register(raw.Cancel);
-        var copy = new BinaryCopyReader(raw);
-        copy.ReadHeader();
-        var strings = new SharedStrings();
-        var rows = new MetricRows(chunkRows);
-        var chunk = new ChunkBuilder();
-        int fields;
-        while ((fields = copy.StartRow()) != -1)
-        {
-            if (fields != 7) throw new InvalidDataException($"The COPY returned rows of {fields} fields; expected 7.");
-            var sensorId = copy.Field(out var idBytes) ? strings.Get(idBytes) : null;
-            var ts = copy.Int64();
-            var value = copy.Double();
-            var quality = copy.Int32();
-            var samples = copy.Int32();
-            var source = copy.Field(out var sourceBytes) ? strings.Get(sourceBytes) : null;
-            var insertedAt = copy.Int64();
-
-            if (insertedAt is { } ins && ins != long.MaxValue && ins != long.MinValue)
-            {
-                var unix = ins + RowRules.PostgresEpochUnixMicros;
-                if (chunk.MaxInsertedAt is null || unix > chunk.MaxInsertedAt) chunk.MaxInsertedAt = unix;
-            }
-
-            if (RowRules.SensorIdProblem(sensorId) is { } idProblem)
-            {
-                chunk.Skipped.Add(idProblem, Key(sensorId, ts));
-                continue;
-            }
-            if (ts is not { } pgTs || pgTs == long.MaxValue || pgTs == long.MinValue || !RowRules.TsInRange(pgTs + RowRules.PostgresEpochUnixMicros))
-            {
-                chunk.Skipped.Add(RowRules.BadTs, Key(sensorId, ts));
-                continue;
-            }
-            if (value is not { } v)
-            {
-                chunk.Skipped.Add(RowRules.MissingValue, Key(sensorId, ts));
-                continue;
-            }
-            if (!double.IsFinite(v)) chunk.NonFinite++;
-            if (quality is null) chunk.NullQualities++;
-            rows.Add(sensorId!, pgTs + RowRules.PostgresEpochUnixMicros, v, quality ?? 0, samples, source);
-            if (rows.Count >= chunkRows)
-            {
-                Publish(output, chunk.ToChunk(router.Route(rows)), ct);
-                rows.Clear();
-                chunk = new ChunkBuilder();
+                // A COPY already over or a broken connection has nothing left to stop.
             }
         }
-        if (rows.Count > 0 || chunk.Skipped.Total > 0)
-            Publish(output, chunk.ToChunk(router.Route(rows)), ct);
-    }
 
-    private static void Publish(ChannelWriter<SourceChunk> output, SourceChunk chunk, CancellationToken ct)
-    {
-        // Waits while the consumer is two chunks behind: back pressure reaches the COPY.
-        if (!output.TryWrite(chunk))
-            output.WriteAsync(chunk, ct).AsTask().GetAwaiter().GetResult();
+        public void Dispose()
+        {
+            if (!_ended) Cancel();
+            _raw.Dispose();
+            _connection.Dispose();
+        }
     }
 
     private static string Key(string? sensorId, long? pgTs)

@@ -1,7 +1,8 @@
-using System.Threading.Channels;
 using Akka.Actor;
+using Akka.Streams;
 using AkkaLake.Actors.Replication;
 using AkkaLake.Core;
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Replication;
@@ -12,15 +13,15 @@ using Xunit;
 
 namespace AkkaLake.Tests.Replication;
 
-/// <summary>The batch writer alone: its COPY is a channel of chunks, its parent a probe; no PostgreSQL.</summary>
+/// <summary>The batch writer alone: its COPY is a stream of chunks in hand, its parent a probe; no PostgreSQL.</summary>
 public class BatchWriterTests : LakeTestKit
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
 
     /// <summary>An export of 2 days x 6 sensors x 10 readings, in chunks of 40 rows, routed to 2 shards.</summary>
-    private static SourceExport Export(int shards)
+    private SourceExport Export(int shards)
     {
-        var channel = Channel.CreateUnbounded<SourceChunk>();
+        var chunks = new List<SourceChunk>();
         var router = new RowRouter(shards, _ => Locations.Hot);
         var rows = new MetricRows();
         foreach (var day in new[] { -1, 0 })
@@ -29,12 +30,11 @@ public class BatchWriterTests : LakeTestKit
                 {
                     rows.Add($"sensor-{sensor}", Timestamps.ToMicros(T0.AddDays(day).AddMinutes(-i)), sensor + i, 1, null, null);
                     if (rows.Count < 40) continue;
-                    channel.Writer.TryWrite(new SourceChunk(router.Route(rows), new SkippedRows(), 0, 0, Timestamps.ToMicros(T0)));
+                    chunks.Add(new SourceChunk(router.Route(rows), new SkippedRows(), 0, 0, Timestamps.ToMicros(T0)));
                     rows = new MetricRows();
                 }
-        if (rows.Count > 0) channel.Writer.TryWrite(new SourceChunk(router.Route(rows), new SkippedRows(), 0, 0, Timestamps.ToMicros(T0)));
-        channel.Writer.Complete();
-        return new SourceExport(channel.Reader, Task.CompletedTask, new CancellationTokenSource());
+        if (rows.Count > 0) chunks.Add(new SourceChunk(router.Route(rows), new SkippedRows(), 0, 0, Timestamps.ToMicros(T0)));
+        return SourceExport.Of(chunks, Sys.Materializer());
     }
 
     private static BatchWriter.Job Job(SourceExport export, int shards) =>
