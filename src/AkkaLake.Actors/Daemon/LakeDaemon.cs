@@ -21,20 +21,32 @@ public sealed class LakeDaemon : ReceiveActor
     /// <summary>The coordinator's name under the daemon, for a health check to find it.</summary>
     public const string CoordinatorName = "coordinator";
 
+    private const string ReplicationName = "replication";
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public LakeDaemon(LakeSettings settings, ReplicationJob job, Action<DaemonOutcome> onOutcome, IFaultPoints? faults, Action<DaysProgress>? onProgress)
+    /// <summary>How the daemon makes its two children; a test puts stand-ins in their place.</summary>
+    /// <param name="Coordinator">The coordinator's props, given the daemon it reports to.</param>
+    /// <param name="Replication">The replication actor's props, given the coordinator and the daemon.</param>
+    public sealed record Children(Func<IActorRef, Props> Coordinator, Func<IActorRef, IActorRef, Props> Replication)
     {
-        var coordinator = Context.ActorOf(LakeCoordinator.Props(settings, Self, faults, reconcile: job.Repeats), CoordinatorName);
+        public static Children For(LakeSettings settings, ReplicationJob job, IFaultPoints? faults) => new(
+            daemon => LakeCoordinator.Props(settings, daemon, faults, reconcile: job.Repeats),
+            (coordinator, daemon) => ReplicationActor.Props(settings, coordinator, daemon, job, faults));
+    }
+
+    public LakeDaemon(Children children, bool repeats, Action<DaemonOutcome> onOutcome, Action<DaysProgress>? onProgress)
+    {
+        var coordinator = Context.ActorOf(children.Coordinator(Self), CoordinatorName);
         Context.Watch(coordinator);
 
         Receive<CoordinatorProtocol.Ready>(_ =>
         {
             // A restarted coordinator is ready again: the replication actor carries on with it,
             // giving up on a commit the coordinator failed in the middle of.
-            var replication = Context.Child("replication");
+            var replication = Context.Child(ReplicationName);
             if (replication.IsNobody())
-                Context.ActorOf(ReplicationActor.Props(settings, coordinator, Self, job, faults), "replication");
+                Context.ActorOf(children.Replication(coordinator, Self), ReplicationName);
             else
                 replication.Tell(ReplicationActor.CoordinatorRestarted.Instance);
         });
@@ -42,7 +54,7 @@ public sealed class LakeDaemon : ReceiveActor
         Receive<CoordinatorProtocol.StartFailed>(f => onOutcome(new DaemonOutcome(false, f.Reason)));
         Receive<ReplicationActor.CycleCompleted>(c =>
         {
-            if (!job.Repeats) onOutcome(new DaemonOutcome(c.Succeeded, c.Error));
+            if (!repeats) onOutcome(new DaemonOutcome(c.Succeeded, c.Error));
         });
         Receive<Terminated>(t =>
         {
@@ -56,7 +68,10 @@ public sealed class LakeDaemon : ReceiveActor
 
     /// <param name="onProgress">Called after each day of a backfill, takeover or rebuild by hand, for a command's progress bar.</param>
     public static Props Props(LakeSettings settings, ReplicationJob job, Action<DaemonOutcome> onOutcome, IFaultPoints? faults = null, Action<DaysProgress>? onProgress = null) =>
-        Akka.Actor.Props.Create(() => new LakeDaemon(settings, job, onOutcome, faults, onProgress));
+        Props(Children.For(settings, job, faults), job.Repeats, onOutcome, onProgress);
+
+    public static Props Props(Children children, bool repeats, Action<DaemonOutcome> onOutcome, Action<DaysProgress>? onProgress = null) =>
+        Akka.Actor.Props.Create(() => new LakeDaemon(children, repeats, onOutcome, onProgress));
 
     /// <summary>A failing child (a bug, or a replication that cannot start) is restarted; the coordinator only with a clean reload.</summary>
     protected override SupervisorStrategy SupervisorStrategy() =>
