@@ -80,7 +80,11 @@ public class CompactionAndRetentionScenarioTests(PostgresFixture postgres) : Lak
         // With the cold path mounted, the old days move there; the lake still holds every row.
         Directory.CreateDirectory(missingCold);
         coordinator = StartCoordinator(Settings(source.ConnectionString, retentionDays: 2, cold: missingCold));
-        await AwaitAssertAsync(() => Assert.Equal(Locations.Cold, Manifest(coordinator).Partition(oldDay)!.Location), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        // Every day past the horizon, not only the oldest: a move still running would change the files under the read below.
+        var horizon = DateOnly.FromDateTime(T0.AddDays(-2).UtcDateTime);
+        await AwaitAssertAsync(() => Assert.All(Manifest(coordinator).Metrics.Partitions.Where(p => LakeLayout.ParseDateKey(p.Key) < horizon),
+            p => Assert.Equal(Locations.Cold, p.Value.Location)), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        Assert.Equal(Locations.Cold, Manifest(coordinator).Partition(oldDay)!.Location);
         await AwaitAssertAsync(() => Assert.Empty(Directory.GetFiles(Path.Combine(settings.HotPath, "metrics/v1", $"date={LakeLayout.DateKey(oldDay)}"), "*.parquet", SearchOption.AllDirectories)), TimeSpan.FromSeconds(30));
         Assert.Equal(expected, LakeDuckDb.ReadManifest(Manifest(coordinator), settings.HotPath, missingCold).Count);
         Stop(coordinator);
