@@ -306,7 +306,7 @@ static SimulatedDayResult SimulatedDay(string root, int ticks, int sensors, int 
             var merged = merger.Merge(job, RunId.New(now), CompactionPolicy.Default.TargetFileBytes);
             compactionBytes += merged.Outputs.Sum(o => o.Written.Bytes);
             rowsRewritten += merged.RowsOut;
-            manifest = committer.Commit(manifest, new LakeCommit(LakeCommit.Compaction, "C", [], [.. job.Inputs.Select(f => new FileRemove(job.Date, 0, f.Name))]), merged.Outputs, now, TimeSpan.Zero);
+            manifest = committer.Commit(manifest, new LakeCommit(CommitKind.Compaction, "C", [], [.. job.Inputs.Select(f => new FileRemove(job.Date, 0, f.Name))]), merged.Outputs, now, TimeSpan.Zero);
         }
     }
     for (var t = 0; t < ticks; t++)
@@ -318,11 +318,11 @@ static SimulatedDayResult SimulatedDay(string root, int ticks, int sensors, int 
         rows.Sort();
         rowsIn += rows.Count;
         var run = $"R{t:D5}";
-        var meta = new PartMetadata(run, LakeCommit.Replication, now, now);
+        var meta = new PartMetadata(run, CommitKind.Replication, now, now);
         var name = LakeLayout.FileName(PartKind.Incremental, run, 0);
-        var part = new StagedPart(today, 0, Locations.Hot, name, PartWriter.Write(roots.Resolve(Locations.Hot, LakeLayout.FilePath(today, 0, name)) + ".tmp", rows, meta, 1_000_000), meta);
+        var part = new StagedPart(today, 0, LakeLocation.Hot, name, PartWriter.Write(roots.Resolve(LakeLocation.Hot, LakeLayout.FilePath(today, 0, name)) + ".tmp", rows, meta, 1_000_000), meta);
         partBytes += part.Written.Bytes;
-        manifest = committer.Commit(manifest, new LakeCommit(LakeCommit.Replication, run, [], []), [part], now, TimeSpan.Zero);
+        manifest = committer.Commit(manifest, new LakeCommit(CommitKind.Replication, run, [], []), [part], now, TimeSpan.Zero);
         Compact(today);
         maxFiles = Math.Max(maxFiles, manifest.Files().Count());
     }

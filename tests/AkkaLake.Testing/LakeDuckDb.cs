@@ -19,7 +19,7 @@ public static class LakeDuckDb
     public static IReadOnlyList<LakeRow> ReadManifest(LakeManifest manifest, string hotRoot, string? coldRoot = null)
     {
         var files = manifest.Files()
-            .Select(f => LakeLayout.Resolve(f.Location == Locations.Cold ? coldRoot! : hotRoot, f.RelativePath))
+            .Select(f => LakeLayout.Resolve(f.Location == LakeLocation.Cold ? coldRoot! : hotRoot, f.RelativePath))
             .ToList();
         if (files.Count == 0) return [];
         var list = string.Join(", ", files.Select(f => $"'{Escape(f)}'"));
@@ -29,7 +29,7 @@ public static class LakeDuckDb
     /// <summary>A DuckDB table expression over exactly the files the manifest commits, for aggregate checks too large to compare row by row.</summary>
     public static string ManifestFiles(LakeManifest manifest, string hotRoot, string? coldRoot = null)
     {
-        var files = manifest.Files().Select(f => $"'{Escape(LakeLayout.Resolve(f.Location == Locations.Cold ? coldRoot! : hotRoot, f.RelativePath))}'");
+        var files = manifest.Files().Select(f => $"'{Escape(LakeLayout.Resolve(f.Location == LakeLocation.Cold ? coldRoot! : hotRoot, f.RelativePath))}'");
         return $"read_parquet([{string.Join(", ", files)}])";
     }
 

@@ -27,17 +27,18 @@ public sealed class LakeFixture : IDisposable
     public LakeManifest Manifest { get; set; }
 
     /// <summary>Commits one incremental part holding these rows (all one shard: the lake has one shard).</summary>
-    public StagedPart Tick(DateOnly day, IEnumerable<(string Id, long Ts, double Value)> rows, string location = Locations.Hot)
+    public StagedPart Tick(DateOnly day, IEnumerable<(string Id, long Ts, double Value)> rows, LakeLocation? at = null)
     {
+        var location = at ?? LakeLocation.Hot;
         var run = $"R{++_runs:D5}";
         var data = new MetricRows();
         foreach (var (id, ts, v) in rows) data.Add(id, ts, v, null, null, null);
         data.Sort();
-        var meta = new PartMetadata(run, LakeCommit.Replication, T0, T0.AddSeconds(_runs));
+        var meta = new PartMetadata(run, CommitKind.Replication, T0, T0.AddSeconds(_runs));
         var name = LakeLayout.FileName(PartKind.Incremental, run, 0);
         var tmp = Roots.Resolve(location, LakeLayout.FilePath(day, 0, name)) + ".tmp";
         var part = new StagedPart(day, 0, location, name, PartWriter.Write(tmp, data, meta, 1000), meta);
-        Manifest = new LakeCommitter(Store, Roots).Commit(Manifest, new LakeCommit(LakeCommit.Replication, run, [], [], T0.AddSeconds(_runs)), [part], T0, TimeSpan.Zero);
+        Manifest = new LakeCommitter(Store, Roots).Commit(Manifest, new LakeCommit(CommitKind.Replication, run, [], [], T0.AddSeconds(_runs)), [part], T0, TimeSpan.Zero);
         return part;
     }
 
@@ -53,7 +54,7 @@ public sealed class LakeFixture : IDisposable
     /// <summary>Files on disk are exactly those the manifest references, in both locations.</summary>
     public bool DiskMatchesManifest()
     {
-        foreach (var (location, root) in new[] { (Locations.Hot, Roots.Hot), (Locations.Cold, Roots.Cold) })
+        foreach (var (location, root) in new[] { (LakeLocation.Hot, Roots.Hot), (LakeLocation.Cold, Roots.Cold) })
         {
             if (root is null) continue;
             var dir = Path.Combine(root, "metrics");

@@ -75,7 +75,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         {
             _faults.Hit("compaction.before-commit");
             var removes = m.Job.Inputs.Select(f => new FileRemove(m.Job.Date, m.Job.Shard, f.Name)).ToList();
-            _coordinator.Tell(new Commit(new LakeCommit(LakeCommit.Compaction, m.RunId, [], [.. removes]), m.Result.Outputs, null));
+            _coordinator.Tell(new Commit(new LakeCommit(CommitKind.Compaction, m.RunId, [], [.. removes]), m.Result.Outputs, null));
             _commitAsked = true;
             Become(() => Committing(m));
         });
@@ -150,7 +150,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
     {
         if (_latest is null) return;
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
-        var jobs = CompactionPlanner.Plan(_latest, today, _policy).Where(j => j.Location == Locations.Hot || _settings.ColdPath is not null).ToList();
+        var jobs = CompactionPlanner.Plan(_latest, today, _policy).Where(j => j.Location == LakeLocation.Hot || _settings.ColdPath is not null).ToList();
         WarnAboutFileBudget(_latest, jobs);
         if (jobs.FirstOrDefault() is not { } job) return;
         var runId = RunId.New(DateTimeOffset.UtcNow);

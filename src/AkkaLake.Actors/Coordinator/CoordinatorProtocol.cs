@@ -1,3 +1,4 @@
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Recovery;
 using AkkaLake.Core.State;
@@ -28,7 +29,7 @@ public static class CoordinatorProtocol
     public sealed record Commit(LakeCommit Change, IReadOnlyList<StagedPart> Parts, RunReport? Report);
 
     /// <summary>Make the copy of a partition at <see cref="To"/> authoritative (its files are already there).</summary>
-    public sealed record MovePartition(DateOnly Date, string From, string To, IReadOnlySet<string> Copied);
+    public sealed record MovePartition(DateOnly Date, LakeLocation From, LakeLocation To, IReadOnlySet<string> Copied);
 
     /// <summary>Drop a partition past the horizon from a hot-only lake.</summary>
     public sealed record ExpirePartition(DateOnly Date);

@@ -176,7 +176,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
             {
                 var now = DateTimeOffset.UtcNow;
                 var next = committer.Switch(current, current.MovePartition(m.Date, m.From, m.To, m.Copied, now, now + grace),
-                    LakeCommit.Move, RunId.New(now), publications, now);
+                    CommitKind.Move, RunId.New(now), publications, now);
                 faults.Hit("move.after-manifest");
                 return (next, null);
             });
@@ -188,7 +188,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
             RunCommit($"expiry of {LakeLayout.DateKey(e.Date)}", current =>
             {
                 var now = DateTimeOffset.UtcNow;
-                var next = committer.Switch(current, current.ExpirePartition(e.Date, now, now + grace), LakeCommit.Expiry, RunId.New(now), [], now);
+                var next = committer.Switch(current, current.ExpirePartition(e.Date, now, now + grace), CommitKind.Expiry, RunId.New(now), [], now);
                 return (next, null);
             });
         });

@@ -124,9 +124,9 @@ public sealed class BatchWriter : ReceiveActor
         }
     }
 
-    private ShardDayWriter.Settings WriterSettings(ShardDay shardDay, string location)
+    private ShardDayWriter.Settings WriterSettings(ShardDay shardDay, LakeLocation location)
     {
-        var root = location == Locations.Hot ? _settings.HotPath : _settings.ColdPath!;
+        var root = location == LakeLocation.Hot ? _settings.HotPath : _settings.ColdPath!;
         var (from, to) = _job.Step.CursorRange;
         return new ShardDayWriter.Settings(shardDay, location, root, _job.Step.PartKind,
             new PartMetadata(_job.RunId, _job.Step.CommitKind, from, to), _settings.RowGroupRows, Committed(shardDay, root));

@@ -172,7 +172,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private void StartExport(LakeManifest manifest, ReplicationStep step, SourceTable table, DateTimeOffset now, DatabaseClock? clock = null, long heldBackByLag = 0)
     {
         var runId = RunId.New(now);
-        Func<DateOnly, string?> locationFor = step is ReplicationStep.Rebuild rebuild ? _ => rebuild.Location : Placement(manifest, now).LocationFor;
+        Func<DateOnly, LakeLocation?> locationFor = step is ReplicationStep.Rebuild rebuild ? _ => rebuild.Location : Placement(manifest, now).LocationFor;
         var export = _exports.Start(step, table, manifest, locationFor);
         _log.Debug("Run {RunId}: exporting {Window}", runId, step.ExportWindow.Describe());
         var writer = Context.ActorOf(BatchWriter.Props(new BatchWriter.Job(step, runId, manifest, export), _settings, _faults), $"batch-{++_batches}");

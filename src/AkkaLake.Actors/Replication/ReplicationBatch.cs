@@ -23,7 +23,7 @@ internal sealed record ReplicationBatch(ReplicationStep Step, string RunId, Sour
     public RunReport Report(BatchWriter.Written? written, DateTimeOffset finishedAt)
     {
         var (from, to) = Step.CursorRange;
-        return new RunReport(RunId, Step.CommitKind, StartedAt, finishedAt, written?.Tally.Rows ?? 0, written?.Parts.Count ?? 0,
+        return new RunReport(RunId, Step.CommitKind.Name, StartedAt, finishedAt, written?.Tally.Rows ?? 0, written?.Parts.Count ?? 0,
             written?.Parts.Sum(p => p.Written.Bytes) ?? 0, from, to,
             written?.Tally.MaxInsertedAtMicros is { } m ? Timestamps.FromMicros(m) : null);
     }

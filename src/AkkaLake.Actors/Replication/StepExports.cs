@@ -1,5 +1,6 @@
 using Akka.Streams;
 using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Replication;
 using AkkaLake.Core.Source;
@@ -14,7 +15,7 @@ namespace AkkaLake.Actors.Replication;
 /// </summary>
 internal sealed class StepExports(NpgsqlDataSource dataSource, LakeSettings settings, IMaterializer materializer)
 {
-    private sealed record ReadAhead(ReplicationStep.Backfill Step, string? Location, SourceTable Table, SourceExport Export);
+    private sealed record ReadAhead(ReplicationStep.Backfill Step, LakeLocation? Location, SourceTable Table, SourceExport Export);
 
     private ReadAhead? _readAhead;
 
@@ -24,7 +25,7 @@ internal sealed class StepExports(NpgsqlDataSource dataSource, LakeSettings sett
     // Chunks are a fraction of the budget, so buffered rows never exceed the budget by more than one chunk.
     private int ChunkRows => Math.Clamp(settings.MaxBufferedRows / 8, 1024, 65_536);
 
-    public SourceExport Start(ReplicationStep step, SourceTable table, LakeManifest manifest, Func<DateOnly, string?> locationFor)
+    public SourceExport Start(ReplicationStep step, SourceTable table, LakeManifest manifest, Func<DateOnly, LakeLocation?> locationFor)
     {
         if (_readAhead is { } ahead && step is ReplicationStep.Backfill day && day.Window == ahead.Step.Window && table == ahead.Table && locationFor(day.Day) == ahead.Location)
         {

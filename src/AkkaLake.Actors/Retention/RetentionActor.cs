@@ -100,7 +100,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         var started = DateTimeOffset.UtcNow;
         var bytes = manifest.Partition(move.Date)?.Bytes ?? 0;
         _log.Debug("Moving {Date} to the cold path: {Reason}", LakeLayout.DateKey(move.Date), move.Reason);
-        Task.Run(() => copier.Copy(manifest, move.Date, Locations.Hot, Locations.Cold))
+        Task.Run(() => copier.Copy(manifest, move.Date, LakeLocation.Hot, LakeLocation.Cold))
             .PipeTo(Self, success: paths => new Copied(move.Date, paths, bytes, started), failure: e => new CopyFailed(move.Date, e));
         Become(Copying);
     }
@@ -110,7 +110,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         Waiting();
         Receive<Copied>(c =>
         {
-            _coordinator.Tell(new MovePartition(c.Date, Locations.Hot, Locations.Cold, c.Paths));
+            _coordinator.Tell(new MovePartition(c.Date, LakeLocation.Hot, LakeLocation.Cold, c.Paths));
             Become(() => AwaitingCommit(c.Date, $"moved to the cold path {_settings.ColdPath}", c.StartedAt, c.Bytes, c.Paths, "moved"));
         });
         Receive<CopyFailed>(f =>
@@ -139,7 +139,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         {
             _log.Info("Retention of {Date} was not committed ({Reason}); it will be retried", LakeLayout.DateKey(date), f.Reason);
             if (coldCopies is not null)
-                new PartitionCopier(new LakeRoots(_settings.HotPath, _settings.ColdPath)).Discard(coldCopies, Locations.Cold);
+                new PartitionCopier(new LakeRoots(_settings.HotPath, _settings.ColdPath)).Discard(coldCopies, LakeLocation.Cold);
             Become(Idle);
             _coordinator.Tell(GetManifest.Instance);
         });

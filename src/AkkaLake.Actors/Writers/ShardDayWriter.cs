@@ -19,7 +19,7 @@ namespace AkkaLake.Actors.Writers;
 internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 {
     /// <param name="Committed">The shard-day's committed files the batch's rows may replace keys of (none for a whole-day rebuild).</param>
-    public sealed record Settings(ShardDay ShardDay, string Location, string Root, PartKind Kind, PartMetadata Metadata, int RowGroupRows, IReadOnlyList<CommittedPart> Committed)
+    public sealed record Settings(ShardDay ShardDay, LakeLocation Location, string Root, PartKind Kind, PartMetadata Metadata, int RowGroupRows, IReadOnlyList<CommittedPart> Committed)
     {
         /// <summary>Backfilled days are written whole, so their parts start at the final compaction level.</summary>
         public int Level => Kind == PartKind.Incremental ? 0 : PartFile.FinalLevel;

@@ -4,7 +4,7 @@ using AkkaLake.Core.Manifest;
 namespace AkkaLake.Core.Compaction;
 
 /// <summary>One merge: inputs (a contiguous run of the newest data versions of a shard-day) into files of one level.</summary>
-public sealed record CompactionJob(DateOnly Date, int Shard, string Location, IReadOnlyList<PartFile> Inputs, int OutputLevel, string Reason)
+public sealed record CompactionJob(DateOnly Date, int Shard, LakeLocation Location, IReadOnlyList<PartFile> Inputs, int OutputLevel, string Reason)
 {
     public long InputBytes => Inputs.Sum(f => f.Bytes);
     public long Version => Inputs.Max(f => f.Version > 0 ? f.Version : f.CommitSeq);
@@ -29,7 +29,7 @@ public static class CompactionPlanner
         return jobs;
     }
 
-    public static CompactionJob? PlanShardDay(DateOnly date, int shard, string location, IReadOnlyList<PartFile> files, DateOnly today, CompactionPolicy policy)
+    public static CompactionJob? PlanShardDay(DateOnly date, int shard, LakeLocation location, IReadOnlyList<PartFile> files, DateOnly today, CompactionPolicy policy)
     {
         var ordered = files.OrderBy(Order).ToList();
         if (date < today && ordered.Count > policy.RestFiles)

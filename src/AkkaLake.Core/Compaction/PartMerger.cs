@@ -21,7 +21,7 @@ public sealed class PartMerger(LakeRoots roots, int batchRows = 65_536, int rowG
             .Select(f => new Input(new PartReader(roots.Resolve(job.Location, LakeLayout.FilePath(job.Date, job.Shard, f.Name))), CompactionPlanner.Order(f), batchRows))
             .ToList();
         var outputs = new List<StagedPart>();
-        var metadata = new PartMetadata(runId, LakeCommit.Compaction,
+        var metadata = new PartMetadata(runId, CommitKind.Compaction,
             job.Inputs.Select(f => f.CursorFrom).Min(), job.Inputs.Select(f => f.CursorTo).Max(), [.. job.Inputs.Select(f => f.Name)]);
         PartWriter? writer = null;
         var buffer = new MetricRows(batchRows);

@@ -1,4 +1,5 @@
 using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.State;
 
@@ -33,7 +34,7 @@ public static class LakeInspector
                     (IReadOnlyDictionary<string, ExpiredPartition>?)dataset.ExpiredPartitions ?? new Dictionary<string, ExpiredPartition>(), dataset.Takeover);
             }
         }
-        var hotBytes = manifest?.Metrics.Partitions.Values.Where(p => p.Location == Locations.Hot).Sum(p => p.Bytes) ?? 0;
+        var hotBytes = manifest?.Metrics.Partitions.Values.Where(p => p.Location == LakeLocation.Hot).Sum(p => p.Bytes) ?? 0;
         return new LakeReport(
             settings.HotPath,
             settings.ColdPath,

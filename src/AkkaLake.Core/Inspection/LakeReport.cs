@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.State;
 
 namespace AkkaLake.Core.Inspection;
@@ -30,7 +31,7 @@ public sealed record DatasetReport(
     Manifest.TakeoverState? Takeover);
 
 public sealed record PartitionReport(
-    string Location,
+    LakeLocation Location,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? LastCompactedAt,
     int FileCount,
@@ -43,4 +44,4 @@ public sealed record ShardReport(
     long TotalBytes,
     long Rows);
 
-public sealed record PendingDeletionReport(string Location, string Path, DateTimeOffset DueAt);
+public sealed record PendingDeletionReport(LakeLocation Location, string Path, DateTimeOffset DueAt);

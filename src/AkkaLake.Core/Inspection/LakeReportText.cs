@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 
 namespace AkkaLake.Core.Inspection;
@@ -11,7 +12,7 @@ public static class LakeReportText
     {
         if (report.ColdPath is { } cold)
             return report.ColdPathRemembered ? $"{cold} (remembered by the lake; not configured)" : cold;
-        var coldPartitions = report.Datasets.Values.Sum(d => d.Partitions.Values.Count(p => p.Location == Locations.Cold));
+        var coldPartitions = report.Datasets.Values.Sum(d => d.Partitions.Values.Count(p => p.Location == LakeLocation.Cold));
         return coldPartitions == 0
             ? "(none: hot-only deployment)"
             : $"NOT CONFIGURED, yet {coldPartitions} partitions are cold: set --cold-path / CORE_ANALYSIS_LAKE_COLD_PATH to the NAS they were moved to";

@@ -23,7 +23,7 @@ public static class ColdMarker
         if (!Directory.Exists(coldRoot))
             throw new LocationUnavailableException($"The cold path {coldRoot} does not exist (is the NAS mounted?).");
         if (IsPresent(coldRoot)) return;
-        if (manifest.Metrics.Partitions.Values.Any(p => p.Location == Locations.Cold))
+        if (manifest.Metrics.Partitions.Values.Any(p => p.Location == LakeLocation.Cold))
             throw new LocationUnavailableException(
                 $"The cold path {coldRoot} has no {FileName} marker although the lake has partitions there: it looks like an empty mount point (is the NAS mounted?).");
         AtomicFile.WriteAllBytes(Path.Combine(coldRoot, FileName), "This directory holds AkkaLake partitions moved off the hot path; the lake's manifest records which.\n"u8);

@@ -1,26 +1,19 @@
 using System.Collections.Immutable;
+using AkkaLake.Core.Layout;
 
 namespace AkkaLake.Core.Manifest;
 
 /// <summary>One atomic change to the lake: files added, files removed, watermark, backfill and takeover progress.</summary>
 public sealed record LakeCommit(
-    string Kind,
+    CommitKind Kind,
     string RunId,
     ImmutableList<FileAdd> Adds,
     ImmutableList<FileRemove> Removes,
     DateTimeOffset? Watermark = null,
     BackfillState? Backfill = null,
-    TakeoverState? Takeover = null)
-{
-    public const string Replication = "replication";
-    public const string BackfillKind = "backfill";
-    public const string Compaction = "compaction";
-    public const string Move = "move";
-    public const string Expiry = "expiry";
-    public const string Adoption = "takeover";
-}
+    TakeoverState? Takeover = null);
 
-public sealed record FileAdd(DateOnly Date, int Shard, string Location, PartFile File);
+public sealed record FileAdd(DateOnly Date, int Shard, LakeLocation Location, PartFile File);
 
 public sealed record FileRemove(DateOnly Date, int Shard, string Name);
 

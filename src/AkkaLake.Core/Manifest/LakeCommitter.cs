@@ -5,7 +5,7 @@ using AkkaLake.Core.Storage;
 namespace AkkaLake.Core.Manifest;
 
 /// <summary>A finished, flushed <c>.tmp</c> that a commit renames to its final lake-relative path.</summary>
-public sealed record Publication(string TmpPath, string Location, string RelativePath);
+public sealed record Publication(string TmpPath, LakeLocation Location, string RelativePath);
 
 /// <summary>
 /// The commit protocol. (1) The change is checked against the manifest (pure; a conflict touches
@@ -32,14 +32,14 @@ public sealed class LakeCommitter(ManifestStore store, LakeRoots roots, IFaultPo
     /// Runs the protocol for any change <paramref name="applied"/> made to <paramref name="current"/>
     /// (one commit further): the files it publishes come in, the files it schedules for deletion go out.
     /// </summary>
-    public LakeManifest Switch(LakeManifest current, LakeManifest applied, string kind, string runId, IReadOnlyList<Publication> publications, DateTimeOffset now)
+    public LakeManifest Switch(LakeManifest current, LakeManifest applied, CommitKind kind, string runId, IReadOnlyList<Publication> publications, DateTimeOffset now)
     {
         var retired = applied.PendingDeletions.Except(current.PendingDeletions)
             .Select(d => new FileLocation(d.Location, d.Path)).ToImmutableList();
         var pending = new PendingCommit(current.CommitSeq + 1, kind, runId, now,
             publications.Select(p => new FileLocation(p.Location, p.RelativePath)).ToImmutableList(), retired);
         var begun = current.Begin(pending);
-        if (publications.Any(p => p.Location == Locations.Cold))
+        if (publications.Any(p => p.Location == LakeLocation.Cold))
             ColdMarker.Ensure(current, roots.Cold ?? throw new LocationUnavailableException("No cold path is configured (CORE_ANALYSIS_LAKE_COLD_PATH)."));
 
         store.Save(begun);

@@ -55,7 +55,7 @@ public sealed record ExpiredPartition(DateTimeOffset ExpiredAt, int FileCount, l
 
 /// <summary>One date. <c>location</c>, <c>updated_at</c>, <c>last_compacted_at</c> and <c>file_count</c> are the controller's contract.</summary>
 public sealed record PartitionState(
-    string Location,
+    LakeLocation Location,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? LastCompactedAt,
     int FileCount,
@@ -92,7 +92,7 @@ public sealed record PartFile(
     public bool IsFirstImplementation => RunId == TakeoverState.FirstImplementationRunId;
 }
 
-public sealed record CommittedFile(string Location, DateOnly Date, int Shard, PartFile File)
+public sealed record CommittedFile(LakeLocation Location, DateOnly Date, int Shard, PartFile File)
 {
     public string RelativePath => LakeLayout.FilePath(Date, Shard, File.Name);
 }
@@ -101,18 +101,18 @@ public sealed record CommittedFile(string Location, DateOnly Date, int Shard, Pa
 /// A commit that was started but not finished; recovery undoes it: the <see cref="Files"/> it
 /// published are removed and the files it <see cref="Retired"/> get their names back.
 /// </summary>
-public sealed record PendingCommit(long CommitSeq, string Kind, string RunId, DateTimeOffset StartedAt, ImmutableList<FileLocation> Files, ImmutableList<FileLocation>? Retired = null);
+public sealed record PendingCommit(long CommitSeq, CommitKind Kind, string RunId, DateTimeOffset StartedAt, ImmutableList<FileLocation> Files, ImmutableList<FileLocation>? Retired = null);
 
 /// <summary>
 /// A file no longer referenced, kept as <see cref="Path"/> + <see cref="LakeLayout.SupersededSuffix"/>
 /// and deleted once <see cref="DueAt"/> passes, so running scans keep it.
 /// </summary>
-public sealed record PendingDeletion(string Location, string Path, DateTimeOffset DueAt)
+public sealed record PendingDeletion(LakeLocation Location, string Path, DateTimeOffset DueAt)
 {
     public string SupersededPath => LakeLayout.SupersededPath(Path);
 }
 
-public sealed record FileLocation(string Location, string Path);
+public sealed record FileLocation(LakeLocation Location, string Path);
 
 /// <summary>
 /// A first-start backfill of the hot horizon by ts, newest day first, of rows with
@@ -146,8 +146,3 @@ public sealed record TakeoverState(
     public const string FirstImplementationRunId = "first-implementation";
 }
 
-public static class Locations
-{
-    public const string Hot = "hot";
-    public const string Cold = "cold";
-}

@@ -74,7 +74,7 @@ public static class ManifestEdits
             if (p is null)
                 partitions.Remove(key);
             else
-                partitions[key] = commit.Kind == LakeCommit.Compaction ? p with { LastCompactedAt = now } : p;
+                partitions[key] = commit.Kind == CommitKind.Compaction ? p with { LastCompactedAt = now } : p;
         }
 
         var watermark = dataset.ComputedThroughTs;
@@ -106,7 +106,7 @@ public static class ManifestEdits
     /// Switches a partition to another location once its files have been copied there. The files
     /// left behind become pending deletions; from this commit on the new copy is authoritative.
     /// </summary>
-    public static LakeManifest MovePartition(this LakeManifest m, DateOnly date, string from, string to, IReadOnlySet<string> copied, DateTimeOffset now, DateTimeOffset deleteAfter)
+    public static LakeManifest MovePartition(this LakeManifest m, DateOnly date, LakeLocation from, LakeLocation to, IReadOnlySet<string> copied, DateTimeOffset now, DateTimeOffset deleteAfter)
     {
         var key = LakeLayout.DateKey(date);
         if (m.Metrics.Partitions.GetValueOrDefault(key) is not { } partition)
@@ -172,7 +172,7 @@ public static class ManifestEdits
     /// Lake-relative paths of the files the manifest still needs in a location: committed files,
     /// and files awaiting deletion under their superseded names.
     /// </summary>
-    public static ISet<string> ReferencedPaths(this LakeManifest m, string location)
+    public static ISet<string> ReferencedPaths(this LakeManifest m, LakeLocation location)
     {
         var paths = CommittedPaths(m, location);
         foreach (var d in m.PendingDeletions)
@@ -182,7 +182,7 @@ public static class ManifestEdits
     }
 
     /// <summary>Lake-relative paths of the committed files in a location: what readers should see.</summary>
-    public static HashSet<string> CommittedPaths(this LakeManifest m, string location)
+    public static HashSet<string> CommittedPaths(this LakeManifest m, LakeLocation location)
     {
         var paths = new HashSet<string>(StringComparer.Ordinal);
         foreach (var f in m.Files())

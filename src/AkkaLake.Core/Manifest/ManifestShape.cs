@@ -46,8 +46,9 @@ public static class ManifestShape
         return null;
     }
 
-    private static string? LocationProblem(string? location) =>
-        location is Locations.Hot or Locations.Cold ? null : $"location \"{location}\" is neither hot nor cold";
+    // JSON parsing refuses a location that is neither hot nor cold; a missing one reads as default.
+    private static string? LocationProblem(LakeLocation? location) =>
+        location is { Name: not null } ? null : "its location is missing";
 
     private static string? PathProblem(string? path) =>
         path is null || !path.StartsWith(LakeLayout.Dataset + "/", StringComparison.Ordinal) || path.Split('/').Any(s => s is "" or "." or "..")

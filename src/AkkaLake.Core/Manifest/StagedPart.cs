@@ -4,7 +4,7 @@ using AkkaLake.Core.Parquet;
 namespace AkkaLake.Core.Manifest;
 
 /// <summary>A finished <c>.tmp</c> part waiting for its commit to publish it under <see cref="FileName"/>.</summary>
-public sealed record StagedPart(DateOnly Date, int Shard, string Location, string FileName, WrittenPart Written, PartMetadata Metadata, int Level = 0, long Version = 0)
+public sealed record StagedPart(DateOnly Date, int Shard, LakeLocation Location, string FileName, WrittenPart Written, PartMetadata Metadata, int Level = 0, long Version = 0)
 {
     public string RelativePath => LakeLayout.FilePath(Date, Shard, FileName);
 

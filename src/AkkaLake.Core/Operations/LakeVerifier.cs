@@ -7,7 +7,7 @@ using AkkaLake.Core.Storage;
 namespace AkkaLake.Core.Operations;
 
 /// <summary>One thing wrong with the lake, with the file it concerns.</summary>
-public sealed record VerifyProblem(string Kind, string Location, string Path, string Detail)
+public sealed record VerifyProblem(string Kind, LakeLocation Location, string Path, string Detail)
 {
     public const string Missing = "missing";
     public const string WrongSize = "wrong-size";
@@ -24,7 +24,7 @@ public sealed record VerifyProblem(string Kind, string Location, string Path, st
 public sealed record VerifyReport(int Files, IReadOnlyList<VerifyProblem> Problems, IReadOnlyList<UncheckedLocation> Unchecked);
 
 /// <summary>A location whose committed files were not checked: no cold path is known, or the NAS is not mounted.</summary>
-public sealed record UncheckedLocation(string Location, int Files, string Reason);
+public sealed record UncheckedLocation(LakeLocation Location, int Files, string Reason);
 
 /// <summary>
 /// Checks the lake against its manifest: every committed file exists with the recorded size, the
@@ -38,7 +38,7 @@ public sealed class LakeVerifier(LakeRoots roots)
         var problems = new List<VerifyProblem>();
         var all = manifest.Files().ToList();
         var coldUnreachable = ColdUnreachable();
-        var files = coldUnreachable is null ? all : all.Where(f => f.Location != Locations.Cold).ToList();
+        var files = coldUnreachable is null ? all : all.Where(f => f.Location != LakeLocation.Cold).ToList();
         for (var i = 0; i < files.Count; i++)
         {
             CheckFile(files[i], problems);
@@ -48,7 +48,7 @@ public sealed class LakeVerifier(LakeRoots roots)
             ? new VerifyProblem(VerifyProblem.Foreign, f.Location, f.RelativePath, "not in the manifest, yet readers that list the directory read it as part of the lake")
             : new VerifyProblem(VerifyProblem.Unreferenced, f.Location, f.RelativePath, "no commit references this file")));
         var coldFiles = all.Count - files.Count;
-        return new VerifyReport(files.Count, problems, coldFiles > 0 ? [new UncheckedLocation(Locations.Cold, coldFiles, coldUnreachable!)] : []);
+        return new VerifyReport(files.Count, problems, coldFiles > 0 ? [new UncheckedLocation(LakeLocation.Cold, coldFiles, coldUnreachable!)] : []);
     }
 
     /// <summary>Why the cold files cannot be checked, or null when they can: an absent NAS is not a lake that lost its files.</summary>

@@ -17,7 +17,7 @@ public sealed record RebuildReport(int Files, int SkippedSuperseded, IReadOnlyLi
 /// </summary>
 public sealed class ManifestRebuilder(LakeRoots roots)
 {
-    private sealed record Found(string Location, DateOnly Date, int Shard, string Name, PartMetadata Meta, long Rows, long Bytes, long MinTs, long MaxTs);
+    private sealed record Found(LakeLocation Location, DateOnly Date, int Shard, string Name, PartMetadata Meta, long Rows, long Bytes, long MinTs, long MaxTs);
 
     /// <summary>Newer data last: by the end of the inserted_at range a file covers, then by run.</summary>
     private static (DateTimeOffset, string, string) Newness(Found f) => (f.Meta.CursorTo ?? DateTimeOffset.MinValue, f.Meta.RunId, f.Name);
@@ -57,21 +57,21 @@ public sealed class ManifestRebuilder(LakeRoots roots)
         }
 
         // One location per date: cold wins where a move left both copies.
-        var locationOf = found.GroupBy(f => f.Date).ToDictionary(g => g.Key, g => g.Any(f => f.Location == Locations.Cold) ? Locations.Cold : Locations.Hot);
+        var locationOf = found.GroupBy(f => f.Date).ToDictionary(g => g.Key, g => g.Any(f => f.Location == LakeLocation.Cold) ? LakeLocation.Cold : LakeLocation.Hot);
         var candidates = found.Where(f => f.Location == locationOf[f.Date]).ToList();
         var kept = new List<Found>();
         foreach (var shardDay in candidates.GroupBy(f => (f.Date, f.Shard)))
         {
             var files = shardDay.OrderBy(Newness).ToList();
             var replaced = files.SelectMany(f => f.Meta.Inputs ?? []).ToHashSet(StringComparer.Ordinal);
-            var backfills = files.Where(f => f.Meta.Kind == LakeCommit.BackfillKind && f.Meta.CursorTo is not null).ToList();
+            var backfills = files.Where(f => f.Meta.Kind == CommitKind.Backfill && f.Meta.CursorTo is not null).ToList();
             for (var i = 0; i < files.Count; i++)
             {
                 var f = files[i];
                 if (replaced.Contains(f.Name)) continue;
                 // A backfilled file holds every row of its day inserted up to its cursor, whenever it was written.
                 var covered = f.Meta.CursorTo is { } end && backfills.Any(b => b != f &&
-                    (end < b.Meta.CursorTo || (end == b.Meta.CursorTo && (f.Meta.Kind != LakeCommit.BackfillKind || files.IndexOf(b) > i))));
+                    (end < b.Meta.CursorTo || (end == b.Meta.CursorTo && (f.Meta.Kind != CommitKind.Backfill || files.IndexOf(b) > i))));
                 if (!covered) kept.Add(f);
             }
         }
@@ -82,13 +82,13 @@ public sealed class ManifestRebuilder(LakeRoots roots)
             .OrderBy(Newness)
             .Select(f => new FileAdd(f.Date, f.Shard, f.Location, new PartFile(f.Name, f.Rows, f.Bytes,
                 Timestamps.FromMicros(f.MinTs), Timestamps.FromMicros(f.MaxTs), f.Meta.CursorFrom, f.Meta.CursorTo, 0, f.Meta.RunId,
-                f.Meta.Kind == LakeCommit.Replication ? 0 : PartFile.FinalLevel, ++version)))
+                f.Meta.Kind == CommitKind.Replication ? 0 : PartFile.FinalLevel, ++version)))
             .ToImmutableList();
         var watermark = kept.Select(f => f.Meta.CursorTo).Max();
         var backfill = watermark is { } w
             ? new BackfillState(w, kept.Min(f => LakeLayout.DateKey(f.Date))!, kept.Max(f => LakeLayout.DateKey(f.Date))!, [], now, now)
             : null;
-        manifest = manifest.Apply(new LakeCommit("rebuild", "rebuild", adds, [], watermark, backfill), now, now);
+        manifest = manifest.Apply(new LakeCommit(CommitKind.Rebuild, "rebuild", adds, [], watermark, backfill), now, now);
         return (manifest, new RebuildReport(kept.Count, candidates.Count - kept.Count, unreadable, watermark));
     }
 }

@@ -1,10 +1,12 @@
+using AkkaLake.Core.Manifest;
+
 namespace AkkaLake.Core.Parquet;
 
 /// <summary>
 /// What a part file says about itself in its Parquet key-value metadata, so the manifest can be
 /// rebuilt from the files alone: who wrote it, in which run, and the cursor range it covers.
 /// </summary>
-public sealed record PartMetadata(string RunId, string Kind, DateTimeOffset? CursorFrom, DateTimeOffset? CursorTo, IReadOnlyList<string>? Inputs = null)
+public sealed record PartMetadata(string RunId, CommitKind Kind, DateTimeOffset? CursorFrom, DateTimeOffset? CursorTo, IReadOnlyList<string>? Inputs = null)
 {
     public const string Writer = "akkalake";
 
@@ -36,7 +38,7 @@ public sealed record PartMetadata(string RunId, string Kind, DateTimeOffset? Cur
         {
             [KeyWriter] = $"{Writer} {typeof(PartMetadata).Assembly.GetName().Version}",
             [KeyRunId] = RunId,
-            [KeyKind] = Kind,
+            [KeyKind] = Kind.Name,
         };
         if (CursorFrom is { } from) kv[KeyCursorFrom] = Timestamps.Format(from);
         if (CursorTo is { } to) kv[KeyCursorTo] = Timestamps.Format(to);
@@ -61,9 +63,11 @@ public sealed record PartMetadata(string RunId, string Kind, DateTimeOffset? Cur
     {
         if (!kv.TryGetValue(KeyRunId, out var runId) || !kv.TryGetValue(KeyKind, out var kind))
             return null;
+        if (!CommitKind.TryParse(kind, out var commitKind))
+            throw new InvalidDataException($"The part's footer records a kind \"{kind}\" that AkkaLake does not write.");
         return new PartMetadata(
             runId,
-            kind,
+            commitKind,
             kv.TryGetValue(KeyCursorFrom, out var from) ? Cursor(from) : null,
             kv.TryGetValue(KeyCursorTo, out var to) ? Cursor(to) : null,
             kv.TryGetValue(KeyInputs, out var inputs) ? inputs.Split('/') : null);

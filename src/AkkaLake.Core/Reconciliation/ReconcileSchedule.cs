@@ -1,3 +1,4 @@
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 
 namespace AkkaLake.Core.Reconciliation;
@@ -21,7 +22,7 @@ public sealed record ReconcileSchedule(TimeSpan Interval, TimeSpan RecentInterva
         var mostOverdue = TimeSpan.MinValue;
         foreach (var (key, partition) in metrics.Partitions)
         {
-            if (partition.Location != Locations.Hot) continue;
+            if (partition.Location != LakeLocation.Hot) continue;
             var day = Layout.LakeLayout.ParseDateKey(key);
             var interval = today.DayNumber - day.DayNumber <= 1 ? RecentInterval : Interval;
             var overdue = lastChecked.TryGetValue(day, out var at) ? now - at - interval : TimeSpan.MaxValue;

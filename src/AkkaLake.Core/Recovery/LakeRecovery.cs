@@ -32,7 +32,7 @@ public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
         var (afterDeletions, deleted) = DeleteDue(manifest, now, warnings);
         manifest = afterDeletions;
 
-        if (roots.Cold is { } cold && !Directory.Exists(LakeLayout.Resolve(cold, LakeLayout.Dataset)) && manifest.Files().Any(f => f.Location == Locations.Cold))
+        if (roots.Cold is { } cold && !Directory.Exists(LakeLayout.Resolve(cold, LakeLayout.Dataset)) && manifest.Files().Any(f => f.Location == LakeLocation.Cold))
             warnings.Add($"The cold path {cold} is not available; cold partitions could not be checked.");
         var tmps = new List<string>();
         var unreferenced = new List<string>();

@@ -21,7 +21,7 @@ public enum StrayKind
 }
 
 /// <summary>A file in a partition directory that no commit references.</summary>
-public sealed record StrayFile(string Location, string RelativePath, string FullPath, StrayKind Kind)
+public sealed record StrayFile(LakeLocation Location, string RelativePath, string FullPath, StrayKind Kind)
 {
     /// <summary>AkkaLake's own leftovers, which recovery removes; foreign files are only reported.</summary>
     public bool IsOurs => Kind != StrayKind.Foreign;

@@ -36,7 +36,7 @@ public static class ManualBackfill
     {
         var cursor = manifest.Metrics.ComputedThroughTs ?? throw new InvalidOperationException("The lake has no watermark yet.");
         var location = placement.LocationFor(day);
-        if (location is null) return null;
+        if (location is not { } placed) return null;
         var replaces = manifest.Metrics.Partitions.TryGetValue(LakeLayout.DateKey(day), out var partition)
             ? partition.Shards
                 .SelectMany(s => s.Value.Files
@@ -44,6 +44,6 @@ public static class ManualBackfill
                     .Select(f => new FileRemove(day, LakeLayout.ParseShardKey(s.Key), f.Name)))
                 .ToImmutableList()
             : [];
-        return new ReplicationStep.Rebuild(day, location, cursor, replaces);
+        return new ReplicationStep.Rebuild(day, placed, cursor, replaces);
     }
 }

@@ -12,11 +12,11 @@ public sealed class PartitionPlacement(LakeManifest manifest, DateOnly today, in
 {
     public DateOnly HorizonStart { get; } = today.AddDays(-retentionDays);
 
-    public string? LocationFor(DateOnly date)
+    public LakeLocation? LocationFor(DateOnly date)
     {
         if (manifest.Metrics.Partitions.TryGetValue(LakeLayout.DateKey(date), out var existing))
             return existing.Location;
-        if (date >= HorizonStart) return Locations.Hot;
-        return hasColdPath ? Locations.Cold : null;
+        if (date >= HorizonStart) return LakeLocation.Hot;
+        return hasColdPath ? LakeLocation.Cold : null;
     }
 }

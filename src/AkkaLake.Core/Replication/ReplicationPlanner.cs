@@ -28,7 +28,7 @@ public abstract record ReplicationStep
     /// up to <see cref="Cursor"/> (the watermark) or NULL, replacing the files whose cursor range
     /// that covers. <see cref="TakeoverAfter"/> is the takeover's progress once it is committed.
     /// </summary>
-    public sealed record Rebuild(DateOnly Day, string Location, DateTimeOffset Cursor, ImmutableList<FileRemove> Replaces, TakeoverState? TakeoverAfter = null) : ReplicationStep
+    public sealed record Rebuild(DateOnly Day, LakeLocation Location, DateTimeOffset Cursor, ImmutableList<FileRemove> Replaces, TakeoverState? TakeoverAfter = null) : ReplicationStep
     {
         public SourceWindow.BackfillDay Window => new(Day, false, Cursor);
     }
@@ -49,7 +49,7 @@ public abstract record ReplicationStep
     public PartKind PartKind => this is Incremental ? PartKind.Incremental : PartKind.Backfill;
 
     /// <summary>The kind of the step's commit, in its part files' metadata and the run report.</summary>
-    public string CommitKind => this is Incremental ? LakeCommit.Replication : LakeCommit.BackfillKind;
+    public CommitKind CommitKind => this is Incremental ? CommitKind.Replication : CommitKind.Backfill;
 
     /// <summary>The inserted_at range the step covers: (From, To], From null for a whole day.</summary>
     public (DateTimeOffset? From, DateTimeOffset? To) CursorRange => this switch
@@ -146,7 +146,7 @@ public static class ReplicationPlanner
         var replaces = partition is null
             ? []
             : partition.Shards.SelectMany(s => s.Value.Files.Select(f => new FileRemove(day, LakeLayout.ParseShardKey(s.Key), f.Name))).ToImmutableList();
-        return new ReplicationStep.Rebuild(day, partition?.Location ?? Locations.Hot, cursor, replaces,
+        return new ReplicationStep.Rebuild(day, partition?.Location ?? LakeLocation.Hot, cursor, replaces,
             takeover with { DaysLeft = left, CompletedAt = left.Count == 0 ? now : null });
     }
 
@@ -159,9 +159,9 @@ public static class ReplicationPlanner
     /// <summary>The commit that records a step: backfill progress, or the watermark moving to the bound.</summary>
     public static LakeCommit CommitFor(ReplicationStep step, string runId) => step switch
     {
-        ReplicationStep.Backfill b => new LakeCommit(LakeCommit.BackfillKind, runId, [], [], b.IsLast ? b.After.Cursor : null, b.After),
-        ReplicationStep.Incremental i => new LakeCommit(LakeCommit.Replication, runId, [], [], i.Bound.Through),
-        ReplicationStep.Rebuild r => new LakeCommit(LakeCommit.BackfillKind, runId, [], r.Replaces, Takeover: r.TakeoverAfter),
+        ReplicationStep.Backfill b => new LakeCommit(CommitKind.Backfill, runId, [], [], b.IsLast ? b.After.Cursor : null, b.After),
+        ReplicationStep.Incremental i => new LakeCommit(CommitKind.Replication, runId, [], [], i.Bound.Through),
+        ReplicationStep.Rebuild r => new LakeCommit(CommitKind.Backfill, runId, [], r.Replaces, Takeover: r.TakeoverAfter),
         _ => throw new ArgumentOutOfRangeException(nameof(step), step, "Nothing to commit."),
     };
 }

@@ -4,14 +4,14 @@ using AkkaLake.Core.Parquet;
 namespace AkkaLake.Core.Replication;
 
 /// <summary>Rows of one chunk split by shard-day, plus rows dropped because their date has no place in the lake.</summary>
-public sealed record RoutedRows(IReadOnlyDictionary<ShardDay, MetricRows> ByShardDay, long TooOld, IReadOnlyDictionary<ShardDay, string> Locations);
+public sealed record RoutedRows(IReadOnlyDictionary<ShardDay, MetricRows> ByShardDay, long TooOld, IReadOnlyDictionary<ShardDay, LakeLocation> Locations);
 
 /// <summary>Splits chunks by (UTC date of ts, xxh3 shard of sensor_id). Shards are cached per sensor.</summary>
-public sealed class RowRouter(int shards, Func<DateOnly, string?> locationFor)
+public sealed class RowRouter(int shards, Func<DateOnly, LakeLocation?> locationFor)
 {
     private const int MaxCachedSensors = 100_000;
     private readonly Dictionary<string, int> _shardOf = new(StringComparer.Ordinal);
-    private readonly Dictionary<DateOnly, string?> _locationOf = [];
+    private readonly Dictionary<DateOnly, LakeLocation?> _locationOf = [];
 
     /// <summary>
     /// Two passes: the first finds each row's shard-day and counts them, the second copies rows
@@ -23,11 +23,11 @@ public sealed class RowRouter(int shards, Func<DateOnly, string?> locationFor)
         var slotOf = new int[rows.Count];
         var keys = new List<ShardDay>();
         var counts = new List<int>();
-        var locations = new Dictionary<ShardDay, string>();
+        var locations = new Dictionary<ShardDay, LakeLocation>();
         var slotsByDate = new Dictionary<DateOnly, int[]>();
         long tooOld = 0;
         DateOnly? lastDate = null;
-        string? location = null;
+        LakeLocation? location = null;
         int[] slots = [];
         for (var i = 0; i < rows.Count; i++)
         {
@@ -53,7 +53,7 @@ public sealed class RowRouter(int shards, Func<DateOnly, string?> locationFor)
                 var key = new ShardDay(date, shard);
                 keys.Add(key);
                 counts.Add(0);
-                locations[key] = location;
+                locations[key] = location.Value;
             }
             slotOf[i] = slots[shard];
             counts[slots[shard]]++;

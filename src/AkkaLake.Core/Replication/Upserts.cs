@@ -112,7 +112,7 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
     /// <c>.tmp</c> for the batch's commit, which swaps it for the original (a file left with no
     /// rows is only removed). A copy keeps the original's level and data version.
     /// </summary>
-    public Rewrite RewriteSuperseded(ShardDay shardDay, string location, string root, string runId, int rowGroupRows)
+    public Rewrite RewriteSuperseded(ShardDay shardDay, LakeLocation location, string root, string runId, int rowGroupRows)
     {
         var copies = new List<StagedPart>();
         var removes = new List<FileRemove>();
@@ -124,7 +124,7 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
                 removes.Add(new FileRemove(shardDay.Date, shardDay.Shard, part.File.Name));
                 var name = LakeLayout.FileName(PartKind.Compaction, runId, copies.Count);
                 var tmp = LakeLayout.Resolve(root, LakeLayout.FilePath(shardDay.Date, shardDay.Shard, name)) + AtomicFile.TmpSuffix;
-                var metadata = new PartMetadata(runId, LakeCommit.Compaction, part.File.CursorFrom, part.File.CursorTo, [part.File.Name]);
+                var metadata = new PartMetadata(runId, CommitKind.Compaction, part.File.CursorFrom, part.File.CursorTo, [part.File.Name]);
                 var written = WriteWithout(part, keys, tmp, metadata, rowGroupRows);
                 if (written.Rows == 0)
                     AtomicFile.DeleteQuietly(tmp);

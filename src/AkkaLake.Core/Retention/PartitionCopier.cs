@@ -18,13 +18,13 @@ public sealed class PartitionCopier(LakeRoots roots, IFaultPoints? faults = null
     /// Copies the partition's files and returns their lake-relative paths, which the move commit
     /// must still match; each copy waits as <see cref="StagedCopy"/> of its path.
     /// </summary>
-    public IReadOnlySet<string> Copy(LakeManifest manifest, DateOnly date, string from, string to)
+    public IReadOnlySet<string> Copy(LakeManifest manifest, DateOnly date, LakeLocation from, LakeLocation to)
     {
-        var targetRoot = to == Locations.Cold ? roots.Cold : roots.Hot;
+        var targetRoot = to == LakeLocation.Cold ? roots.Cold : roots.Hot;
         if (targetRoot is null)
             throw new LocationUnavailableException("No cold path is configured (CORE_ANALYSIS_LAKE_COLD_PATH).");
         // The marker check covers a missing cold root too.
-        if (to == Locations.Cold)
+        if (to == LakeLocation.Cold)
             ColdMarker.Ensure(manifest, targetRoot);
         else if (!Directory.Exists(targetRoot))
             throw new LocationUnavailableException($"The {to} path {targetRoot} does not exist.");
@@ -42,7 +42,7 @@ public sealed class PartitionCopier(LakeRoots roots, IFaultPoints? faults = null
         return copied.Keys.ToHashSet(StringComparer.Ordinal);
     }
 
-    private void CopyFiles(LakeManifest manifest, DateOnly date, string from, string to, string targetRoot, Dictionary<string, PartFile> copied)
+    private void CopyFiles(LakeManifest manifest, DateOnly date, LakeLocation from, LakeLocation to, string targetRoot, Dictionary<string, PartFile> copied)
     {
         foreach (var file in manifest.Files().Where(f => f.Date == date && f.Location == from))
         {
@@ -66,7 +66,7 @@ public sealed class PartitionCopier(LakeRoots roots, IFaultPoints? faults = null
             _faults.Hit("move.after-copy-file");
         }
         // The move is committed on the strength of these copies: check they are all still there.
-        if (to == Locations.Cold && !ColdMarker.IsPresent(targetRoot))
+        if (to == LakeLocation.Cold && !ColdMarker.IsPresent(targetRoot))
             throw WentAway(to, targetRoot, $"its {ColdMarker.FileName} marker is gone");
         foreach (var (relative, file) in copied)
         {
@@ -80,16 +80,16 @@ public sealed class PartitionCopier(LakeRoots roots, IFaultPoints? faults = null
     public static string StagedCopy(string relativePath) => relativePath + AtomicFile.TmpSuffix;
 
     /// <summary>Deletes the staged copies of a move that will not be committed.</summary>
-    public void Discard(IEnumerable<string> copied, string to)
+    public void Discard(IEnumerable<string> copied, LakeLocation to)
     {
         foreach (var relative in copied) AtomicFile.DeleteQuietly(roots.Resolve(to, StagedCopy(relative)));
     }
 
     /// <summary>What the move's commit renames into place.</summary>
-    public IReadOnlyList<Publication> Publications(IEnumerable<string> copied, string to) =>
+    public IReadOnlyList<Publication> Publications(IEnumerable<string> copied, LakeLocation to) =>
         [.. copied.Select(relative => new Publication(roots.Resolve(to, StagedCopy(relative)), to, relative))];
 
-    private static LocationUnavailableException WentAway(string location, string root, string detail) =>
+    private static LocationUnavailableException WentAway(LakeLocation location, string root, string detail) =>
         new($"The {location} path {root} went away during the copy ({detail}); nothing was switched.");
 
     private static void Verify(string tmp, PartFile expected)

@@ -25,7 +25,7 @@ public static class RetentionPlanner
     {
         var horizon = today.AddDays(-retentionDays);
         var hot = manifest.Metrics.Partitions
-            .Where(p => p.Value.Location == Locations.Hot)
+            .Where(p => p.Value.Location == LakeLocation.Hot)
             .Select(p => (Date: LakeLayout.ParseDateKey(p.Key), p.Value.Bytes))
             .OrderBy(p => p.Date)
             .ToList();

@@ -1,3 +1,4 @@
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.State;
 
@@ -65,10 +66,10 @@ public sealed record LakeStatus(
         var watermark = metrics?.ComputedThroughTs;
         double? lag = watermark is { } w ? Math.Max(0, (now - w).TotalSeconds) : null;
         degraded.AddRange(FreshnessProblems(watermark, s.Replication, s.LateWindowHours, now));
-        var hotBytes = metrics?.Partitions.Values.Where(p => p.Location == Locations.Hot).Sum(p => p.Bytes) ?? 0;
+        var hotBytes = metrics?.Partitions.Values.Where(p => p.Location == LakeLocation.Hot).Sum(p => p.Bytes) ?? 0;
         if (s.HotMaxBytes is { } max && hotBytes > max)
             degraded.Add($"the hot path holds {hotBytes:N0} bytes, over its budget of {max:N0}");
-        if (s.ColdPathReachable == false && metrics?.Partitions.Values.Any(p => p.Location == Locations.Cold) == true)
+        if (s.ColdPathReachable == false && metrics?.Partitions.Values.Any(p => p.Location == LakeLocation.Cold) == true)
             degraded.Add("the cold path is not reachable while partitions live there (is the NAS mounted?)");
         var errors = s.RecentProblems.Count(p => p.Level == "Error" || p.Level == "Fatal");
         if (errors > 0)

@@ -55,7 +55,7 @@ public sealed class LakeAdoption(ManifestStore store, LakeRoots roots)
         }
 
         // The first implementation's files are there, so the NAS is mounted: mark it as this lake's cold path.
-        if (adds.Any(a => a.Location == Locations.Cold))
+        if (adds.Any(a => a.Location == LakeLocation.Cold))
             ColdMarker.Ensure(LakeManifest.Create(shards, now), roots.Cold!);
 
         var kept = new List<string> { KeptPath(store.FilePath) };
@@ -72,7 +72,7 @@ public sealed class LakeAdoption(ManifestStore store, LakeRoots roots)
             days.Max ?? LakeLayout.DateKey(DateOnly.FromDateTime(now.UtcDateTime)), [], now, now);
         var takeover = new TakeoverState(now, watermark, days.Count, days, days.Count == 0 ? now : null);
         var manifest = LakeManifest.Create(shards, now)
-            .Apply(new LakeCommit(LakeCommit.Adoption, TakeoverState.FirstImplementationRunId, [.. adds], [], watermark, backfill, takeover), now, now);
+            .Apply(new LakeCommit(CommitKind.Takeover, TakeoverState.FirstImplementationRunId, [.. adds], [], watermark, backfill, takeover), now, now);
         store.Save(manifest);
         return (manifest, new AdoptionReport(days.Count, adds.Count, adds.Sum(a => a.File.Rows), watermark, kept));
     }
@@ -84,9 +84,9 @@ public sealed class LakeAdoption(ManifestStore store, LakeRoots roots)
     /// Each date the controller reads: the manifest's location where it names one, otherwise where
     /// its directory is (hot first, as the controller looks).
     /// </summary>
-    private IEnumerable<(DateOnly Date, string Location)> Partitions(FirstImplementationLake legacy)
+    private IEnumerable<(DateOnly Date, LakeLocation Location)> Partitions(FirstImplementationLake legacy)
     {
-        var found = new SortedDictionary<DateOnly, string>();
+        var found = new SortedDictionary<DateOnly, LakeLocation>();
         foreach (var (location, root) in roots.Configured().Reverse())
         {
             var datasetDir = LakeLayout.Resolve(root, LakeLayout.Dataset);
@@ -95,11 +95,11 @@ public sealed class LakeAdoption(ManifestStore store, LakeRoots roots)
                 if (LakeLayout.ParseDateDirectory(Path.GetFileName(dir)) is { } date)
                     found[date] = location;
         }
-        foreach (var (dateKey, location) in legacy.Locations)
+        foreach (var (dateKey, name) in legacy.Locations)
         {
-            if (location == Locations.Cold && roots.Cold is null)
+            if (!LakeLocation.TryParse(name, out var location)) continue;
+            if (location == LakeLocation.Cold && roots.Cold is null)
                 throw new AdoptionRefusedException($"The first implementation's manifest puts {dateKey} on the cold path, but none is configured: set CORE_ANALYSIS_LAKE_COLD_PATH to it.");
-            if (location is not (Locations.Hot or Locations.Cold)) continue;
             var date = LakeLayout.ParseDateKey(dateKey);
             if (Directory.Exists(LakeLayout.Resolve(roots.RootOf(location), LakeLayout.PartitionDirectory(date))))
                 found[date] = location;

@@ -47,7 +47,7 @@ public static class LakeMetrics
         Volatile.Read(ref _latest) is not { } manifest
             ? []
             : manifest.Metrics.Partitions.Values.GroupBy(p => p.Location)
-                .Select(g => new Measurement<long>(g.Sum(figure), new KeyValuePair<string, object?>("location", g.Key)));
+                .Select(g => new Measurement<long>(g.Sum(figure), new KeyValuePair<string, object?>("location", g.Key.Name)));
 
     public static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
 }

@@ -34,7 +34,7 @@ public static class CompactCommand
                 var runId = RunId.New(DateTimeOffset.UtcNow);
                 var merged = merger.Merge(job, runId, CompactionPolicy.Default.TargetFileBytes);
                 lake.Manifest = committer.Commit(lake.Manifest,
-                    new LakeCommit(LakeCommit.Compaction, runId, [], [.. job.Inputs.Select(f => new FileRemove(job.Date, job.Shard, f.Name))]),
+                    new LakeCommit(CommitKind.Compaction, runId, [], [.. job.Inputs.Select(f => new FileRemove(job.Date, job.Shard, f.Name))]),
                     merged.Outputs, DateTimeOffset.UtcNow, settings.DeleteGrace);
                 done++;
                 progress.WriteLine(output, $"[{done}/{jobs.Count}] {LakeLayout.DateKey(job.Date)} shard {LakeLayout.ShardKey(job.Shard)}: {job.Inputs.Count} files, {job.InputBytes:N0} bytes -> {merged.Outputs.Count} files, {merged.Outputs.Sum(o => o.Written.Bytes):N0} bytes; {merged.SupersededRows:N0} superseded versions dropped");

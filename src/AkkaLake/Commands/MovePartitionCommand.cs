@@ -15,7 +15,7 @@ public static class MovePartitionCommand
     {
         var date = new Option<string>("--date") { Description = "The partition's date (YYYY-MM-DD).", Required = true };
         var to = new Option<string>("--to") { Description = "hot or cold.", Required = true };
-        to.AcceptOnlyFromAmong(Locations.Hot, Locations.Cold);
+        to.AcceptOnlyFromAmong([.. LakeLocation.All.Select(l => l.Name)]);
         var command = new Command("move-partition", "Move one partition between the hot and cold paths (copy, verify, commit, then delete; needs the daemon stopped).") { date, to };
         command.SetAction(result =>
         {
@@ -23,7 +23,7 @@ public static class MovePartitionCommand
             var raw = result.GetValue(date)!;
             var day = LakeLayout.TryParseDateKey(raw)
                 ?? throw new SettingsException([$"--date must be YYYY-MM-DD; got \"{raw}\"."]);
-            var target = result.GetValue(to)!;
+            var target = LakeLocation.Parse(result.GetValue(to)!);
             using var lake = OfflineLake.Open(settings, "move-partition");
             var partition = lake.Manifest.Partition(day)
                 ?? throw new SettingsException([$"The lake has no partition {raw}."]);
@@ -39,7 +39,7 @@ public static class MovePartitionCommand
                 var now = DateTimeOffset.UtcNow;
                 lake.Manifest = new LakeCommitter(lake.Store, lake.Roots, Hosting.EnvironmentFaults.FromEnvironment()).Switch(lake.Manifest,
                     lake.Manifest.MovePartition(day, partition.Location, target, copied, now, now + settings.DeleteGrace),
-                    LakeCommit.Move, RunId.New(now), copier.Publications(copied, target), now);
+                    CommitKind.Move, RunId.New(now), copier.Publications(copied, target), now);
                 var warnings = new List<string>();
                 (lake.Manifest, _) = new LakeRecovery(lake.Store, lake.Roots).DeleteDue(lake.Manifest, now, warnings);
             }

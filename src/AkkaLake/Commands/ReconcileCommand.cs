@@ -93,15 +93,15 @@ public static class ReconcileCommand
             throw new SettingsException(["Give both --from and --to, or neither (every hot day)."]);
         var partitions = manifest.Metrics.Partitions.Select(p => (Day: LakeLayout.ParseDateKey(p.Key), p.Value.Location));
         if (from is null)
-            return [.. partitions.Where(p => p.Location == Locations.Hot).Select(p => p.Day).OrderDescending()];
+            return [.. partitions.Where(p => p.Location == LakeLocation.Hot).Select(p => p.Day).OrderDescending()];
         var (first, last) = (BackfillCommand.ParseDay("--from", from), BackfillCommand.ParseDay("--to", to!));
         if (last < first)
             throw new SettingsException([$"--to {to} is before --from {from}."]);
         var inRange = partitions.Where(p => p.Day >= first && p.Day <= last).ToList();
-        var unreachable = inRange.Count(p => p.Location == Locations.Cold && settings.ColdPath is null);
+        var unreachable = inRange.Count(p => p.Location == LakeLocation.Cold && settings.ColdPath is null);
         if (unreachable > 0)
             error.WriteLine($"{unreachable} cold days in the range are not checked: no cold path is configured (--cold-path / CORE_ANALYSIS_LAKE_COLD_PATH).");
-        return [.. inRange.Where(p => p.Location == Locations.Hot || settings.ColdPath is not null).Select(p => p.Day).OrderDescending()];
+        return [.. inRange.Where(p => p.Location == LakeLocation.Hot || settings.ColdPath is not null).Select(p => p.Day).OrderDescending()];
     }
 
     private static void Print(TextWriter output, IReadOnlyList<DayCheck> checks, DateTimeOffset watermark)

@@ -25,7 +25,7 @@ public class CompactionTests(ITestOutputHelper output) : IDisposable
         var result = new PartMerger(_lake.Roots, batchRows: 7).Merge(job, RunId.New(LakeFixture.T0), target);
         (faults ?? FaultPoints.None).Hit("compaction.before-commit");
         _lake.Manifest = new LakeCommitter(_lake.Store, _lake.Roots, faults).Commit(_lake.Manifest,
-            new LakeCommit(LakeCommit.Compaction, "C", [], [.. job.Inputs.Select(f => new FileRemove(job.Date, job.Shard, f.Name))]),
+            new LakeCommit(CommitKind.Compaction, "C", [], [.. job.Inputs.Select(f => new FileRemove(job.Date, job.Shard, f.Name))]),
             result.Outputs, LakeFixture.T0, TimeSpan.Zero);
         return result;
     }
@@ -40,7 +40,7 @@ public class CompactionTests(ITestOutputHelper output) : IDisposable
         rows.Select((r, i) => new PartFile($"part-{i:D3}.parquet", r, r * 1024, LakeFixture.T0, LakeFixture.T0, null, null, i + 1, $"R{i}")).ToList();
 
     private static CompactionJob? PlanToday(IReadOnlyList<PartFile> files, CompactionPolicy? policy = null) =>
-        CompactionPlanner.PlanShardDay(Today, 0, Locations.Hot, files, Today, policy ?? CompactionPolicy.Default);
+        CompactionPlanner.PlanShardDay(Today, 0, LakeLocation.Hot, files, Today, policy ?? CompactionPolicy.Default);
 
     [Fact]
     public void Planner_merges_the_newest_files_once_three_of_similar_size_line_up()
@@ -128,7 +128,7 @@ public class CompactionTests(ITestOutputHelper output) : IDisposable
         var merged = new PartMerger(_lake.Roots).Merge(job, "C1", 1L << 30);
         _lake.Tick(Today, Readings(2, offset: 500));
         _lake.Manifest = new LakeCommitter(_lake.Store, _lake.Roots).Commit(_lake.Manifest,
-            new LakeCommit(LakeCommit.Compaction, "C1", [], [.. job.Inputs.Select(f => new FileRemove(job.Date, 0, f.Name))]), merged.Outputs, LakeFixture.T0, TimeSpan.Zero);
+            new LakeCommit(CommitKind.Compaction, "C1", [], [.. job.Inputs.Select(f => new FileRemove(job.Date, 0, f.Name))]), merged.Outputs, LakeFixture.T0, TimeSpan.Zero);
 
         CompactionPlanner.Force(_lake.Manifest, Today, 0).ToList().ForEach(j => Run(j));
 

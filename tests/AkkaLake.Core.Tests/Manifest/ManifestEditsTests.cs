@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using Xunit;
 
@@ -13,18 +14,18 @@ public class ManifestEditsTests
         new(name, rows, bytes, T0.AddDays(-1), T0.AddDays(-1).AddHours(1), T0.AddHours(-1), T0, 0, "R1");
 
     private static LakeCommit Replication(DateTimeOffset? watermark, params FileAdd[] adds) =>
-        new(LakeCommit.Replication, "R1", [.. adds], [], watermark);
+        new(CommitKind.Replication, "R1", [.. adds], [], watermark);
 
     [Fact]
     public void A_commit_adds_files_advances_the_watermark_and_counts_per_partition()
     {
         var m = LakeManifest.Create(16, T0).Apply(
-            Replication(T0, new FileAdd(Day, 3, Locations.Hot, File("part-a.parquet")), new FileAdd(Day, 5, Locations.Hot, File("part-b.parquet", 5, 500))),
+            Replication(T0, new FileAdd(Day, 3, LakeLocation.Hot, File("part-a.parquet")), new FileAdd(Day, 5, LakeLocation.Hot, File("part-b.parquet", 5, 500))),
             T0.AddSeconds(1), T0);
         Assert.Equal(1, m.CommitSeq);
         Assert.Equal(T0, m.Metrics.ComputedThroughTs);
         var p = m.Metrics.Partitions["2026-11-24"];
-        Assert.Equal((Locations.Hot, 2, 15L, 1500L), (p.Location, p.FileCount, p.Rows, p.Bytes));
+        Assert.Equal((LakeLocation.Hot, 2, 15L, 1500L), (p.Location, p.FileCount, p.Rows, p.Bytes));
         Assert.Equal(T0.AddSeconds(1), p.UpdatedAt);
         Assert.Null(p.LastCompactedAt);
         Assert.Equal(["03", "05"], p.Shards.Keys);
@@ -44,10 +45,10 @@ public class ManifestEditsTests
     public void A_compaction_swaps_inputs_for_output_and_schedules_the_inputs_for_deletion()
     {
         var m = LakeManifest.Create(4, T0).Apply(Replication(T0,
-            new FileAdd(Day, 1, Locations.Hot, File("part-a.parquet")),
-            new FileAdd(Day, 1, Locations.Hot, File("part-b.parquet"))), T0, T0);
-        var compaction = new LakeCommit(LakeCommit.Compaction, "C1",
-            [new FileAdd(Day, 1, Locations.Hot, File("compact-c.parquet", 20, 1800))],
+            new FileAdd(Day, 1, LakeLocation.Hot, File("part-a.parquet")),
+            new FileAdd(Day, 1, LakeLocation.Hot, File("part-b.parquet"))), T0, T0);
+        var compaction = new LakeCommit(CommitKind.Compaction, "C1",
+            [new FileAdd(Day, 1, LakeLocation.Hot, File("compact-c.parquet", 20, 1800))],
             [new FileRemove(Day, 1, "part-a.parquet"), new FileRemove(Day, 1, "part-b.parquet")]);
         var after = m.Apply(compaction, T0.AddMinutes(1), T0.AddMinutes(6));
         var p = after.Metrics.Partitions["2026-11-24"];
@@ -71,25 +72,25 @@ public class ManifestEditsTests
     [Fact]
     public void Removing_every_file_of_a_partition_removes_the_partition()
     {
-        var m = LakeManifest.Create(4, T0).Apply(Replication(T0, new FileAdd(Day, 0, Locations.Hot, File("part-a.parquet"))), T0, T0);
-        var after = m.Apply(new LakeCommit(LakeCommit.Compaction, "C", [], [new FileRemove(Day, 0, "part-a.parquet")]), T0, T0);
+        var m = LakeManifest.Create(4, T0).Apply(Replication(T0, new FileAdd(Day, 0, LakeLocation.Hot, File("part-a.parquet"))), T0, T0);
+        var after = m.Apply(new LakeCommit(CommitKind.Compaction, "C", [], [new FileRemove(Day, 0, "part-a.parquet")]), T0, T0);
         Assert.Empty(after.Metrics.Partitions);
     }
 
     [Fact]
     public void Adding_a_file_twice_or_to_a_partition_in_another_location_is_a_conflict()
     {
-        var m = LakeManifest.Create(4, T0).Apply(Replication(T0, new FileAdd(Day, 0, Locations.Hot, File("part-a.parquet"))), T0, T0);
-        Assert.Throws<ManifestConflictException>(() => m.Apply(Replication(T0, new FileAdd(Day, 0, Locations.Hot, File("part-a.parquet"))), T0, T0));
-        Assert.Throws<ManifestConflictException>(() => m.Apply(Replication(T0, new FileAdd(Day, 1, Locations.Cold, File("part-b.parquet"))), T0, T0));
-        Assert.Throws<ArgumentException>(() => m.Apply(Replication(T0, new FileAdd(Day, 4, Locations.Hot, File("part-c.parquet"))), T0, T0));
+        var m = LakeManifest.Create(4, T0).Apply(Replication(T0, new FileAdd(Day, 0, LakeLocation.Hot, File("part-a.parquet"))), T0, T0);
+        Assert.Throws<ManifestConflictException>(() => m.Apply(Replication(T0, new FileAdd(Day, 0, LakeLocation.Hot, File("part-a.parquet"))), T0, T0));
+        Assert.Throws<ManifestConflictException>(() => m.Apply(Replication(T0, new FileAdd(Day, 1, LakeLocation.Cold, File("part-b.parquet"))), T0, T0));
+        Assert.Throws<ArgumentException>(() => m.Apply(Replication(T0, new FileAdd(Day, 4, LakeLocation.Hot, File("part-c.parquet"))), T0, T0));
     }
 
     [Fact]
     public void A_pending_commit_must_follow_the_sequence_and_only_one_may_be_open()
     {
         var m = LakeManifest.Create(4, T0);
-        var pending = new PendingCommit(1, LakeCommit.Replication, "R1", T0, [new FileLocation(Locations.Hot, "metrics/v1/x")]);
+        var pending = new PendingCommit(1, CommitKind.Replication, "R1", T0, [new FileLocation(LakeLocation.Hot, "metrics/v1/x")]);
         var begun = m.Begin(pending);
         Assert.Equal(pending, begun.PendingCommit);
         Assert.Throws<ManifestConflictException>(() => begun.Begin(pending with { CommitSeq = 2 }));
@@ -102,12 +103,12 @@ public class ManifestEditsTests
     public void Referenced_paths_include_files_awaiting_deletion_in_that_location_only()
     {
         var m = LakeManifest.Create(4, T0).Apply(Replication(T0,
-            new FileAdd(Day, 0, Locations.Hot, File("part-a.parquet")),
-            new FileAdd(Day.AddDays(-100), 0, Locations.Cold, File("part-old.parquet"))), T0, T0);
-        m = m with { PendingDeletions = ImmutableList.Create(new PendingDeletion(Locations.Hot, "metrics/v1/gone.parquet", T0)) };
+            new FileAdd(Day, 0, LakeLocation.Hot, File("part-a.parquet")),
+            new FileAdd(Day.AddDays(-100), 0, LakeLocation.Cold, File("part-old.parquet"))), T0, T0);
+        m = m with { PendingDeletions = ImmutableList.Create(new PendingDeletion(LakeLocation.Hot, "metrics/v1/gone.parquet", T0)) };
         Assert.Equal(
             new HashSet<string> { "metrics/v1/date=2026-11-24/shard=00/part-a.parquet", "metrics/v1/gone.parquet.superseded" },
-            m.ReferencedPaths(Locations.Hot));
-        Assert.Single(m.ReferencedPaths(Locations.Cold));
+            m.ReferencedPaths(LakeLocation.Hot));
+        Assert.Single(m.ReferencedPaths(LakeLocation.Cold));
     }
 }

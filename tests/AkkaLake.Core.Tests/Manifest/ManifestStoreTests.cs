@@ -1,6 +1,7 @@
-using AkkaLake.Testing;
 using System.Text.Json.Nodes;
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
+using AkkaLake.Testing;
 using Xunit;
 
 namespace AkkaLake.Core.Tests.Manifest;
@@ -14,8 +15,8 @@ public class ManifestStoreTests : IDisposable
 
     private static LakeManifest Sample() =>
         LakeManifest.Create(16, T0)
-            .Apply(new LakeCommit(LakeCommit.Replication, "R1",
-                [new FileAdd(new DateOnly(2026, 11, 24), 3, Locations.Hot, ManifestEditsTests.File("part-a.parquet"))], [],
+            .Apply(new LakeCommit(CommitKind.Replication, "R1",
+                [new FileAdd(new DateOnly(2026, 11, 24), 3, LakeLocation.Hot, ManifestEditsTests.File("part-a.parquet"))], [],
                 T0.AddTicks(1234560)), T0, T0);
 
     [Fact]
@@ -94,5 +95,19 @@ public class ManifestStoreTests : IDisposable
         var bytes = File.ReadAllBytes(store.FilePath);
         File.WriteAllBytes(store.FilePath, bytes[..(bytes.Length / 2)]);
         Assert.Throws<ManifestUnreadableException>(() => store.Load());
+    }
+
+    [Theory]
+    [InlineData("\"location\": \"hot\"", "\"location\": \"warm\"", "'warm' is not a lake location")]
+    [InlineData("\"kind\": \"replication\"", "\"kind\": \"merge\"", "'merge' is not a kind of commit")]
+    public void A_manifest_naming_an_unknown_location_or_commit_kind_is_refused_with_the_value_named(string written, string damaged, string expected)
+    {
+        var store = new ManifestStore(_dir.Path);
+        store.Save(Sample().Begin(new PendingCommit(2, CommitKind.Replication, "R2", DateTimeOffset.UnixEpoch, [new FileLocation(LakeLocation.Hot, "metrics/v1/x.parquet")])));
+        var json = File.ReadAllText(store.FilePath);
+        Assert.Contains(written, json);
+        File.WriteAllText(store.FilePath, json.Replace(written, damaged));
+        var e = Assert.Throws<ManifestUnreadableException>(() => store.Load());
+        Assert.Contains(expected, e.Message);
     }
 }

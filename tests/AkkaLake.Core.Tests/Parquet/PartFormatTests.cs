@@ -1,4 +1,5 @@
 using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Testing;
 using Xunit;
@@ -29,7 +30,7 @@ public class PartFormatTests : IDisposable
     {
         var final = _dir.Combine(LakeLayout.FileName(PartKind.Incremental, "R1", 0));
         rows.Sort();
-        var written = PartWriter.Write(final + ".tmp", rows, new PartMetadata("R1", "replication", null, DateTimeOffset.UnixEpoch), rowGroupRows);
+        var written = PartWriter.Write(final + ".tmp", rows, new PartMetadata("R1", CommitKind.Replication, null, DateTimeOffset.UnixEpoch), rowGroupRows);
         Assert.Equal(rows.Count, written.Rows);
         File.Move(written.TmpPath, final);
         return final;
@@ -191,7 +192,7 @@ public class PartFormatTests : IDisposable
         var rows = new MetricRows();
         rows.Add("b", 1, 0, null, null, null);
         rows.Add("a", 1, 0, null, null, null);
-        using var writer = new PartWriter(_dir.Combine("x.parquet.tmp"), new PartMetadata("R", "k", null, null), 100);
+        using var writer = new PartWriter(_dir.Combine("x.parquet.tmp"), new PartMetadata("R", CommitKind.Replication, null, null), 100);
         Assert.Throws<InvalidOperationException>(() => writer.Append(rows));
     }
 
@@ -199,7 +200,7 @@ public class PartFormatTests : IDisposable
     public void Appending_in_chunks_keeps_the_file_sorted_across_chunks()
     {
         var tmp = _dir.Combine("chunks.parquet.tmp");
-        using (var writer = new PartWriter(tmp, new PartMetadata("R", "k", null, null), 100))
+        using (var writer = new PartWriter(tmp, new PartMetadata("R", CommitKind.Replication, null, null), 100))
         {
             var first = new MetricRows();
             first.Add("a", 1, 0, null, null, null);

@@ -50,7 +50,7 @@ public class ReconciliationTests
         Assert.False(DayComparison.Compare(Today, source, Digests(("a", [(1, 1.0, 0)])), 2).Differs);
     }
 
-    private static LakeManifest Lake(params (DateOnly Day, string Location)[] days)
+    private static LakeManifest Lake(params (DateOnly Day, LakeLocation Location)[] days)
     {
         var partitions = days.ToImmutableSortedDictionary(
             d => LakeLayout.DateKey(d.Day),
@@ -63,7 +63,7 @@ public class ReconciliationTests
     public void The_schedule_checks_newest_first_recent_days_more_often_and_skips_cold_days()
     {
         var schedule = new ReconcileSchedule(TimeSpan.FromDays(1), TimeSpan.FromHours(1));
-        var manifest = Lake((Today, Locations.Hot), (Today.AddDays(-1), Locations.Hot), (Today.AddDays(-5), Locations.Hot), (Today.AddDays(-100), Locations.Cold));
+        var manifest = Lake((Today, LakeLocation.Hot), (Today.AddDays(-1), LakeLocation.Hot), (Today.AddDays(-5), LakeLocation.Hot), (Today.AddDays(-100), LakeLocation.Cold));
         var checkedAt = new Dictionary<DateOnly, DateTimeOffset>();
 
         Assert.Equal(Today, schedule.Next(manifest, checkedAt, Now));
@@ -87,7 +87,7 @@ public class ReconciliationTests
     public void Nothing_is_checked_before_the_first_backfill_completes_or_during_a_takeover()
     {
         var schedule = ReconcileSchedule.Default;
-        var lake = Lake((Today, Locations.Hot));
+        var lake = Lake((Today, LakeLocation.Hot));
         Assert.Null(schedule.Next(lake with { Datasets = lake.Datasets.SetItem(LakeLayout.Dataset, lake.Metrics with { ComputedThroughTs = null }) }, new Dictionary<DateOnly, DateTimeOffset>(), Now));
         var takeover = new TakeoverState(Now, Now, 1, [LakeLayout.DateKey(Today)], null);
         Assert.Null(schedule.Next(lake with { Datasets = lake.Datasets.SetItem(LakeLayout.Dataset, lake.Metrics with { Takeover = takeover }) }, new Dictionary<DateOnly, DateTimeOffset>(), Now));

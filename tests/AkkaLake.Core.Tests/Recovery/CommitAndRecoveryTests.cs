@@ -28,15 +28,15 @@ public class CommitAndRecoveryTests : IDisposable
     {
         var rows = new MetricRows();
         rows.Add("s", LakeLayout.StartMicros(Day), 1, null, null, null);
-        var meta = new PartMetadata("R1", LakeCommit.Replication, null, T0);
+        var meta = new PartMetadata("R1", CommitKind.Replication, null, T0);
         var tmp = LakeLayout.Resolve(_roots.Hot, LakeLayout.FilePath(Day, shard, name)) + ".tmp";
-        return new StagedPart(Day, shard, Locations.Hot, name, PartWriter.Write(tmp, rows, meta, 100), meta);
+        return new StagedPart(Day, shard, LakeLocation.Hot, name, PartWriter.Write(tmp, rows, meta, 100), meta);
     }
 
     private LakeManifest CommitTwoParts(IFaultPoints? faults, LakeManifest start)
     {
         var committer = new LakeCommitter(_store, _roots, faults);
-        return committer.Commit(start, new LakeCommit(LakeCommit.Replication, "R1", [], [], T0), [Stage(0, "part-R1-0000.parquet"), Stage(1, "part-R1-0001.parquet")], T0, TimeSpan.Zero);
+        return committer.Commit(start, new LakeCommit(CommitKind.Replication, "R1", [], [], T0), [Stage(0, "part-R1-0000.parquet"), Stage(1, "part-R1-0001.parquet")], T0, TimeSpan.Zero);
     }
 
     private List<string> PartFiles() =>
@@ -103,7 +103,7 @@ public class CommitAndRecoveryTests : IDisposable
         var coldDir = LakeLayout.Resolve(_roots.Cold!, LakeLayout.ShardDirectory(Day.AddDays(-100), 0));
         Directory.CreateDirectory(coldDir);
         File.WriteAllText(Path.Combine(coldDir, "backfill-Y-0000.parquet"), "half-copied cold file");
-        m = m.Apply(new LakeCommit(LakeCommit.Compaction, "C", [], [new FileRemove(Day, 1, "part-R1-0001.parquet")]), T0, T0.AddMinutes(5));
+        m = m.Apply(new LakeCommit(CommitKind.Compaction, "C", [], [new FileRemove(Day, 1, "part-R1-0001.parquet")]), T0, T0.AddMinutes(5));
         _store.Save(m);
         File.WriteAllText(Path.Combine(_store.StatePath, "manifest.json.tmp"), "{");
 

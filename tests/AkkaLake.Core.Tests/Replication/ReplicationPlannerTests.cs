@@ -70,7 +70,7 @@ public class ReplicationPlannerTests
     [Fact]
     public void After_backfill_each_batch_covers_watermark_to_bound_and_then_is_up_to_date()
     {
-        var m = LakeManifest.Create(4, Now).Apply(new LakeCommit(LakeCommit.Replication, "R", [], [], Now.AddMinutes(-5)), Now, Now);
+        var m = LakeManifest.Create(4, Now).Apply(new LakeCommit(CommitKind.Replication, "R", [], [], Now.AddMinutes(-5)), Now, Now);
         var step = Assert.IsType<ReplicationStep.Incremental>(ReplicationPlanner.Next(m, Clock, Lag, 90, Now));
         Assert.Equal(new SourceWindow.Inserted(Now.AddMinutes(-5), Now.AddSeconds(-60)), step.Window);
         m = Commit(m, step);

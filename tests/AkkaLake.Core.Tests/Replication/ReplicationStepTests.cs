@@ -18,7 +18,7 @@ public class ReplicationStepTests
         var step = new ReplicationStep.Backfill(new BackfillState(Cursor, "2026-08-28", "2026-11-26", [], Cursor, null), Day, OpenEnded: false, IsLast: false);
 
         Assert.Equal(PartKind.Backfill, step.PartKind);
-        Assert.Equal(LakeCommit.BackfillKind, step.CommitKind);
+        Assert.Equal(CommitKind.Backfill, step.CommitKind);
         Assert.Equal((null, Cursor), step.CursorRange);
         Assert.Equal(new SourceWindow.BackfillDay(Day, false, Cursor), step.ExportWindow);
         Assert.True(step.IsDay);
@@ -31,7 +31,7 @@ public class ReplicationStepTests
         var step = new ReplicationStep.Incremental(after, new CursorBound(Cursor, CursorLimit.Lag));
 
         Assert.Equal(PartKind.Incremental, step.PartKind);
-        Assert.Equal(LakeCommit.Replication, step.CommitKind);
+        Assert.Equal(CommitKind.Replication, step.CommitKind);
         Assert.Equal((after, Cursor), step.CursorRange);
         Assert.Equal(new SourceWindow.Inserted(after, Cursor), step.ExportWindow);
         Assert.False(step.IsDay);
@@ -40,7 +40,7 @@ public class ReplicationStepTests
     [Fact]
     public void A_rebuild_reads_its_day_up_to_the_watermark_and_an_up_to_date_step_exports_nothing()
     {
-        var rebuild = new ReplicationStep.Rebuild(Day, Locations.Hot, Cursor, ImmutableList<FileRemove>.Empty);
+        var rebuild = new ReplicationStep.Rebuild(Day, LakeLocation.Hot, Cursor, ImmutableList<FileRemove>.Empty);
         Assert.Equal(PartKind.Backfill, rebuild.PartKind);
         Assert.Equal((null, Cursor), rebuild.CursorRange);
         Assert.Equal(new SourceWindow.BackfillDay(Day, false, Cursor), rebuild.ExportWindow);

@@ -20,7 +20,7 @@ public class RowRouterTests
             rows.Add(id, LakeLayout.StartMicros(Today) - 1, 1, null, null, null);
             rows.Add(id, LakeLayout.StartMicros(Today), 2, null, null, null);
         }
-        var routed = new RowRouter(8, _ => Locations.Hot).Route(rows);
+        var routed = new RowRouter(8, _ => LakeLocation.Hot).Route(rows);
         Assert.Equal(100, routed.ByShardDay.Values.Sum(r => r.Count));
         foreach (var (key, part) in routed.ByShardDay)
             for (var i = 0; i < part.Count; i++)
@@ -37,7 +37,7 @@ public class RowRouterTests
         var rows = new MetricRows();
         rows.Add("a", LakeLayout.StartMicros(Today), 1, null, null, null);
         rows.Add("a", LakeLayout.StartMicros(Today.AddDays(-200)), 1, null, null, null);
-        var routed = new RowRouter(4, d => d < Today.AddDays(-90) ? null : Locations.Hot).Route(rows);
+        var routed = new RowRouter(4, d => d < Today.AddDays(-90) ? null : LakeLocation.Hot).Route(rows);
         Assert.Equal(1, routed.TooOld);
         Assert.Single(routed.ByShardDay);
     }
@@ -47,13 +47,13 @@ public class RowRouterTests
     {
         var t = new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
         var file = new PartFile("p.parquet", 1, 1, t, t, null, t, 0, "R");
-        var m = LakeManifest.Create(4, t).Apply(new LakeCommit(LakeCommit.Replication, "R",
-            [new FileAdd(Today.AddDays(-5), 0, Locations.Cold, file)], []), t, t);
+        var m = LakeManifest.Create(4, t).Apply(new LakeCommit(CommitKind.Replication, "R",
+            [new FileAdd(Today.AddDays(-5), 0, LakeLocation.Cold, file)], []), t, t);
         var withCold = new PartitionPlacement(m, Today, 90, hasColdPath: true);
-        Assert.Equal(Locations.Cold, withCold.LocationFor(Today.AddDays(-5)));
-        Assert.Equal(Locations.Hot, withCold.LocationFor(Today.AddDays(-90)));
-        Assert.Equal(Locations.Cold, withCold.LocationFor(Today.AddDays(-91)));
+        Assert.Equal(LakeLocation.Cold, withCold.LocationFor(Today.AddDays(-5)));
+        Assert.Equal(LakeLocation.Hot, withCold.LocationFor(Today.AddDays(-90)));
+        Assert.Equal(LakeLocation.Cold, withCold.LocationFor(Today.AddDays(-91)));
         Assert.Null(new PartitionPlacement(m, Today, 90, hasColdPath: false).LocationFor(Today.AddDays(-91)));
-        Assert.Equal(Locations.Hot, withCold.LocationFor(Today.AddDays(400)));
+        Assert.Equal(LakeLocation.Hot, withCold.LocationFor(Today.AddDays(400)));
     }
 }

@@ -21,7 +21,7 @@ public class UpsertsTests : IDisposable
         foreach (var (id, ts, v) in rows) data.Add(id, ts, v, 0, null, null);
         data.Sort();
         var path = _dir.Combine(name);
-        var written = PartWriter.Write(path + ".tmp", data, new PartMetadata("R0", LakeCommit.Replication, null, DateTimeOffset.UnixEpoch), 1000);
+        var written = PartWriter.Write(path + ".tmp", data, new PartMetadata("R0", CommitKind.Replication, null, DateTimeOffset.UnixEpoch), 1000);
         File.Move(written.TmpPath, path);
         return new CommittedPart(new PartFile(name, written.Rows, written.Bytes, Timestamps.FromMicros(written.MinTsMicros), Timestamps.FromMicros(written.MaxTsMicros),
             null, DateTimeOffset.UnixEpoch, 1, "R0", 0, 7), path);
@@ -46,7 +46,7 @@ public class UpsertsTests : IDisposable
 
         Assert.Equal([("s1", T + 10), ("s2", T + 30)], Enumerable.Range(0, kept.Count).Select(i => (kept.SensorIds[i], kept.TsMicros[i])));
         Assert.Equal(1, upserts.Unchanged);
-        var rewrite = upserts.RewriteSuperseded(new ShardDay(Day, 0), Locations.Hot, _dir.Path, "R9", 1000);
+        var rewrite = upserts.RewriteSuperseded(new ShardDay(Day, 0), LakeLocation.Hot, _dir.Path, "R9", 1000);
         Assert.Equal(["part-a.parquet"], rewrite.Removes.Select(r => r.Name));
         var copy = Assert.Single(rewrite.Copies);
         Assert.Equal(7, copy.Version);
@@ -61,7 +61,7 @@ public class UpsertsTests : IDisposable
 
         upserts.Resolve(Batch(("s1", T, 9), ("s2", T + 100, 9)));
 
-        var rewrite = upserts.RewriteSuperseded(new ShardDay(Day, 0), Locations.Hot, _dir.Path, "R9", 1000);
+        var rewrite = upserts.RewriteSuperseded(new ShardDay(Day, 0), LakeLocation.Hot, _dir.Path, "R9", 1000);
         Assert.Single(rewrite.Removes);
         Assert.Empty(rewrite.Copies);
         Assert.Equal(2, rewrite.SupersededRows);

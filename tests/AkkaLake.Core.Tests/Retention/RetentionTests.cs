@@ -51,10 +51,10 @@ public class RetentionTests : IDisposable
     private void Move(DateOnly day, IFaultPoints? faults = null)
     {
         var copier = new PartitionCopier(_lake.Roots, faults);
-        var copied = copier.Copy(_lake.Manifest, day, Locations.Hot, Locations.Cold);
+        var copied = copier.Copy(_lake.Manifest, day, LakeLocation.Hot, LakeLocation.Cold);
         _lake.Manifest = new LakeCommitter(_lake.Store, _lake.Roots, faults).Switch(_lake.Manifest,
-            _lake.Manifest.MovePartition(day, Locations.Hot, Locations.Cold, copied, LakeFixture.T0, LakeFixture.T0),
-            LakeCommit.Move, "M", copier.Publications(copied, Locations.Cold), LakeFixture.T0);
+            _lake.Manifest.MovePartition(day, LakeLocation.Hot, LakeLocation.Cold, copied, LakeFixture.T0, LakeFixture.T0),
+            CommitKind.Move, "M", copier.Publications(copied, LakeLocation.Cold), LakeFixture.T0);
         faults?.Hit("move.after-manifest");
     }
 
@@ -74,7 +74,7 @@ public class RetentionTests : IDisposable
         _lake.Restart();
 
         var location = _lake.Manifest.Partition(day)!.Location;
-        Assert.Equal(point == "move.after-manifest" ? Locations.Cold : Locations.Hot, location);
+        Assert.Equal(point == "move.after-manifest" ? LakeLocation.Cold : LakeLocation.Hot, location);
         Assert.Equal(expected, _lake.Rows().Select(r => (r.SensorId, r.Ts, r.Value)).Order().ToList());
         Assert.True(_lake.DiskMatchesManifest());
     }
@@ -84,7 +84,7 @@ public class RetentionTests : IDisposable
     {
         var day = Today.AddDays(-100);
         Fill(day);
-        var hotFiles = _lake.Manifest.Files().Select(f => _lake.Roots.Resolve(Locations.Hot, f.RelativePath)).ToList();
+        var hotFiles = _lake.Manifest.Files().Select(f => _lake.Roots.Resolve(LakeLocation.Hot, f.RelativePath)).ToList();
         Move(day);
         // Out of the readers' namespace at the commit, kept for scans that opened them until the grace ends.
         Assert.All(hotFiles, f => Assert.False(File.Exists(f)));
@@ -99,9 +99,9 @@ public class RetentionTests : IDisposable
     {
         var day = Today.AddDays(-100);
         Fill(day);
-        var copied = new PartitionCopier(_lake.Roots).Copy(_lake.Manifest, day, Locations.Hot, Locations.Cold);
+        var copied = new PartitionCopier(_lake.Roots).Copy(_lake.Manifest, day, LakeLocation.Hot, LakeLocation.Cold);
         Fill(day, files: 1);
-        Assert.Throws<ManifestConflictException>(() => _lake.Manifest.MovePartition(day, Locations.Hot, Locations.Cold, copied, LakeFixture.T0, LakeFixture.T0));
+        Assert.Throws<ManifestConflictException>(() => _lake.Manifest.MovePartition(day, LakeLocation.Hot, LakeLocation.Cold, copied, LakeFixture.T0, LakeFixture.T0));
     }
 
     [Fact]
@@ -111,9 +111,9 @@ public class RetentionTests : IDisposable
         var day = Today.AddDays(-100);
         lake.Tick(day, [("s", LakeLayout.StartMicros(day), 1.0)]);
         var missing = new LakeRoots(lake.Roots.Hot, "/nonexistent/nas/lake");
-        var e = Assert.Throws<LocationUnavailableException>(() => new PartitionCopier(missing).Copy(lake.Manifest, day, Locations.Hot, Locations.Cold));
+        var e = Assert.Throws<LocationUnavailableException>(() => new PartitionCopier(missing).Copy(lake.Manifest, day, LakeLocation.Hot, LakeLocation.Cold));
         Assert.Contains("is the NAS mounted", e.Message);
-        Assert.Equal(Locations.Hot, lake.Manifest.Partition(day)!.Location);
+        Assert.Equal(LakeLocation.Hot, lake.Manifest.Partition(day)!.Location);
     }
 
     [Fact]
@@ -128,13 +128,13 @@ public class RetentionTests : IDisposable
         var e = Assert.Throws<LocationUnavailableException>(() => Move(day, unmount));
         Assert.Contains("went away during the copy", e.Message);
         Assert.False(Directory.Exists(_lake.Roots.Cold));
-        Assert.Equal(Locations.Hot, _lake.Manifest.Partition(day)!.Location);
+        Assert.Equal(LakeLocation.Hot, _lake.Manifest.Partition(day)!.Location);
 
         // Back again, the move completes and nothing was lost on the way.
         Directory.CreateDirectory(_lake.Roots.Cold!);
         _lake.Restart();
         Move(day);
-        Assert.Equal(Locations.Cold, _lake.Manifest.Partition(day)!.Location);
+        Assert.Equal(LakeLocation.Cold, _lake.Manifest.Partition(day)!.Location);
         Assert.Equal(expected, _lake.Rows().Select(r => (r.SensorId, r.Ts, r.Value)).Order().ToList());
     }
 
@@ -152,7 +152,7 @@ public class RetentionTests : IDisposable
         });
         var e = Assert.Throws<LocationUnavailableException>(() => Move(day, lose));
         Assert.Contains("is no longer there", e.Message);
-        Assert.Equal(Locations.Hot, _lake.Manifest.Partition(day)!.Location);
+        Assert.Equal(LakeLocation.Hot, _lake.Manifest.Partition(day)!.Location);
     }
 
     [Fact]
@@ -170,7 +170,7 @@ public class RetentionTests : IDisposable
         Fill(older);
         var e = Assert.Throws<LocationUnavailableException>(() => Move(older));
         Assert.Contains("empty mount point", e.Message);
-        Assert.Throws<LocationUnavailableException>(() => _lake.Tick(old, [("s", LakeLayout.StartMicros(old), 1.0)], Locations.Cold));
+        Assert.Throws<LocationUnavailableException>(() => _lake.Tick(old, [("s", LakeLayout.StartMicros(old), 1.0)], LakeLocation.Cold));
         Assert.Empty(Directory.GetFiles(_lake.Roots.Cold!, "*.parquet", SearchOption.AllDirectories));
     }
 
@@ -181,7 +181,7 @@ public class RetentionTests : IDisposable
         Fill(day);
         Fill(Today);
         _lake.Manifest = new LakeCommitter(_lake.Store, _lake.Roots).Switch(_lake.Manifest,
-            _lake.Manifest.ExpirePartition(day, LakeFixture.T0, LakeFixture.T0), LakeCommit.Expiry, "E", [], LakeFixture.T0);
+            _lake.Manifest.ExpirePartition(day, LakeFixture.T0, LakeFixture.T0), CommitKind.Expiry, "E", [], LakeFixture.T0);
         Assert.DoesNotContain(Directory.EnumerateFiles(Path.Combine(_lake.Roots.Hot, "metrics/v1"), "*.parquet", SearchOption.AllDirectories),
             f => f.Contains(LakeLayout.DateKey(day), StringComparison.Ordinal));
         Assert.Null(_lake.Manifest.Partition(day));

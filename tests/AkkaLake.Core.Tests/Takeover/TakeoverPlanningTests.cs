@@ -25,7 +25,7 @@ public class TakeoverPlanningTests
     {
         var legacy = FirstImplementationLake.TryParse(Encoding.UTF8.GetBytes(FirstImplementationManifest))!;
         Assert.Equal(new DateTimeOffset(2026, 11, 25, 11, 0, 0, TimeSpan.Zero), legacy.Watermark);
-        Assert.Equal(Locations.Cold, legacy.Locations["2026-08-01"]);
+        Assert.Equal("cold", legacy.Locations["2026-08-01"]);
 
         var own = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(LakeManifest.Create(4, Now), LakeJson.Options);
         Assert.Null(FirstImplementationLake.TryParse(own));
@@ -37,10 +37,10 @@ public class TakeoverPlanningTests
     private static LakeManifest Adopted(params string[] days)
     {
         var cursor = Now.AddHours(-1);
-        var adds = days.Select(d => new FileAdd(LakeLayout.ParseDateKey(d), 0, Locations.Hot,
+        var adds = days.Select(d => new FileAdd(LakeLayout.ParseDateKey(d), 0, LakeLocation.Hot,
             new PartFile("data_0.parquet", 10, 100, Now, Now, null, cursor, 0, TakeoverState.FirstImplementationRunId, PartFile.FinalLevel))).ToImmutableList();
         var takeover = new TakeoverState(Now, cursor, days.Length, [.. days], null);
-        return LakeManifest.Create(4, Now).Apply(new LakeCommit(LakeCommit.Adoption, "a", adds, [], cursor,
+        return LakeManifest.Create(4, Now).Apply(new LakeCommit(CommitKind.Takeover, "a", adds, [], cursor,
             new BackfillState(cursor, days.Min()!, days.Max()!, [], Now, Now), takeover), Now, Now);
     }
 
@@ -68,9 +68,9 @@ public class TakeoverPlanningTests
     public void Compaction_leaves_a_shard_day_of_the_first_implementation_to_the_takeover()
     {
         var m = Adopted("2026-11-20");
-        m = m.Apply(new LakeCommit(LakeCommit.Adoption, "a", [new FileAdd(new DateOnly(2026, 11, 20), 0, Locations.Hot,
+        m = m.Apply(new LakeCommit(CommitKind.Takeover, "a", [new FileAdd(new DateOnly(2026, 11, 20), 0, LakeLocation.Hot,
             new PartFile("data_1.parquet", 10, 100, Now, Now, null, Now, 0, TakeoverState.FirstImplementationRunId, PartFile.FinalLevel))], []), Now, Now);
-        m = m.Apply(new LakeCommit(LakeCommit.Adoption, "a", [new FileAdd(new DateOnly(2026, 11, 20), 0, Locations.Hot,
+        m = m.Apply(new LakeCommit(CommitKind.Takeover, "a", [new FileAdd(new DateOnly(2026, 11, 20), 0, LakeLocation.Hot,
             new PartFile("data_2.parquet", 10, 100, Now, Now, null, Now, 0, TakeoverState.FirstImplementationRunId, PartFile.FinalLevel))], []), Now, Now);
         Assert.Empty(Core.Compaction.CompactionPlanner.Plan(m, new DateOnly(2026, 11, 25), Core.Compaction.CompactionPolicy.Default));
         Assert.Empty(Core.Compaction.CompactionPlanner.Force(m, null, null));

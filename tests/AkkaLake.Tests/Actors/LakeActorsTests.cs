@@ -45,7 +45,7 @@ public class LakeActorsTests : LakeTestKit
         coordinator.Reply(new ManifestSnapshot(lake.Manifest));
 
         var commit = coordinator.ExpectMsg<Commit>(TimeSpan.FromSeconds(20));
-        Assert.Equal(LakeCommit.Compaction, commit.Change.Kind);
+        Assert.Equal(CommitKind.Compaction, commit.Change.Kind);
         Assert.Equal(4, commit.Change.Removes.Count);
         var output = Assert.Single(commit.Parts);
         Assert.Equal(20, output.Written.Rows);
@@ -87,8 +87,8 @@ public class LakeActorsTests : LakeTestKit
         retention.Tell(new ManifestSnapshot(lake.Manifest), coordinator);
 
         var move = coordinator.ExpectMsg<MovePartition>(TimeSpan.FromSeconds(20));
-        Assert.Equal((day, Locations.Hot, Locations.Cold), (move.Date, move.From, move.To));
-        Assert.Equal(lake.Manifest.ReferencedPaths(Locations.Hot).ToHashSet(), move.Copied.ToHashSet());
+        Assert.Equal((day, LakeLocation.Hot, LakeLocation.Cold), (move.Date, move.From, move.To));
+        Assert.Equal(lake.Manifest.ReferencedPaths(LakeLocation.Hot).ToHashSet(), move.Copied.ToHashSet());
         // Staged beside their final names for the coordinator's commit to publish; the hot files untouched.
         Assert.All(move.Copied, path => Assert.True(File.Exists(LakeLayout.Resolve(lake.Roots.Cold!, PartitionCopier.StagedCopy(path))), path));
         Assert.All(move.Copied, path => Assert.True(File.Exists(LakeLayout.Resolve(lake.Roots.Hot, path)), path));
@@ -125,8 +125,8 @@ public class LakeActorsTests : LakeTestKit
     {
         using var lake = new LakeFixture(withCold: false);
         var day = new DateOnly(2026, 11, 20);
-        var meta = new Core.Parquet.PartMetadata("run-7", LakeCommit.Replication, null, DateTimeOffset.UtcNow);
-        var settings = new ShardDayWriter.Settings(new Core.Replication.ShardDay(day, 0), Locations.Hot, lake.Roots.Hot, PartKind.Incremental, meta, 1_000, []);
+        var meta = new Core.Parquet.PartMetadata("run-7", CommitKind.Replication, null, DateTimeOffset.UtcNow);
+        var settings = new ShardDayWriter.Settings(new Core.Replication.ShardDay(day, 0), LakeLocation.Hot, lake.Roots.Hot, PartKind.Incremental, meta, 1_000, []);
         var writer = Sys.ActorOf(ShardDayWriter.Props(settings, FaultPoints.None));
         Core.Parquet.MetricRows Rows(int tick)
         {
@@ -160,21 +160,21 @@ public class LakeActorsTests : LakeTestKit
         var settings = Settings("Host=unused", 1, ("delete-grace-seconds", "0"));
         var coordinator = StartCoordinator(settings);
         var day = new DateOnly(2026, 11, 20);
-        var meta = new Core.Parquet.PartMetadata("run-1", LakeCommit.Replication, null, DateTimeOffset.UtcNow);
+        var meta = new Core.Parquet.PartMetadata("run-1", CommitKind.Replication, null, DateTimeOffset.UtcNow);
         var rows = new Core.Parquet.MetricRows();
         foreach (var (id, ts, value) in Readings(day, 0)) rows.Add(id, ts, value, 1, null, null);
         var name = LakeLayout.FileName(PartKind.Incremental, "run-1", 0);
         var tmp = LakeLayout.Resolve(settings.HotPath, LakeLayout.FilePath(day, 0, name)) + AtomicFile.TmpSuffix;
         Directory.CreateDirectory(Path.GetDirectoryName(tmp)!);
-        var part = new StagedPart(day, 0, Locations.Hot, name, Core.Parquet.PartWriter.Write(tmp, rows, meta, 1_000), meta);
+        var part = new StagedPart(day, 0, LakeLocation.Hot, name, Core.Parquet.PartWriter.Write(tmp, rows, meta, 1_000), meta);
 
-        coordinator.Tell(new Commit(new LakeCommit(LakeCommit.Replication, "run-1", [], [], DateTimeOffset.UtcNow), [part], null));
+        coordinator.Tell(new Commit(new LakeCommit(CommitKind.Replication, "run-1", [], [], DateTimeOffset.UtcNow), [part], null));
         var committed = ExpectMsg<CommitSucceeded>(TimeSpan.FromSeconds(10));
         Assert.Equal(5, committed.Manifest.Files().Sum(f => f.File.Rows));
         Assert.True(File.Exists(LakeLayout.Resolve(settings.HotPath, part.RelativePath)));
         Assert.False(File.Exists(tmp));
 
-        coordinator.Tell(new Commit(new LakeCommit(LakeCommit.Compaction, "run-2", [], [new FileRemove(day, 0, "part-none-0000.parquet")]), [], null));
+        coordinator.Tell(new Commit(new LakeCommit(CommitKind.Compaction, "run-2", [], [new FileRemove(day, 0, "part-none-0000.parquet")]), [], null));
         Assert.True(ExpectMsg<CommitFailed>(TimeSpan.FromSeconds(10)).Conflict);
 
         coordinator.Tell(new RebuildDay(day, "it differs"));

@@ -55,12 +55,12 @@ public class InspectCommandTests : IDisposable
             for (var i = 0; i < count; i++)
                 rows.Add($"s{i:D3}", LakeLayout.StartMicros(day) + i, i, 0, null, null);
             var path = LakeLayout.Resolve(Hot, LakeLayout.FilePath(day, shard, name));
-            var part = PartWriter.Write(path + ".tmp", rows, new PartMetadata("R1", "replication", null, watermark), 1000);
+            var part = PartWriter.Write(path + ".tmp", rows, new PartMetadata("R1", CommitKind.Replication, null, watermark), 1000);
             File.Move(part.TmpPath, path);
-            adds.Add(new FileAdd(day, shard, Locations.Hot, new PartFile(name, part.Rows, part.Bytes,
+            adds.Add(new FileAdd(day, shard, LakeLocation.Hot, new PartFile(name, part.Rows, part.Bytes,
                 Timestamps.FromMicros(part.MinTsMicros), Timestamps.FromMicros(part.MaxTsMicros), null, watermark, 0, "R1")));
         }
-        var manifest = LakeManifest.Create(16, watermark).Apply(new LakeCommit(LakeCommit.Replication, "R1", [.. adds], [], watermark), watermark, watermark);
+        var manifest = LakeManifest.Create(16, watermark).Apply(new LakeCommit(CommitKind.Replication, "R1", [.. adds], [], watermark), watermark, watermark);
         var state = Path.Combine(Hot, "_state");
         new ManifestStore(state).Save(manifest);
         new ReplicationStateStore(state).Save(new ReplicationState { ComputedThroughTs = watermark, LastRunStatus = ReplicationState.Ok, LastRunRowCount = 14 });

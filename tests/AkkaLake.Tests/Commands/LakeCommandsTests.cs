@@ -126,21 +126,21 @@ public class LakeCommandsTests(PostgresFixture postgres)
 
         var toCold = CliRunner.Run(lake.Args("move-partition", "--date", day, "--to", "cold"));
         Assert.True(toCold.ExitCode == 0, toCold.Error);
-        Assert.Equal(Locations.Cold, lake.Manifest.Metrics.Partitions[day].Location);
+        Assert.Equal(LakeLocation.Cold, lake.Manifest.Metrics.Partitions[day].Location);
         Assert.True(Directory.Exists(Path.Combine(cold.Path, "metrics/v1", $"date={day}")));
         Assert.Empty(Directory.GetFiles(Path.Combine(lake.HotPath, "metrics/v1", $"date={day}"), "*.parquet", SearchOption.AllDirectories));
         await lake.AssertLakeEqualsSourceAsync(source);
 
         var toHot = CliRunner.Run(lake.Args("move-partition", "--date", day, "--to", "hot"));
         Assert.True(toHot.ExitCode == 0, toHot.Error);
-        Assert.Equal(Locations.Hot, lake.Manifest.Metrics.Partitions[day].Location);
+        Assert.Equal(LakeLocation.Hot, lake.Manifest.Metrics.Partitions[day].Location);
         await lake.AssertLakeEqualsSourceAsync(source);
 
         Directory.Delete(cold.Path, recursive: true);
         var unavailable = CliRunner.Run(lake.Args("move-partition", "--date", day, "--to", "cold"));
         Assert.NotEqual(0, unavailable.ExitCode);
         Assert.Contains("stays hot", unavailable.Error);
-        Assert.Equal(Locations.Hot, lake.Manifest.Metrics.Partitions[day].Location);
+        Assert.Equal(LakeLocation.Hot, lake.Manifest.Metrics.Partitions[day].Location);
         await lake.AssertLakeEqualsSourceAsync(source);
     }
 

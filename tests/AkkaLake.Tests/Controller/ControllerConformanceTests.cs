@@ -1,3 +1,4 @@
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Source;
 using AkkaLake.Hosting;
@@ -105,7 +106,7 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
         await AssertReadsSourceAsync(lake, source);
 
         Assert.Equal(0, CliRunner.Run(lake.Args("move-partition", "--date", older, "--to", "cold")).ExitCode);
-        Assert.Equal(Locations.Cold, lake.Manifest.Metrics.Partitions[older].Location);
+        Assert.Equal(LakeLocation.Cold, lake.Manifest.Metrics.Partitions[older].Location);
         await AssertReadsSourceAsync(lake, source, "Asia/Tokyo");
         Assert.Equal(0, CliRunner.Run(lake.Args("verify")).ExitCode);
     }

@@ -1,3 +1,4 @@
+using AkkaLake.Core.Layout;
 using AkkaLake.Hosting;
 using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
@@ -36,7 +37,7 @@ public class TakeoverTests(PostgresFixture postgres)
         Assert.NotNull(lake.Manifest.Metrics.Takeover!.CompletedAt);
         Assert.Empty(Directory.GetFiles(Path.Combine(lake.HotPath, "metrics"), "data_*.parquet", SearchOption.AllDirectories));
         Assert.Empty(Directory.GetFiles(Path.Combine(cold.Path, "metrics"), "data_*.parquet", SearchOption.AllDirectories));
-        Assert.Equal(Core.Manifest.Locations.Cold, lake.Manifest.Partition(ControllerView.Today.AddDays(-2))!.Location);
+        Assert.Equal(Core.Layout.LakeLocation.Cold, lake.Manifest.Partition(ControllerView.Today.AddDays(-2))!.Location);
         Assert.Contains("took over the first implementation's lake", CliRunner.Run(lake.Args("inspect")).Output);
         Assert.Equal(0, CliRunner.Run(lake.Args("verify")).ExitCode);
 

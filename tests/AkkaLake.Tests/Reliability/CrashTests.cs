@@ -1,3 +1,4 @@
+using AkkaLake.Core.Layout;
 using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
 using Npgsql;
@@ -59,7 +60,7 @@ public class CrashTests(PostgresFixture postgres, ITestOutputHelper output)
         output.WriteLine($"{cycles} kill/restart cycles; crashed at named points: {string.Join(", ", hit)}; {(await source.RowsAsync()).Count} rows");
         await ExplainDifferenceAsync(source, lake);
         await lake.AssertLakeEqualsSourceAsync(source);
-        Assert.Contains(lake.Manifest.Metrics.Partitions.Values, p => p.Location == Core.Manifest.Locations.Cold);
+        Assert.Contains(lake.Manifest.Metrics.Partitions.Values, p => p.Location == Core.Layout.LakeLocation.Cold);
         lake.AssertFilesAreWellFormed();
         var verify = CliRunner.Run(lake.Args("verify", "--json"));
         Assert.True(verify.ExitCode == 0, verify.Output);

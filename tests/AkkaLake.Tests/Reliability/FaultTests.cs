@@ -1,4 +1,5 @@
 using AkkaLake.Core.Demo;
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Source;
 using AkkaLake.Testing;
@@ -140,12 +141,12 @@ public class FaultTests(PostgresFixture postgres, ITestOutputHelper output)
 
         Assert.NotEqual(0, failed.ExitCode);
         Assert.Contains(NoSpace, failed.Output + failed.Error);
-        Assert.Equal(Locations.Hot, lake.Manifest.Metrics.Partitions[day].Location);
+        Assert.Equal(LakeLocation.Hot, lake.Manifest.Metrics.Partitions[day].Location);
         Assert.Empty(Directory.GetFiles(cold.Path, "*.tmp", SearchOption.AllDirectories));
 
         cold.Resize("64m");
         Assert.Equal(0, CliRunner.Run(lake.Args("move-partition", "--date", day, "--to", "cold")).ExitCode);
-        Assert.Equal(Locations.Cold, lake.Manifest.Metrics.Partitions[day].Location);
+        Assert.Equal(LakeLocation.Cold, lake.Manifest.Metrics.Partitions[day].Location);
         await lake.AssertLakeEqualsSourceAsync(source);
     }
 

@@ -1,3 +1,4 @@
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
@@ -24,7 +25,7 @@ public class PathTests(PostgresFixture postgres)
         Assert.Equal(0, CliRunner.Run(lake.Args("move-partition", "--date", day, "--to", "cold")).ExitCode);
         lake.RunOnce();
 
-        Assert.Equal(Locations.Cold, lake.Manifest.Metrics.Partitions[day].Location);
+        Assert.Equal(LakeLocation.Cold, lake.Manifest.Metrics.Partitions[day].Location);
         Assert.NotEmpty(Directory.GetFiles(dir.Combine("volume", "nas"), "*.parquet", SearchOption.AllDirectories));
         await lake.AssertLakeEqualsSourceAsync(source);
         Assert.Equal(0, CliRunner.Run(lake.Args("verify")).ExitCode);

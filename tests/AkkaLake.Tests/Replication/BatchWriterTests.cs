@@ -22,7 +22,7 @@ public class BatchWriterTests : LakeTestKit
     private SourceExport Export(int shards)
     {
         var chunks = new List<SourceChunk>();
-        var router = new RowRouter(shards, _ => Locations.Hot);
+        var router = new RowRouter(shards, _ => LakeLocation.Hot);
         var rows = new MetricRows();
         foreach (var day in new[] { -1, 0 })
             for (var sensor = 0; sensor < 6; sensor++)
@@ -54,7 +54,7 @@ public class BatchWriterTests : LakeTestKit
         Assert.Equal(120, written.Parts.Sum(p => p.Written.Rows));
         Assert.Equal(written.Parts.Count, written.Parts.Select(p => (p.Date, p.Shard)).Distinct().Count());
         Assert.All(written.Parts, p => Assert.True(File.Exists(p.Written.TmpPath), p.Written.TmpPath));
-        Assert.All(written.Parts, p => Assert.Equal(LakeCommit.Replication, p.Metadata.Kind));
+        Assert.All(written.Parts, p => Assert.Equal(CommitKind.Replication, p.Metadata.Kind));
         Assert.Empty(written.Replaced);
     }
 

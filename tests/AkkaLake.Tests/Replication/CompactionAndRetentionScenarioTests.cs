@@ -74,7 +74,7 @@ public class CompactionAndRetentionScenarioTests(PostgresFixture postgres) : Lak
         {
             coordinator = StartCoordinator(Settings(source.ConnectionString, retentionDays: 2, cold: missingCold));
         });
-        Assert.Equal(Locations.Hot, Manifest(coordinator).Partition(oldDay)!.Location);
+        Assert.Equal(LakeLocation.Hot, Manifest(coordinator).Partition(oldDay)!.Location);
         Stop(coordinator);
 
         // With the cold path mounted, the old days move there; the lake still holds every row.
@@ -83,8 +83,8 @@ public class CompactionAndRetentionScenarioTests(PostgresFixture postgres) : Lak
         // Every day past the horizon, not only the oldest: a move still running would change the files under the read below.
         var horizon = DateOnly.FromDateTime(T0.AddDays(-2).UtcDateTime);
         await AwaitAssertAsync(() => Assert.All(Manifest(coordinator).Metrics.Partitions.Where(p => LakeLayout.ParseDateKey(p.Key) < horizon),
-            p => Assert.Equal(Locations.Cold, p.Value.Location)), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
-        Assert.Equal(Locations.Cold, Manifest(coordinator).Partition(oldDay)!.Location);
+            p => Assert.Equal(LakeLocation.Cold, p.Value.Location)), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        Assert.Equal(LakeLocation.Cold, Manifest(coordinator).Partition(oldDay)!.Location);
         await AwaitAssertAsync(() => Assert.Empty(Directory.GetFiles(Path.Combine(settings.HotPath, "metrics/v1", $"date={LakeLayout.DateKey(oldDay)}"), "*.parquet", SearchOption.AllDirectories)), TimeSpan.FromSeconds(30));
         Assert.Equal(expected, LakeDuckDb.ReadManifest(Manifest(coordinator), settings.HotPath, missingCold).Count);
         Stop(coordinator);
@@ -100,6 +100,6 @@ public class CompactionAndRetentionScenarioTests(PostgresFixture postgres) : Lak
             Assert.Empty(m.PendingDeletions);
         }, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
         Assert.False(Directory.EnumerateFiles(Path.Combine(settings.HotPath, "metrics/v1", $"date={LakeLayout.DateKey(yesterdayButOne)}"), "*", SearchOption.AllDirectories).Any());
-        Assert.Equal(Locations.Cold, Manifest(coordinator).Partition(oldDay)!.Location);
+        Assert.Equal(LakeLocation.Cold, Manifest(coordinator).Partition(oldDay)!.Location);
     }
 }

@@ -4,6 +4,7 @@ using AkkaLake.Actors.Coordinator;
 using AkkaLake.Actors.Replication;
 using AkkaLake.Core;
 using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Source;
 using AkkaLake.Core.State;
@@ -98,7 +99,7 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : LakeTestKit
         Stop(replication2, coordinator2);
         var manifest = store.Load()!;
         Assert.Null(manifest.PendingCommit);
-        var referenced = manifest.ReferencedPaths(Locations.Hot);
+        var referenced = manifest.ReferencedPaths(LakeLocation.Hot);
         var onDisk = Directory.GetFiles(Path.Combine(settings.HotPath, "metrics"), "*", SearchOption.AllDirectories)
             .Select(p => Path.GetRelativePath(settings.HotPath, p).Replace('\\', '/')).ToHashSet();
         Assert.Equal(referenced, onDisk);

@@ -132,7 +132,7 @@ public class SourceEdgeCaseTests(PostgresFixture postgres)
         var oldDate = LakeLayout.DateKey(DateOnly.FromDateTime(T0.AddDays(-10).UtcDateTime));
         Assert.DoesNotContain(hotOnly.Manifest.Metrics.Partitions.Keys, k => string.CompareOrdinal(k, oldDate) <= 0);
         Assert.Contains("older than the hot horizon", File.ReadAllText(hotOnly.LogFile));
-        var cold = withCold.Manifest.Metrics.Partitions.Where(p => p.Value.Location == Locations.Cold).ToList();
+        var cold = withCold.Manifest.Metrics.Partitions.Where(p => p.Value.Location == LakeLocation.Cold).ToList();
         Assert.NotEmpty(cold);
         Assert.True(Directory.Exists(Path.Combine(temp.Combine("cold"), "metrics/v1", $"date={cold[0].Key}")));
         await withCold.AssertLakeEqualsSourceAsync(source);

@@ -63,7 +63,7 @@ public sealed class LakeUnderTest : IDisposable
     {
         foreach (var f in Manifest.Files())
         {
-            var path = LakeLayout.Resolve(f.Location == Locations.Hot ? HotPath : ColdPath!, f.RelativePath);
+            var path = LakeLayout.Resolve(f.Location == LakeLocation.Hot ? HotPath : ColdPath!, f.RelativePath);
             var rows = LakeDuckDb.ReadFile(path);
             Assert.Equal(f.File.Rows, rows.Count);
             Assert.Equal(f.File.Bytes, new FileInfo(path).Length);
