@@ -33,7 +33,8 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
     }
 
     /// <summary>Starts the COPY of a window; it is read a chunk at a time with <see cref="Reader.Next"/>.</summary>
-    public Reader Open(SourceWindow window, RowRouter router) => new(dataSource.OpenConnection(), BuildCopySql(table, window, dayScan), router, chunkRows);
+    public Reader Open(SourceWindow window, RowRouter router) =>
+        new(dataSource.OpenConnection(), window is SourceWindow.BackfillDay ? dayScan : null, BuildCopySql(table, window, dayScan), router, chunkRows);
 
     /// <summary>
     /// Decodes the COPY stream with synchronous reads (most fields are already buffered, and
@@ -43,6 +44,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
     public sealed class Reader : IDisposable
     {
         private readonly NpgsqlConnection _connection;
+        private readonly NpgsqlTransaction? _transaction;
         private readonly NpgsqlRawCopyStream _raw;
         private readonly BinaryCopyReader _copy;
         private readonly RowRouter _router;
@@ -50,11 +52,12 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         private readonly SharedStrings _strings = new();
         private bool _ended;
 
-        internal Reader(NpgsqlConnection connection, string copySql, RowRouter router, int chunkRows)
+        internal Reader(NpgsqlConnection connection, DayScan? dayScan, string copySql, RowRouter router, int chunkRows)
         {
             _connection = connection;
             try
             {
+                _transaction = dayScan?.BeginRead(connection);
                 _raw = connection.BeginRawBinaryCopy(copySql);
                 _copy = new BinaryCopyReader(_raw);
                 _copy.ReadHeader();
@@ -111,7 +114,13 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
                 if (quality is null) chunk.NullQualities++;
                 rows.Add(sensorId!, pgTs + RowRules.PostgresEpochUnixMicros, v, quality ?? 0, samples, source);
             }
-            if (rows.Count < _chunkRows) _ended = true;
+            if (rows.Count < _chunkRows)
+            {
+                _ended = true;
+                // The COPY is read whole: its transaction ends now, not when the chunk is consumed.
+                _raw.Dispose();
+                _transaction?.Dispose();
+            }
             return rows.Count > 0 || chunk.Skipped.Total > 0 ? chunk.ToChunk(_router.Route(rows)) : null;
         }
 
@@ -132,6 +141,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         {
             if (!_ended) Cancel();
             _raw.Dispose();
+            _transaction?.Dispose();
             _connection.Dispose();
         }
     }

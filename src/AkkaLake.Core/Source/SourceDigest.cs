@@ -17,7 +17,8 @@ public static class SourceDigest
     public static async Task<IReadOnlyDictionary<string, SensorDigest>> ReadDayAsync(
         NpgsqlConnection connection, SourceTable table, DayScan scan, DateOnly day, DateTimeOffset cursor, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand(BuildSql(table, scan, day), connection) { CommandTimeout = 0 };
+        await using var transaction = scan.BeginRead(connection);
+        await using var command = new NpgsqlCommand(BuildSql(table, scan, day), connection, transaction) { CommandTimeout = 0 };
         command.Parameters.AddWithValue("cursor", cursor);
         var digests = new Dictionary<string, SensorDigest>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(ct);
