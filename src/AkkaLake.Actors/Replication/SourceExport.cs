@@ -19,6 +19,7 @@ public sealed class SourceExport : IAsyncDisposable
     private readonly UniqueKillSwitch _killSwitch;
     private readonly Action _cancelRead;
     private int _disposed;
+    private bool _ended;
 
     private SourceExport(ISinkQueue<SourceChunk> queue, UniqueKillSwitch killSwitch, Action cancelRead)
     {
@@ -54,8 +55,14 @@ public sealed class SourceExport : IAsyncDisposable
         return new SourceExport(queue, killSwitch, cancelRead);
     }
 
-    /// <summary>The next chunk, or null once the window is read; only one pull at a time.</summary>
-    public async Task<SourceChunk?> NextAsync() => await _queue.PullAsync() is { HasValue: true } chunk ? chunk.Value : null;
+    /// <summary>The next chunk, or null once the window is read (and on every pull after); one pull at a time.</summary>
+    public async Task<SourceChunk?> NextAsync()
+    {
+        if (_ended) return null;
+        if (await _queue.PullAsync() is { HasValue: true } chunk) return chunk.Value;
+        _ended = true;
+        return null;
+    }
 
     public ValueTask DisposeAsync()
     {
