@@ -44,6 +44,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     private readonly IFaultPoints _faults;
     private readonly CompactionPolicy _policy;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly CoordinatorLog _report;
     private readonly ManifestStore _store;
     private readonly ReplicationStateStore _stateStore;
     private readonly LakeRoots _roots;
@@ -65,6 +66,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         _store = new ManifestStore(settings.StatePath);
         _stateStore = new ReplicationStateStore(settings.StatePath);
         _roots = new LakeRoots(settings.HotPath, settings.ColdPath);
+        _report = new CoordinatorLog(_log, settings);
         Loading();
     }
 
@@ -94,16 +96,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
             _lock = l.Lock;
             _manifest = l.Manifest;
             _replication = _stateStore.Load();
-            if (l.Adopted is { } a)
-                _log.Info("Took over the lake the controller's first implementation wrote: {Partitions} days, {Files} files, {Rows} rows adopted as they are, " +
-                    "watermark {Watermark}; its manifest and replication.json are kept as {Kept}. Each day is now rebuilt from PostgreSQL and swapped in, newest first",
-                    a.Partitions, a.Files, a.Rows, Timestamps.Format(a.Watermark), string.Join(", ", a.KeptAs));
-            LogRecovery(l.Recovery);
-            if (_settings.ColdPathRemembered)
-                _log.Info("Using the cold path {ColdPath} the lake remembers: no --cold-path or CORE_ANALYSIS_LAKE_COLD_PATH is set", _settings.ColdPath);
-            _log.Info("Lake ready at {HotPath}: {Partitions} partitions, {Files} files, watermark {Watermark}, commit {CommitSeq}",
-                _settings.HotPath, _manifest.Metrics.Partitions.Count, _manifest.Files().Count(),
-                _manifest.Metrics.ComputedThroughTs is { } w ? Timestamps.Format(w) : "none", _manifest.CommitSeq);
+            _report.Opened(_manifest, l.Recovery, l.Adopted);
             StartChildren();
             Timers.StartPeriodicTimer("delete-due", DeleteDueFiles.Instance, TimeSpan.FromSeconds(30));
             _lifecycle?.Tell(new Ready(_manifest, l.Recovery));
@@ -113,12 +106,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<LoadFailed>(f =>
         {
-            var error = f.Error.Cause();
-            var reason = error is UnauthorizedAccessException
-                ? $"{error.Message} The hot path {_settings.HotPath} must be writable by the user AkkaLake runs as ({Environment.UserName}); fix its owner or permissions."
-                : error.Message;
-            _log.Error("The lake cannot be opened: {Reason}", reason);
-            _lifecycle?.Tell(new StartFailed(reason));
+            _lifecycle?.Tell(new StartFailed(_report.CannotOpen(f.Error.Cause())));
             Context.Stop(Self);
         });
         ReceiveAny(_ => Stash.Stash());
@@ -297,9 +285,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         Receive<DeletionsDone>(d =>
         {
             _manifest = d.Manifest;
-            if (d.Deleted.Count > 0)
-                _log.Info("Deleted {Files} files whose grace period ended", d.Deleted.Count);
-            foreach (var w in d.Warnings) _log.Warning("{Warning}", w);
+            _report.DeletedDue(d.Deleted, d.Warnings);
             UnbecomeStacked();
             Stash.UnstashAll();
         });
@@ -310,20 +296,6 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
             Stash.UnstashAll();
         });
         ReceiveAny(_ => Stash.Stash());
-    }
-
-    private void LogRecovery(RecoveryReport r)
-    {
-        if (r.UndoneCommit is { } u)
-            _log.Warning("Recovery: commit {CommitSeq} ({Kind}, run {RunId}) was interrupted before it committed; undone, {Files} files removed",
-                u.CommitSeq, u.Kind, u.RunId, u.Files.Count);
-        if (r.RemovedTmpFiles.Count > 0)
-            _log.Info("Recovery: removed {Files} unfinished .tmp files", r.RemovedTmpFiles.Count);
-        if (r.RemovedUnreferencedParts.Count > 0)
-            _log.Warning("Recovery: removed {Files} part files that no commit references: {Paths}", r.RemovedUnreferencedParts.Count, string.Join(", ", r.RemovedUnreferencedParts.Take(10)));
-        if (r.DeletedDueFiles.Count > 0)
-            _log.Info("Recovery: deleted {Files} files whose grace period ended", r.DeletedDueFiles.Count);
-        foreach (var w in r.Warnings) _log.Warning("Recovery: {Warning}", w);
     }
 
     /// <summary>On shutdown a commit under way is let finish (it is atomic either way) before the lock is released.</summary>
