@@ -40,7 +40,6 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     /// <summary>Sent to the listener after each cycle (backfill days plus one incremental batch).</summary>
     public sealed record CycleCompleted(bool Succeeded, string? Error, LakeManifest? Manifest);
 
-
     private sealed record Failed(string Stage, Exception Error);
 
     private sealed record BatchWriterStopped(string RunId);

@@ -58,7 +58,7 @@ public sealed record DayScan(string? Index, IReadOnlyList<string>? Sensors)
     /// primary key's ranges (0.7 s); with sequential scans off it takes the bitmap whatever the
     /// statistics say. Null when days are read by a time index.
     /// </summary>
-    public string? PlanSetting => Sensors is { Count: > 0 } ? "SET LOCAL enable_seqscan = off" : null;
+    private string? PlanSetting => Sensors is { Count: > 0 } ? "SET LOCAL enable_seqscan = off" : null;
 
     /// <summary>Starts the transaction a day's read runs in, with <see cref="PlanSetting"/>; null when none is needed.</summary>
     public NpgsqlTransaction? BeginRead(NpgsqlConnection connection)
