@@ -228,10 +228,10 @@ static async Task CopyEverythingAsync(NpgsqlDataSource dataSource, IEnumerable<s
 }
 
 // The replication actor also reports each backfilled day; a cycle ends with CycleCompleted.
-static ReplicationActor.CycleCompleted NextCycle(Inbox inbox)
+static ReplicationProtocol.CycleCompleted NextCycle(Inbox inbox)
 {
     while (true)
-        if (inbox.Receive(TimeSpan.FromMinutes(5)) is ReplicationActor.CycleCompleted done)
+        if (inbox.Receive(TimeSpan.FromMinutes(5)) is ReplicationProtocol.CycleCompleted done)
             return done;
 }
 
@@ -268,7 +268,7 @@ static async Task<List<(double Seconds, long RewrittenBytes, long PartBytes)>> I
             await stamp.ExecuteNonQueryAsync();
         }
         var clock = Stopwatch.StartNew();
-        inbox.Send(replication, ReplicationActor.Tick.Instance);
+        inbox.Send(replication, ReplicationProtocol.Tick.Instance);
         var done = NextCycle(inbox);
         if (!done.Succeeded) throw new InvalidOperationException(done.Error);
         var seconds = clock.Elapsed.TotalSeconds;

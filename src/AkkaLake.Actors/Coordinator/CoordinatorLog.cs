@@ -41,6 +41,16 @@ internal sealed class CoordinatorLog(ILoggingAdapter log, LakeSettings settings)
         foreach (var w in warnings) log.Warning("{Warning}", w);
     }
 
+    public void NotCommitted(string description, Exception error, bool conflict) =>
+        log.Warning("The {What} was not committed: {Error}", description,
+            conflict ? "the lake changed meanwhile; it will be retried. " + error.Message : error.Message);
+
+    public void Undid(PendingCommit? undone)
+    {
+        if (undone is not null)
+            log.Warning("Undid unfinished commit {CommitSeq} ({Kind}, run {RunId})", undone.CommitSeq, undone.Kind, undone.RunId);
+    }
+
     private void Recovered(RecoveryReport r)
     {
         if (r.UndoneCommit is { } u)

@@ -4,7 +4,6 @@ using Akka.Pattern;
 using AkkaLake.Actors.Compaction;
 using AkkaLake.Actors.Reconciliation;
 using AkkaLake.Actors.Retention;
-using AkkaLake.Core;
 using AkkaLake.Core.Compaction;
 using AkkaLake.Core.Reconciliation;
 using AkkaLake.Core.Telemetry;
@@ -12,11 +11,8 @@ using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Locking;
 using AkkaLake.Core.Manifest;
-using AkkaLake.Core.Recovery;
-using AkkaLake.Core.Retention;
 using AkkaLake.Core.State;
 using AkkaLake.Core.Storage;
-using AkkaLake.Core.Takeover;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
 namespace AkkaLake.Actors.Coordinator;
@@ -29,8 +25,6 @@ namespace AkkaLake.Actors.Coordinator;
 /// </summary>
 public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
 {
-    private sealed record Loaded(LakeLock Lock, LakeManifest Manifest, RecoveryReport Recovery, AdoptionReport? Adopted);
-
     private sealed record LoadFailed(Exception Error);
 
     private sealed record Committed(LakeManifest Manifest, IActorRef ReplyTo, string Description, ReplicationState? State);
@@ -45,9 +39,8 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     private readonly CompactionPolicy _policy;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CoordinatorLog _report;
-    private readonly ManifestStore _store;
     private readonly ReplicationStateStore _stateStore;
-    private readonly LakeRoots _roots;
+    private readonly LakeChanges _changes;
     private readonly List<IActorRef> _watchers = [];
     private readonly bool _reconcile;
     private readonly SortedSet<DateOnly> _daysToRebuild = [];
@@ -63,9 +56,8 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         _lifecycle = lifecycle;
         _faults = faults ?? FaultPoints.None;
         _policy = policy ?? CompactionPolicy.Default;
-        _store = new ManifestStore(settings.StatePath);
         _stateStore = new ReplicationStateStore(settings.StatePath);
-        _roots = new LakeRoots(settings.HotPath, settings.ColdPath);
+        _changes = new LakeChanges(settings, new ManifestStore(settings.StatePath), _stateStore, new LakeRoots(settings.HotPath, settings.ColdPath), _faults);
         _report = new CoordinatorLog(_log, settings);
         Loading();
     }
@@ -80,18 +72,13 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     protected override void PreStart()
     {
         var settings = _settings;
-        Task.Run(() => Load(settings)).PipeTo(Self, success: l => l, failure: e => new LoadFailed(e));
-    }
-
-    private static Loaded Load(LakeSettings settings)
-    {
-        var opened = LakeOpener.Open(settings, $"akkalake (pid {Environment.ProcessId})", createOrAdopt: true);
-        return new Loaded(opened.Lock, opened.Manifest, opened.Recovery, opened.Adopted);
+        Task.Run(() => LakeOpener.Open(settings, $"akkalake (pid {Environment.ProcessId})", createOrAdopt: true))
+            .PipeTo(Self, success: opened => opened, failure: e => new LoadFailed(e));
     }
 
     private void Loading()
     {
-        Receive<Loaded>(l =>
+        Receive<LakeOpener.Opened>(l =>
         {
             _lock = l.Lock;
             _manifest = l.Manifest;
@@ -141,45 +128,11 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         Receive<RebuildTaken>(t => _daysToRebuild.Remove(t.Day));
         Receive<Commit>(c =>
         {
-            var committer = new LakeCommitter(_store, _roots, _faults);
-            var grace = _settings.DeleteGrace;
             var previous = _replication;
-            var stateStore = _stateStore;
-            var lateWindow = _settings.LateWindowHours;
-            RunCommit($"{c.Change.Kind} run {c.Change.RunId}", current =>
-            {
-                var next = committer.Commit(current, c.Change, c.Parts, DateTimeOffset.UtcNow, grace);
-                var state = c.Report?.ApplyTo(previous, next, lateWindow, null);
-                if (state is not null) stateStore.Save(state);
-                return (next, state);
-            });
+            RunCommit($"{c.Change.Kind} run {c.Change.RunId}", current => _changes.Commit(current, c, previous));
         });
-        Receive<MovePartition>(m =>
-        {
-            var committer = new LakeCommitter(_store, _roots, _faults);
-            var publications = new PartitionCopier(_roots).Publications(m.Copied, m.To);
-            var grace = _settings.DeleteGrace;
-            var faults = _faults;
-            RunCommit($"move of {LakeLayout.DateKey(m.Date)} to {m.To}", current =>
-            {
-                var now = DateTimeOffset.UtcNow;
-                var next = committer.Switch(current, current.MovePartition(m.Date, m.From, m.To, m.Copied, now, now + grace),
-                    CommitKind.Move, RunId.New(now), publications, now);
-                faults.Hit("move.after-manifest");
-                return (next, null);
-            });
-        });
-        Receive<ExpirePartition>(e =>
-        {
-            var committer = new LakeCommitter(_store, _roots, _faults);
-            var grace = _settings.DeleteGrace;
-            RunCommit($"expiry of {LakeLayout.DateKey(e.Date)}", current =>
-            {
-                var now = DateTimeOffset.UtcNow;
-                var next = committer.Switch(current, current.ExpirePartition(e.Date, now, now + grace), CommitKind.Expiry, RunId.New(now), [], now);
-                return (next, null);
-            });
-        });
+        Receive<MovePartition>(m => RunCommit($"move of {LakeLayout.DateKey(m.Date)} to {m.To}", current => (_changes.Move(current, m), null)));
+        Receive<ExpirePartition>(e => RunCommit($"expiry of {LakeLayout.DateKey(e.Date)}", current => (_changes.Expire(current, e), null)));
         Receive<RecordFailure>(f =>
         {
             _replication = f.Report.ApplyTo(_replication, _manifest, _settings.LateWindowHours, f.Error);
@@ -196,12 +149,11 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         Receive<DeleteDueFiles>(_ =>
         {
             if (!_manifest.PendingDeletions.Any(d => d.DueAt <= DateTimeOffset.UtcNow)) return;
-            var recovery = new LakeRecovery(_store, _roots);
             var manifest = _manifest;
+            var changes = _changes;
             Task.Run(() =>
             {
-                var warnings = new List<string>();
-                var (next, deleted) = recovery.DeleteDue(manifest, DateTimeOffset.UtcNow, warnings);
+                var (next, deleted, warnings) = changes.DeleteDue(manifest);
                 return new DeletionsDone(next, deleted, warnings);
             }).PipeTo(Self, success: d => d, failure: e => new Status.Failure(e));
             BecomeStacked(Committing);
@@ -221,27 +173,14 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     {
         var current = _manifest;
         var replyTo = Sender;
-        var recovery = _settings.DeleteGrace == TimeSpan.Zero ? new LakeRecovery(_store, _roots) : null;
+        var changes = _changes;
         var task = AfterInFlight(() =>
         {
             var (next, state) = work(current);
-            return new Committed(recovery is null ? next : DeleteAtOnce(recovery, next), replyTo, description, state);
+            return new Committed(changes.DeleteAtOnceWithoutGrace(next), replyTo, description, state);
         });
         task.PipeTo(Self, success: r => r, failure: e => new CommitError(e, replyTo, description));
         BecomeStacked(Committing);
-    }
-
-    /// <summary>With no grace period, what a commit superseded is deleted with it; if that fails, the periodic deletion retries.</summary>
-    private static LakeManifest DeleteAtOnce(LakeRecovery recovery, LakeManifest committed)
-    {
-        try
-        {
-            return recovery.DeleteDue(committed, DateTimeOffset.UtcNow, []).Manifest;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return committed;
-        }
     }
 
     private void Committing()
@@ -261,16 +200,11 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         {
             var error = e.Error.Cause();
             var conflict = error is ManifestConflictException;
-            _log.Warning("The {What} was not committed: {Error}", e.Description,
-                conflict ? "the lake changed meanwhile; it will be retried. " + error.Message : error.Message);
+            _report.NotCommitted(e.Description, error, conflict);
             try
             {
-                // Only this commit is undone: other work in flight keeps its .tmp files.
-                var onDisk = _store.Load() ?? _manifest;
-                var (recovered, undone) = new LakeRecovery(_store, _roots).UndoPending(onDisk, DateTimeOffset.UtcNow);
-                _manifest = recovered;
-                if (undone is not null)
-                    _log.Warning("Undid unfinished commit {CommitSeq} ({Kind}, run {RunId})", undone.CommitSeq, undone.Kind, undone.RunId);
+                (_manifest, var undone) = _changes.UndoFailed(_manifest);
+                _report.Undid(undone);
             }
             catch (Exception recoveryError)
             {
@@ -303,14 +237,8 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     {
         var settled = true;
         try { settled = _inFlight?.Wait(TimeSpan.FromSeconds(30)) ?? true; } catch (AggregateException) { }
-        // The compaction actor, a child, has stopped: a merge output still .tmp now is one no commit
-        // will publish (one it asked for too late). Replication, a sibling, removes its own parts.
-        if (settled && _lock is not null)
-            foreach (var stray in StrayFiles.Find(_manifest, _roots).Where(IsCompactionOutput))
-                AtomicFile.DeleteQuietly(stray.FullPath);
+        // The compaction actor, a child, has stopped: a merge it asked to commit too late stays .tmp.
+        if (settled && _lock is not null) _changes.DeleteUnpublishedMerges(_manifest);
         _lock?.Dispose();
     }
-
-    private static bool IsCompactionOutput(StrayFile stray) =>
-        stray.Kind == StrayKind.Tmp && Path.GetFileName(stray.RelativePath).StartsWith(PartKind.Compaction.Prefix() + "-", StringComparison.Ordinal);
 }

@@ -48,11 +48,11 @@ public sealed class LakeDaemon : ReceiveActor
             if (replication.IsNobody())
                 Context.ActorOf(children.Replication(coordinator, Self), ReplicationName);
             else
-                replication.Tell(ReplicationActor.CoordinatorRestarted.Instance);
+                replication.Tell(ReplicationProtocol.CoordinatorRestarted.Instance);
         });
         Receive<DaysProgress>(p => onProgress?.Invoke(p));
         Receive<CoordinatorProtocol.StartFailed>(f => onOutcome(new DaemonOutcome(false, f.Reason)));
-        Receive<ReplicationActor.CycleCompleted>(c =>
+        Receive<ReplicationProtocol.CycleCompleted>(c =>
         {
             if (!repeats) onOutcome(new DaemonOutcome(c.Succeeded, c.Error));
         });

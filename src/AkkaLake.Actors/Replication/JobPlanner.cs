@@ -44,6 +44,17 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
     public static PartitionPlacement Placement(LakeManifest manifest, LakeSettings settings, DateTimeOffset now) =>
         new(manifest, DateOnly.FromDateTime(now.UtcDateTime), settings.HotRetentionDays, settings.ColdPath is not null);
 
+    /// <param name="knowsNoRowsBefore">The first day holding rows was read already.</param>
+    public SourceReads ReadsFor(LakeManifest manifest, IReadOnlySet<DateOnly>? daysToRebuild, bool knowsNoRowsBefore)
+    {
+        var metrics = manifest.Metrics;
+        var firstBackfill = metrics.ComputedThroughTs is null;
+        TimeSpan? lagGuard = job is ReplicationJob.Backfill || firstBackfill ? null : settings.ReplicationLag;
+        var days = job is ReplicationJob.Backfill or ReplicationJob.Rebuild || firstBackfill || metrics.Backfill is { CompletedAt: null }
+            || metrics.Takeover is { CompletedAt: null } || daysToRebuild is { Count: > 0 };
+        return new SourceReads(!knowsNoRowsBefore && firstBackfill, lagGuard, days);
+    }
+
     /// <param name="daysToRebuild">Days reconciliation found differing; the daemon rebuilds the newest before its next incremental batch.</param>
     /// <param name="noRowsBefore">Days before this hold no rows (the first backfill records them without scanning).</param>
     public Decision Next(LakeManifest manifest, IReadOnlySet<DateOnly>? daysToRebuild, DatabaseClock clock, long heldBackByLag, DateOnly noRowsBefore, DateTimeOffset now)

@@ -1,8 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
-using AkkaLake.Actors.Coordinator;
-using AkkaLake.Core;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
@@ -10,9 +8,9 @@ using AkkaLake.Core.Replication;
 using AkkaLake.Core.Source;
 using AkkaLake.Core.State;
 using AkkaLake.Core.Storage;
-using AkkaLake.Core.Telemetry;
 using Npgsql;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
+using static AkkaLake.Actors.Replication.ReplicationProtocol;
 
 namespace AkkaLake.Actors.Replication;
 
@@ -26,23 +24,14 @@ namespace AkkaLake.Actors.Replication;
 /// </summary>
 public sealed class ReplicationActor : ReceiveActor, IWithTimers
 {
-    public sealed record Tick
-    {
-        public static readonly Tick Instance = new();
-    }
-
-    /// <summary>From the daemon: the coordinator failed and was restarted, so a commit it was given may never be answered.</summary>
-    public sealed record CoordinatorRestarted
-    {
-        public static readonly CoordinatorRestarted Instance = new();
-    }
-
-    /// <summary>Sent to the listener after each cycle (backfill days plus one incremental batch).</summary>
-    public sealed record CycleCompleted(bool Succeeded, string? Error, LakeManifest? Manifest);
-
     private sealed record Failed(string Stage, Exception Error);
 
     private sealed record BatchWriterStopped(string RunId);
+
+    private sealed record CommitUnanswered
+    {
+        public static readonly CommitUnanswered Instance = new();
+    }
 
     private const int MaxConflictRetries = 3;
     private static readonly TimeSpan CommitAnswerTimeout = TimeSpan.FromMinutes(2);
@@ -90,8 +79,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _log.Info("Replicating from {Database} every {IntervalSeconds} s (lag guard {LagSeconds} s)",
-            DatabaseUrl.Describe(_dataSource.ConnectionString), _settings.ReplicationInterval.TotalSeconds, _settings.ReplicationLag.TotalSeconds);
+        _report.Started(_dataSource.ConnectionString);
         Self.Tell(Tick.Instance);
     }
 
@@ -118,12 +106,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Receive<ManifestSnapshot>(s =>
         {
             snapshot = s;
-            var dataSource = _dataSource;
-            var readNoRowsBefore = _noRowsBefore is null && s.Manifest.Metrics.ComputedThroughTs is null;
-            TimeSpan? lagGuard = _job is ReplicationJob.Backfill || s.Manifest.Metrics.ComputedThroughTs is null ? null : _settings.ReplicationLag;
-            var readsDays = _job is ReplicationJob.Backfill or ReplicationJob.Rebuild || s.Manifest.Metrics.Backfill is { CompletedAt: null } || s.Manifest.Metrics.ComputedThroughTs is null
-                || s.Manifest.Metrics.Takeover is { CompletedAt: null } || s.DaysToRebuild is { Count: > 0 };
-            SourceState.ReadAsync(dataSource, readNoRowsBefore, lagGuard, readsDays, CancellationToken.None).PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
+            SourceState.ReadAsync(_dataSource, _planner.ReadsFor(s.Manifest, s.DaysToRebuild, _noRowsBefore is not null), CancellationToken.None)
+                .PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
         });
         Receive<SourceState>(p => Plan(snapshot!, p));
         Receive<Failed>(f => Fail(f));
@@ -138,8 +122,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         _noRowsBefore ??= source.NoRowsBefore;
         if (source.DayScan is { } scan)
         {
-            if (_exports.DayScan is null || _exports.DayScan.Index != scan.Index)
-                _log.Info("Reading days from PostgreSQL: {DayScan}", scan.Describe());
+            _report.IfDayScanChanged(_exports.DayScan, scan);
             _exports.DayScan = scan;
         }
         var decision = _planner.Next(manifest, snapshot.DaysToRebuild, source.Clock, source.HeldBackByLag, _noRowsBefore ?? default, now);
@@ -159,19 +142,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>A repair that did not commit is asked for again, so it is not lost until the next check.</summary>
-    private void AskAgainForRepair(ReplicationBatch batch)
-    {
-        if (_job.Repeats && batch.Step is ReplicationStep.Rebuild { TakeoverAfter: null } r)
-            _coordinator.Tell(new RebuildDay(r.Day, "its rebuild did not commit"));
-    }
-
-    private PartitionPlacement Placement(LakeManifest manifest, DateTimeOffset now) => JobPlanner.Placement(manifest, _settings, now);
-
     private void StartExport(LakeManifest manifest, ReplicationStep step, SourceTable table, DateTimeOffset now, DatabaseClock? clock = null, long heldBackByLag = 0)
     {
         var runId = RunId.New(now);
-        Func<DateOnly, LakeLocation?> locationFor = step is ReplicationStep.Rebuild rebuild ? _ => rebuild.Location : Placement(manifest, now).LocationFor;
+        Func<DateOnly, LakeLocation?> locationFor = step is ReplicationStep.Rebuild rebuild ? _ => rebuild.Location : JobPlanner.Placement(manifest, _settings, now).LocationFor;
         var export = _exports.Start(step, table, manifest, locationFor);
         _log.Debug("Run {RunId}: exporting {Window}", runId, step.ExportWindow.Describe());
         var writer = Context.ActorOf(BatchWriter.Props(new BatchWriter.Job(step, runId, manifest, export), _settings, _faults), $"batch-{++_batches}");
@@ -184,13 +158,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         Receive<BatchWriter.Exported>(_ => Sender.Equals(batch.Writer), _ => _exports.ReadAheadAfter(batch, _noRowsBefore ?? default));
         Receive<BatchWriter.Written>(_ => Sender.Equals(batch.Writer), written => RequestCommit(batch, written));
-        Receive<BatchWriter.Failed>(_ => Sender.Equals(batch.Writer), f =>
-        {
-            if (f.Conflict && ++_conflicts <= MaxConflictRetries)
-                Replan(batch, f.Error.Message);
-            else
-                Fail(new Failed(f.Stage, f.Error), batch);
-        });
+        Receive<BatchWriter.Failed>(_ => Sender.Equals(batch.Writer), f => Abandon(batch, new Failed(f.Stage, f.Error), f.Conflict));
         Receive<BatchWriterStopped>(s => s.RunId == batch.RunId,
             _ => Fail(new Failed("writing", new IOException("its batch writer failed and stopped; the batch's rows are written again on the retry")), batch));
         Receive<Failed>(f => Fail(f, batch));
@@ -202,7 +170,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         var commit = ReplicationPlanner.CommitFor(batch.Step, batch.RunId);
         _coordinator.Tell(new Commit(commit with { Removes = commit.Removes.AddRange(written.Replaced) }, written.Parts, batch.Report(written, DateTimeOffset.UtcNow)));
         // A coordinator that fails in the middle of a commit restarts without answering it.
-        Context.SetReceiveTimeout(CommitAnswerTimeout);
+        Timers.StartSingleTimer(CommitUnanswered.Instance, CommitUnanswered.Instance, CommitAnswerTimeout);
         Become(() => Committing(batch, written));
     }
 
@@ -210,12 +178,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         Receive<CommitSucceeded>(c =>
         {
-            Context.SetReceiveTimeout(null);
             var progress = _planner.ProgressAfter(batch.Step, batch.StartedAt, written.Tally.Rows);
             if (progress is not null) _listener?.Tell(progress);
             _report.Committed(batch, written, c.Manifest, progress);
-            ReplicationLog.Record(batch, written, "committed");
-            EndBatch(batch);
+            EndBatch(batch, "committed", written);
             _failures = 0;
             _conflicts = 0;
             if (batch.Step.IsDay)
@@ -223,26 +189,20 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             else
                 CycleDone(c.Manifest);
         });
-        Receive<CommitFailed>(f =>
-        {
-            Context.SetReceiveTimeout(null);
-            if (f.Conflict && ++_conflicts <= MaxConflictRetries)
-                Replan(batch, f.Reason);
-            else
-                Fail(new Failed(f.Conflict ? "committing (the lake changed meanwhile)" : "committing", new IOException(f.Reason)), batch);
-        });
+        Receive<CommitFailed>(f => Abandon(batch, new Failed(f.Conflict ? "committing (the lake changed meanwhile)" : "committing", new IOException(f.Reason)), f.Conflict));
         // Either way the batch is planned again from the manifest, so a commit that did land is not written twice.
-        Receive<CoordinatorRestarted>(_ =>
-        {
-            Context.SetReceiveTimeout(null);
-            Fail(new Failed("committing", new IOException("the coordinator failed during the commit and was restarted")), batch);
-        });
-        Receive<ReceiveTimeout>(_ =>
-        {
-            Context.SetReceiveTimeout(null);
-            Fail(new Failed("committing", new TimeoutException($"the coordinator did not answer within {CommitAnswerTimeout.TotalSeconds:0} s")), batch);
-        });
+        Receive<CoordinatorRestarted>(_ => Fail(new Failed("committing", new IOException("the coordinator failed during the commit and was restarted")), batch));
+        Receive<CommitUnanswered>(_ => Fail(new Failed("committing", new TimeoutException($"the coordinator did not answer within {CommitAnswerTimeout.TotalSeconds:0} s")), batch));
         Receive<Tick>(_ => { });
+    }
+
+    /// <summary>A batch that lost a race with compaction or retention is planned again at once, a few times; any other failure waits for the backoff.</summary>
+    private void Abandon(ReplicationBatch batch, Failed failed, bool conflict)
+    {
+        if (conflict && ++_conflicts <= MaxConflictRetries)
+            Replan(batch, failed.Error.Message);
+        else
+            Fail(failed, batch);
     }
 
     /// <summary>Compaction or retention changed the lake under this batch: it is abandoned and planned again now.</summary>
@@ -250,9 +210,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         _log.Info("Run {RunId} was not committed because the lake changed meanwhile ({Reason}); planning it again", batch.RunId, reason);
         _planner.Retry(batch.Step);
-        AskAgainForRepair(batch);
-        ReplicationLog.Record(batch, null, "replanned");
-        EndBatch(batch);
+        EndBatch(batch, "replanned");
         StartStep();
     }
 
@@ -267,31 +225,29 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         var error = failed.Error.Cause();
         var message = $"{failed.Stage}: {error.Message}";
-        _failures++;
-        var delay = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, _failures - 1), Math.Max(_settings.ReplicationInterval.TotalSeconds, 60)));
-        if (_job.Repeats)
-            _log.Error("Replication failed while {Stage}: {Error}. The batch was abandoned and nothing was committed; retrying in {RetrySeconds} s (attempt {Attempt})",
-                [failed.Stage, error.Message, delay.TotalSeconds, _failures]);
-        else
-            _log.Error("Replication failed while {Stage}: {Error}. The batch was abandoned and nothing was committed; run again to retry", failed.Stage, error.Message);
+        // 1 s, 2 s, 4 s, … up to the replication interval (at least a minute).
+        var delay = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, _failures++), Math.Max(_settings.ReplicationInterval.TotalSeconds, 60)));
+        _report.Abandoned(failed.Stage, error, _job.Repeats ? delay : null, _failures);
         _exports.Drop();
         var now = DateTimeOffset.UtcNow;
-        if (batch is not null)
-        {
-            AskAgainForRepair(batch);
-            ReplicationLog.Record(batch, null, "failed");
-            EndBatch(batch);
-        }
-        _coordinator.Tell(new RecordFailure(batch?.Report(null, now) ?? new RunReport("-", "none", now, now, 0, 0, 0, null, null, null), message));
+        if (batch is not null) EndBatch(batch, "failed");
+        _coordinator.Tell(new RecordFailure(batch?.Report(null, now) ?? RunReport.BeforeAnyBatch(now), message));
         _listener?.Tell(new CycleCompleted(false, message, null));
         Become(Idle);
         if (_job.Repeats) Timers.StartSingleTimer("tick", Tick.Instance, delay);
     }
 
-    /// <summary>A batch is over (committed or abandoned): its writer stops, and with it its shard-day writers, deleting any part still .tmp.</summary>
-    private void EndBatch(ReplicationBatch batch)
+    /// <summary>
+    /// A batch is over: its writer stops, and with it its shard-day writers, deleting any part still
+    /// .tmp. A repair that did not commit is asked for again, so it is not lost until the next check.
+    /// </summary>
+    private void EndBatch(ReplicationBatch batch, string outcome, BatchWriter.Written? written = null)
     {
+        Timers.Cancel(CommitUnanswered.Instance);
         Context.Unwatch(batch.Writer);
         Context.Stop(batch.Writer);
+        ReplicationLog.Record(batch, written, outcome);
+        if (written is null && _job.Repeats && batch.Step is ReplicationStep.Rebuild { TakeoverAfter: null } r)
+            _coordinator.Tell(new RebuildDay(r.Day, "its rebuild did not commit"));
     }
 }

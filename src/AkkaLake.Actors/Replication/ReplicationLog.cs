@@ -101,6 +101,27 @@ internal sealed class ReplicationLog(ILoggingAdapter log, LakeSettings settings)
             log.Info("Wrote {Rows} rows whose quality is NULL with quality 0, as the controller reads them", tally.NullQualities);
     }
 
+    public void Started(string connectionString) =>
+        log.Info("Replicating from {Database} every {IntervalSeconds} s (lag guard {LagSeconds} s)",
+            DatabaseUrl.Describe(connectionString), settings.ReplicationInterval.TotalSeconds, settings.ReplicationLag.TotalSeconds);
+
+    /// <param name="retryIn">When a repeating job tries again; null for a one-off job.</param>
+    public void Abandoned(string stage, Exception error, TimeSpan? retryIn, int attempt)
+    {
+        if (retryIn is { } delay)
+            log.Error("Replication failed while {Stage}: {Error}. The batch was abandoned and nothing was committed; retrying in {RetrySeconds} s (attempt {Attempt})",
+                [stage, error.Message, delay.TotalSeconds, attempt]);
+        else
+            log.Error("Replication failed while {Stage}: {Error}. The batch was abandoned and nothing was committed; run again to retry", stage, error.Message);
+    }
+
+    /// <summary>Said at start, and again only if an index appears or goes.</summary>
+    public void IfDayScanChanged(DayScan? previous, DayScan scan)
+    {
+        if (previous is null || previous.Index != scan.Index)
+            log.Info("Reading days from PostgreSQL: {DayScan}", scan.Describe());
+    }
+
     public void CannotSeeAllSessions()
     {
         if (_warnedAboutVisibility) return;

@@ -8,9 +8,9 @@ namespace AkkaLake.Core.Source;
 /// <param name="DayScan">How days are read, when the step may read days (backfill, rebuild, takeover); null for a plain incremental tick.</param>
 public sealed record SourceState(DatabaseClock Clock, SourceTable Table, DateOnly? NoRowsBefore, long HeldBackByLag, DayScan? DayScan)
 {
-    /// <param name="lagGuard">Count the rows it holds back; null when no lag guard applies (a backfill).</param>
-    public static async Task<SourceState> ReadAsync(NpgsqlDataSource dataSource, bool readNoRowsBefore, TimeSpan? lagGuard, bool readsDays, CancellationToken ct)
+    public static async Task<SourceState> ReadAsync(NpgsqlDataSource dataSource, SourceReads reads, CancellationToken ct)
     {
+        var (readNoRowsBefore, lagGuard, readsDays) = reads;
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var clock = await DatabaseClock.ReadAsync(connection, ct);
         var table = await SourceTable.DescribeAsync(connection, ct);
@@ -22,3 +22,9 @@ public sealed record SourceState(DatabaseClock Clock, SourceTable Table, DateOnl
         return new SourceState(clock, table, noRowsBefore, heldBack, scan);
     }
 }
+
+/// <summary>What a plan needs read besides the clock and the table.</summary>
+/// <param name="NoRowsBefore">The first day holding rows (a first backfill, once).</param>
+/// <param name="LagGuard">Count the rows the lag guard holds back; null when none applies (a backfill).</param>
+/// <param name="Days">The step may read whole days, so the day scan is chosen.</param>
+public sealed record SourceReads(bool NoRowsBefore, TimeSpan? LagGuard, bool Days);

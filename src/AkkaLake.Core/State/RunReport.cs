@@ -16,6 +16,9 @@ public sealed record RunReport(
     DateTimeOffset? ExportEnd,
     DateTimeOffset? MaxInsertedAt)
 {
+    /// <summary>A failure before any batch began (reading the clock, planning).</summary>
+    public static RunReport BeforeAnyBatch(DateTimeOffset at) => new("-", "none", at, at, 0, 0, 0, null, null, null);
+
     public long DurationMs => (long)(FinishedAt - StartedAt).TotalMilliseconds;
 
     private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;

@@ -115,7 +115,7 @@ public class LakeActorsTests : LakeTestKit
         var failure = coordinator.ExpectMsg<RecordFailure>(TimeSpan.FromSeconds(20));
         Assert.Contains("reading the database clock", failure.Error);
         Assert.Equal(0, failure.Report.Rows);
-        var cycle = listener.ExpectMsg<ReplicationActor.CycleCompleted>(TimeSpan.FromSeconds(5));
+        var cycle = listener.ExpectMsg<ReplicationProtocol.CycleCompleted>(TimeSpan.FromSeconds(5));
         Assert.False(cycle.Succeeded);
         coordinator.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }

@@ -52,7 +52,7 @@ public class LakeDaemonTests : TestKit
         Assert.Equal(run.CoordinatorChild, run.Replication.ExpectMsg<Started>().Coordinator);
 
         run.Daemon.Tell(ReadyMessage(), run.CoordinatorChild);
-        run.Replication.ExpectMsg<ReplicationActor.CoordinatorRestarted>();
+        run.Replication.ExpectMsg<ReplicationProtocol.CoordinatorRestarted>();
         run.Replication.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
@@ -73,7 +73,7 @@ public class LakeDaemonTests : TestKit
         run.Daemon.Tell(ReadyMessage(), run.CoordinatorChild);
         run.Replication.ExpectMsg<Started>();
 
-        run.Daemon.Tell(new ReplicationActor.CycleCompleted(false, "PostgreSQL is unreachable", null));
+        run.Daemon.Tell(new ReplicationProtocol.CycleCompleted(false, "PostgreSQL is unreachable", null));
         if (repeats)
             run.Outcomes.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         else

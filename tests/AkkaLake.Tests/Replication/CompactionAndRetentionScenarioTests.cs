@@ -38,7 +38,7 @@ public class CompactionAndRetentionScenarioTests(PostgresFixture postgres) : Lak
         for (var tick = 1; tick <= 3; tick++)
         {
             await InsertAsync(source, tick * 10, start, start.AddMinutes(1));
-            replication.Tell(ReplicationActor.Tick.Instance);
+            replication.Tell(ReplicationProtocol.Tick.Instance);
             Assert.True(NextCycle().Succeeded);
         }
 

@@ -55,7 +55,7 @@ public class ConnectionLossTests(PostgresFixture postgres) : LakeTestKit
         await AwaitAssertAsync(() => Assert.Empty(Directory.GetFiles(settings.HotPath, "*.tmp", SearchOption.AllDirectories)), TimeSpan.FromSeconds(5));
 
         await source.StopServingThroughSlowViewAsync();
-        replication.Tell(ReplicationActor.Tick.Instance);
+        replication.Tell(ReplicationProtocol.Tick.Instance);
         Assert.True(NextCycle().Succeeded);
         await AssertLakeHoldsEachSourceRowOnceAsync(settings, source);
     }

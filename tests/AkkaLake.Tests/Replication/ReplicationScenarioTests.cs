@@ -28,9 +28,9 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : LakeTestKit
         return (coordinator, StartReplication(settings, coordinator));
     }
 
-    private ReplicationActor.CycleCompleted Cycle(IActorRef replication, bool first = false)
+    private ReplicationProtocol.CycleCompleted Cycle(IActorRef replication, bool first = false)
     {
-        if (!first) replication.Tell(ReplicationActor.Tick.Instance);
+        if (!first) replication.Tell(ReplicationProtocol.Tick.Instance);
         return NextCycle();
     }
 
@@ -120,7 +120,7 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : LakeTestKit
         FishForMessage(m =>
         {
             if (m is DaysProgress p) reports.Add(p);
-            return m is ReplicationActor.CycleCompleted;
+            return m is ReplicationProtocol.CycleCompleted;
         }, TimeSpan.FromSeconds(60));
 
         Assert.True(reports.Count >= 5, $"{reports.Count} reports");
@@ -151,7 +151,7 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : LakeTestKit
         Assert.Null(manifest.Metrics.ComputedThroughTs);
         await AwaitAssertAsync(() => Assert.Empty(Directory.GetFiles(settings.HotPath, "*.tmp", SearchOption.AllDirectories)), TimeSpan.FromSeconds(10));
 
-        replication.Tell(ReplicationActor.Tick.Instance);
+        replication.Tell(ReplicationProtocol.Tick.Instance);
         Assert.True(NextCycle().Succeeded);
         await AssertLakeHoldsEachSourceRowOnceAsync(settings, source);
     }

@@ -47,13 +47,13 @@ public abstract class LakeTestKit : TestKit, IDisposable
         return coordinator;
     }
 
-    /// <summary>A replication actor doing one cycle now and one per <see cref="ReplicationActor.Tick"/>, reporting to the test actor.</summary>
+    /// <summary>A replication actor doing one cycle now and one per <see cref="ReplicationProtocol.Tick"/>, reporting to the test actor.</summary>
     protected IActorRef StartReplication(LakeSettings settings, IActorRef coordinator) =>
         Sys.ActorOf(ReplicationActor.Props(settings, coordinator, TestActor, new ReplicationJob.Once()));
 
     /// <summary>The end of the next cycle, passing over the progress the actor reports for each day of a backfill.</summary>
-    protected ReplicationActor.CycleCompleted NextCycle() =>
-        (ReplicationActor.CycleCompleted)FishForMessage(m => m is ReplicationActor.CycleCompleted, TimeSpan.FromSeconds(60));
+    protected ReplicationProtocol.CycleCompleted NextCycle() =>
+        (ReplicationProtocol.CycleCompleted)FishForMessage(m => m is ReplicationProtocol.CycleCompleted, TimeSpan.FromSeconds(60));
 
     protected LakeManifest Manifest(IActorRef coordinator) =>
         coordinator.Ask<CoordinatorProtocol.ManifestSnapshot>(CoordinatorProtocol.GetManifest.Instance, TimeSpan.FromSeconds(10)).Result.Manifest;
