@@ -1,10 +1,8 @@
 namespace AkkaLake.Core.Configuration;
 
-/// <summary>Validated settings of one lake. Built only by <see cref="LakeSettingsParser"/>, which holds the defaults.</summary>
+/// <summary>Validated settings of one lake. Built only by <see cref="LakeSettingsParser"/>, which applies the defaults.</summary>
 public sealed record LakeSettings
 {
-    public const string DefaultDataRoot = "/Users/Shared/FarmDashboard";
-
     public required string DataRoot { get; init; }
     public required string HotPath { get; init; }
     public string? ColdPath { get; init; }

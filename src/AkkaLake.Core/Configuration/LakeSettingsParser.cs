@@ -1,4 +1,5 @@
 using System.Globalization;
+using Akka.Configuration;
 using AkkaLake.Core.Layout;
 
 namespace AkkaLake.Core.Configuration;
@@ -11,28 +12,34 @@ namespace AkkaLake.Core.Configuration;
 public static class LakeSettingsParser
 {
     /// <param name="HasFlag">The command line takes it as <c>--key</c>.</param>
-    /// <param name="Default">The value when none is given; null for none (a path derived from the data root, or no value).</param>
-    public sealed record Setting(string Key, string? EnvironmentVariable, bool HasFlag = false, string? Default = null);
+    public sealed record Setting(string Key, string? EnvironmentVariable, bool HasFlag = false)
+    {
+        public string Path => "akkalake." + Key;
+    }
 
-    // The defaults, once: hocon/akkalake.conf shows the same values to operators (a test holds them equal).
+    /// <summary>
+    /// The one source of defaults: <c>hocon/akkalake.conf</c>, embedded. A configuration file falls
+    /// back to it (<c>WithFallback</c>), so an operator's file need only name what it changes.
+    /// </summary>
+    public static Config Defaults { get; } = ConfigurationFactory.FromResource<Setting>("AkkaLake.Core.Configuration.akkalake.conf");
 
-    public static readonly Setting DataRoot = new("data-root", "CORE_DATA_ROOT", HasFlag: true, Default: LakeSettings.DefaultDataRoot);
+    public static readonly Setting DataRoot = new("data-root", "CORE_DATA_ROOT", HasFlag: true);
     public static readonly Setting HotPath = new("hot-path", "CORE_ANALYSIS_LAKE_HOT_PATH", HasFlag: true);
     public static readonly Setting ColdPath = new("cold-path", "CORE_ANALYSIS_LAKE_COLD_PATH", HasFlag: true);
     public static readonly Setting TmpPath = new("tmp-path", "CORE_ANALYSIS_TMP_PATH", HasFlag: true);
-    public static readonly Setting Shards = new("shards", "CORE_ANALYSIS_LAKE_SHARDS", HasFlag: true, Default: "16");
-    public static readonly Setting HotRetentionDays = new("hot-retention-days", "CORE_ANALYSIS_HOT_RETENTION_DAYS", Default: "90");
-    public static readonly Setting LateWindowHours = new("late-window-hours", "CORE_ANALYSIS_LATE_WINDOW_HOURS", Default: "48");
-    public static readonly Setting ReplicationIntervalSeconds = new("replication-interval-seconds", "CORE_ANALYSIS_REPLICATION_INTERVAL_SECONDS", Default: "60");
-    public static readonly Setting ReplicationLagSeconds = new("replication-lag-seconds", "CORE_ANALYSIS_REPLICATION_LAG_SECONDS", Default: "60");
-    public static readonly Setting DeleteGraceSeconds = new("delete-grace-seconds", "CORE_ANALYSIS_DELETE_GRACE_SECONDS", Default: "300");
+    public static readonly Setting Shards = new("shards", "CORE_ANALYSIS_LAKE_SHARDS", HasFlag: true);
+    public static readonly Setting HotRetentionDays = new("hot-retention-days", "CORE_ANALYSIS_HOT_RETENTION_DAYS");
+    public static readonly Setting LateWindowHours = new("late-window-hours", "CORE_ANALYSIS_LATE_WINDOW_HOURS");
+    public static readonly Setting ReplicationIntervalSeconds = new("replication-interval-seconds", "CORE_ANALYSIS_REPLICATION_INTERVAL_SECONDS");
+    public static readonly Setting ReplicationLagSeconds = new("replication-lag-seconds", "CORE_ANALYSIS_REPLICATION_LAG_SECONDS");
+    public static readonly Setting DeleteGraceSeconds = new("delete-grace-seconds", "CORE_ANALYSIS_DELETE_GRACE_SECONDS");
     public static readonly Setting HotMaxBytes = new("hot-max-bytes", "CORE_ANALYSIS_HOT_MAX_BYTES");
     public static readonly Setting DatabaseUrl = new("database-url", "CORE_DATABASE_URL", HasFlag: true);
     public static readonly Setting MetricsPort = new("metrics-port", "AKKALAKE_METRICS_PORT", HasFlag: true);
-    public static readonly Setting ReconcileIntervalSeconds = new("reconcile-interval-seconds", null, Default: "86400");
-    public static readonly Setting ReconcileRecentIntervalSeconds = new("reconcile-recent-interval-seconds", null, Default: "3600");
-    public static readonly Setting MaxBufferedRows = new("max-buffered-rows", null, Default: "2000000");
-    public static readonly Setting RowGroupRows = new("row-group-rows", null, Default: "1000000");
+    public static readonly Setting ReconcileIntervalSeconds = new("reconcile-interval-seconds", null);
+    public static readonly Setting ReconcileRecentIntervalSeconds = new("reconcile-recent-interval-seconds", null);
+    public static readonly Setting MaxBufferedRows = new("max-buffered-rows", null);
+    public static readonly Setting RowGroupRows = new("row-group-rows", null);
 
     public static IReadOnlyList<Setting> All { get; } =
     [
@@ -47,7 +54,7 @@ public static class LakeSettingsParser
         var problems = new List<string>();
         var reader = new Reader(values, problems);
 
-        var dataRoot = reader.AbsolutePath(DataRoot) ?? LakeSettings.DefaultDataRoot;
+        var dataRoot = reader.AbsolutePath(DataRoot) ?? DefaultOf(DataRoot)!;
         var settings = new LakeSettings
         {
             DataRoot = dataRoot,
@@ -79,9 +86,12 @@ public static class LakeSettingsParser
         return settings;
     }
 
+    /// <summary>The embedded default; null where it is empty (a path derived from the data root, or no value).</summary>
+    public static string? DefaultOf(Setting s) => Defaults.GetString(s.Path) is { Length: > 0 } v ? v : null;
+
     /// <summary>Every name the setting goes by: flag, environment variable, HOCON key.</summary>
     public static string Describe(Setting s) =>
-        string.Join(" / ", new[] { s.HasFlag ? "--" + s.Key : null, s.EnvironmentVariable, "akkalake." + s.Key }.OfType<string>());
+        string.Join(" / ", new[] { s.HasFlag ? "--" + s.Key : null, s.EnvironmentVariable, s.Path }.OfType<string>());
 
     /// <summary>Compares real paths: a cold path that is a symlink to the hot one would otherwise pass.</summary>
     private static bool IsSameOrInside(string path, string root)
@@ -94,7 +104,7 @@ public static class LakeSettingsParser
     private sealed class Reader(IReadOnlyDictionary<string, string?> values, List<string> problems)
     {
         public string? Text(Setting s) =>
-            values.TryGetValue(s.Key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : s.Default;
+            values.TryGetValue(s.Key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : DefaultOf(s);
 
         public string? AbsolutePath(Setting s)
         {

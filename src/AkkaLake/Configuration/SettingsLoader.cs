@@ -6,8 +6,8 @@ using AkkaLake.Core.Layout;
 namespace AkkaLake.Configuration;
 
 /// <summary>
-/// Layers the configuration: <c>hocon/akkalake.conf</c> defaults, the CORE_* environment
-/// variables it substitutes, then command-line flags; then the database URL falls back to
+/// Layers the configuration: the embedded defaults (<see cref="LakeSettingsParser.Defaults"/>),
+/// the configuration file over them, the CORE_* environment variables, then command-line flags; then the database URL falls back to
 /// <c>setup/config.json</c> under the data root, and the cold path to the one the lake remembers. Validation is <see cref="LakeSettingsParser"/>'s.
 /// </summary>
 public static class SettingsLoader
@@ -19,12 +19,11 @@ public static class SettingsLoader
 
     public static LakeSettings Load(string? configFile, IReadOnlyDictionary<string, string?> flags, Func<string, string?> environment)
     {
-        var config = LoadHocon(configFile);
+        var config = LoadHocon(configFile).WithFallback(LakeSettingsParser.Defaults);
         var values = new Dictionary<string, string?>();
         foreach (var setting in LakeSettingsParser.All)
         {
-            var path = "akkalake." + setting.Key;
-            values[setting.Key] = ReadString(config, path);
+            values[setting.Key] = ReadString(config, setting.Path);
             if (setting.EnvironmentVariable is { } name && environment(name) is { Length: > 0 } fromEnvironment)
                 values[setting.Key] = fromEnvironment;
         }

@@ -28,6 +28,13 @@ public class LakeSettingsParserTests
     }
 
     [Fact]
+    public void The_embedded_defaults_name_every_setting_and_nothing_else()
+    {
+        var keys = LakeSettingsParser.Defaults.GetConfig("akkalake").AsEnumerable().Select(e => e.Key).Order();
+        Assert.Equal(LakeSettingsParser.All.Select(s => s.Key).Order(), keys);
+    }
+
+    [Fact]
     public void Paths_derive_from_the_data_root_unless_set()
     {
         var s = Parse(("data-root", "/srv/farm/"), ("cold-path", "/Volumes/nas/lake"));

@@ -15,7 +15,7 @@ public class SettingsLoaderTests : IDisposable
     private static readonly Dictionary<string, string?> NoFlags = [];
 
     [Fact]
-    public void The_shipped_hocon_file_gives_the_controller_defaults()
+    public void Without_a_file_the_embedded_defaults_are_the_controllers()
     {
         var s = SettingsLoader.Load(null, NoFlags, _ => null);
         Assert.Equal("/Users/Shared/FarmDashboard", s.DataRoot);
@@ -25,15 +25,14 @@ public class SettingsLoaderTests : IDisposable
     }
 
     [Fact]
-    public void The_shipped_hocon_file_names_every_setting_with_the_default_the_parser_uses()
+    public void A_configuration_file_need_name_only_what_it_changes()
     {
-        var hocon = SettingsLoader.LoadHocon(Path.Combine(AppContext.BaseDirectory, SettingsLoader.DefaultFileName));
-        Assert.All(LakeSettingsParser.All, setting =>
-        {
-            var path = "akkalake." + setting.Key;
-            Assert.True(hocon.HasPath(path), $"{path} is not in {SettingsLoader.DefaultFileName}");
-            Assert.Equal(setting.Default ?? "", hocon.GetString(path));
-        });
+        var file = _dir.Combine("akkalake.conf");
+        File.WriteAllText(file, "akkalake { shards = 4 }");
+        var s = SettingsLoader.Load(file, NoFlags, _ => null);
+        Assert.Equal(4, s.Shards);
+        Assert.Equal(90, s.HotRetentionDays);
+        Assert.Equal("/Users/Shared/FarmDashboard", s.DataRoot);
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public class DeployTests
     public void The_launchd_plist_is_well_formed_with_the_keys_a_keepalive_daemon_needs_and_default_paths()
     {
         var rendered = File.ReadAllText(Deploy("com.farmdashboard.akkalake.plist"))
-            .Replace("@PREFIX@", "/usr/local/akkalake").Replace("@DATA_ROOT@", LakeSettings.DefaultDataRoot).Replace("@USER@", "_farmdashboard");
+            .Replace("@PREFIX@", "/usr/local/akkalake").Replace("@DATA_ROOT@", LakeSettingsParser.DefaultOf(LakeSettingsParser.DataRoot)).Replace("@USER@", "_farmdashboard");
         var plist = XDocument.Parse(rendered);
         var entries = Entries(plist.Root!.Element("dict")!);
 
@@ -45,8 +45,8 @@ public class DeployTests
         Assert.Equal("com.farmdashboard.akkalake", entries["Label"].Value);
         Assert.Equal("_farmdashboard", entries["UserName"].Value);
         Assert.Equal(["/usr/local/akkalake/akkalake", "run", "--config", "/usr/local/akkalake/akkalake.conf"], entries["ProgramArguments"].Elements("string").Select(e => e.Value));
-        Assert.Equal(LakeSettings.DefaultDataRoot, Entries(entries["EnvironmentVariables"])["CORE_DATA_ROOT"].Value);
-        Assert.StartsWith(LakeSettings.DefaultDataRoot + "/logs/", entries["StandardOutPath"].Value);
+        Assert.Equal(LakeSettingsParser.DefaultOf(LakeSettingsParser.DataRoot), Entries(entries["EnvironmentVariables"])["CORE_DATA_ROOT"].Value);
+        Assert.StartsWith(LakeSettingsParser.DefaultOf(LakeSettingsParser.DataRoot) + "/logs/", entries["StandardOutPath"].Value);
         Assert.True(int.Parse(entries["ThrottleInterval"].Value) >= 10);
         Assert.DoesNotContain("@", rendered.Replace("-//Apple//DTD", ""));
     }
