@@ -1,4 +1,4 @@
-using AkkaLake.Core.Demo;
+using AkkaLake.Demo;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;

@@ -1,4 +1,4 @@
-using AkkaLake.Core.Demo;
+using AkkaLake.Demo;
 using AkkaLake.Core.Source;
 using Npgsql;
 using Xunit;

@@ -1,4 +1,4 @@
-using AkkaLake.Core.Demo;
+using AkkaLake.Demo;
 using System.CommandLine;
 using System.Globalization;
 using AkkaLake.Actors.Replication;

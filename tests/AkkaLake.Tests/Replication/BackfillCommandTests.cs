@@ -1,4 +1,4 @@
-using AkkaLake.Core.Demo;
+using AkkaLake.Demo;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Locking;
 using AkkaLake.Core.Source;

@@ -1,4 +1,4 @@
-using AkkaLake.Core.Demo;
+using AkkaLake.Demo;
 using Akka.Actor;
 using AkkaLake.Actors.Coordinator;
 using AkkaLake.Actors.Replication;

@@ -1,6 +1,6 @@
 using Akka.Streams;
 using AkkaLake.Actors.Replication;
-using AkkaLake.Core.Demo;
+using AkkaLake.Demo;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Replication;
 using AkkaLake.Core.Source;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace AkkaLake.Core.Demo;
+namespace AkkaLake.Demo;
 
 /// <summary>
 /// A throwaway PostgreSQL server in a private data directory on a free loopback port, for the

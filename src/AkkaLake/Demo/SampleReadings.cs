@@ -1,7 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 
-namespace AkkaLake.Core.Demo;
+namespace AkkaLake.Demo;
 
 /// <summary>
 /// The controller's schema and generated readings, for the demo, the tests and the benchmark.
