@@ -88,7 +88,12 @@ public class SourceEdgeCaseTests(PostgresFixture postgres)
             await using (var costly = new Npgsql.NpgsqlCommand("SET random_page_cost = 10000", c)) await costly.ExecuteNonQueryAsync();
             Assert.Contains("Seq Scan", await PlanAsync(scan.Condition(day)));
             await using (var read = scan.BeginRead(c))
+            {
                 Assert.DoesNotContain("Seq Scan", await PlanAsync(scan.Condition(day)));
+                // The same estimate would have every day's read compile its plan first.
+                await using var jit = new Npgsql.NpgsqlCommand("SHOW jit", c);
+                Assert.Equal("off", await jit.ExecuteScalarAsync());
+            }
             await using (var reset = new Npgsql.NpgsqlCommand("RESET random_page_cost", c)) await reset.ExecuteNonQueryAsync();
         }
 
