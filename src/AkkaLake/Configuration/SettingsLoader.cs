@@ -7,8 +7,9 @@ namespace AkkaLake.Configuration;
 
 /// <summary>
 /// Layers the configuration: the embedded defaults (<see cref="LakeSettingsParser.Defaults"/>),
-/// the configuration file over them, the CORE_* environment variables, then command-line flags; then the database URL falls back to
-/// <c>setup/config.json</c> under the data root, and the cold path to the one the lake remembers. Validation is <see cref="LakeSettingsParser"/>'s.
+/// the configuration file over them, the CORE_* environment variables, then command-line flags.
+/// Then the database URL falls back to <c>setup/config.json</c> under the data root, and the cold
+/// path to the one the lake remembers. Validation is <see cref="LakeSettingsParser"/>'s.
 /// </summary>
 public static class SettingsLoader
 {
