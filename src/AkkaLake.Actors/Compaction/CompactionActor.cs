@@ -154,7 +154,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         WarnAboutFileBudget(_latest, jobs);
         if (jobs.FirstOrDefault() is not { } job) return;
         var runId = RunId.New(DateTimeOffset.UtcNow);
-        var merger = new PartMerger(new LakeRoots(_settings.HotPath, _settings.ColdPath), rowGroupRows: _settings.RowGroupRows);
+        var merger = new PartMerger(_settings.Roots, rowGroupRows: _settings.RowGroupRows);
         var target = _policy.TargetFileBytes;
         var started = DateTimeOffset.UtcNow;
         _merging = new CancellationTokenSource();

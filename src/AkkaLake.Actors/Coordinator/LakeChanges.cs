@@ -15,12 +15,16 @@ namespace AkkaLake.Actors.Coordinator;
 /// thread, one at a time (the coordinator sequences them), and takes the manifest as it was when
 /// the request was served.
 /// </summary>
-internal sealed class LakeChanges(LakeSettings settings, ManifestStore store, ReplicationStateStore stateStore, LakeRoots roots, IFaultPoints faults)
+internal sealed class LakeChanges(LakeSettings settings, ManifestStore store, ReplicationStateStore stateStore, IFaultPoints faults)
 {
+    private readonly LakeRoots _roots = settings.Roots;
+    private readonly LakeCommitter _committer = new(store, settings.Roots, faults);
+    private readonly LakeRecovery _recovery = new(store, settings.Roots);
+
     /// <summary>A replication or compaction batch; a replication run's report updates replication.json after the manifest.</summary>
     public (LakeManifest Next, ReplicationState? State) Commit(LakeManifest current, Commit c, ReplicationState? previous)
     {
-        var next = new LakeCommitter(store, roots, faults).Commit(current, c.Change, c.Parts, DateTimeOffset.UtcNow, settings.DeleteGrace);
+        var next = _committer.Commit(current, c.Change, c.Parts, DateTimeOffset.UtcNow, settings.DeleteGrace);
         var state = c.Report?.ApplyTo(previous, next, settings.LateWindowHours, null);
         if (state is not null) stateStore.Save(state);
         return (next, state);
@@ -29,8 +33,8 @@ internal sealed class LakeChanges(LakeSettings settings, ManifestStore store, Re
     public LakeManifest Move(LakeManifest current, MovePartition m)
     {
         var now = DateTimeOffset.UtcNow;
-        var publications = new PartitionCopier(roots).Publications(m.Copied, m.To);
-        var next = new LakeCommitter(store, roots, faults).Switch(current,
+        var publications = new PartitionCopier(_roots).Publications(m.Copied, m.To);
+        var next = _committer.Switch(current,
             current.MovePartition(m.Date, m.From, m.To, m.Copied, now, now + settings.DeleteGrace), CommitKind.Move, RunId.New(now), publications, now);
         faults.Hit("move.after-manifest");
         return next;
@@ -39,7 +43,7 @@ internal sealed class LakeChanges(LakeSettings settings, ManifestStore store, Re
     public LakeManifest Expire(LakeManifest current, ExpirePartition e)
     {
         var now = DateTimeOffset.UtcNow;
-        return new LakeCommitter(store, roots, faults).Switch(current,
+        return _committer.Switch(current,
             current.ExpirePartition(e.Date, now, now + settings.DeleteGrace), CommitKind.Expiry, RunId.New(now), [], now);
     }
 
@@ -49,7 +53,7 @@ internal sealed class LakeChanges(LakeSettings settings, ManifestStore store, Re
         if (settings.DeleteGrace != TimeSpan.Zero) return committed;
         try
         {
-            return new LakeRecovery(store, roots).DeleteDue(committed, DateTimeOffset.UtcNow, []).Manifest;
+            return _recovery.DeleteDue(committed, DateTimeOffset.UtcNow, []).Manifest;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -60,18 +64,18 @@ internal sealed class LakeChanges(LakeSettings settings, ManifestStore store, Re
     public (LakeManifest Next, IReadOnlyList<string> Deleted, IReadOnlyList<string> Warnings) DeleteDue(LakeManifest current)
     {
         var warnings = new List<string>();
-        var (next, deleted) = new LakeRecovery(store, roots).DeleteDue(current, DateTimeOffset.UtcNow, warnings);
+        var (next, deleted) = _recovery.DeleteDue(current, DateTimeOffset.UtcNow, warnings);
         return (next, deleted, warnings);
     }
 
     /// <summary>Undoes the commit that failed, and only it: other work in flight keeps its .tmp files.</summary>
     public (LakeManifest Recovered, PendingCommit? Undone) UndoFailed(LakeManifest inMemory) =>
-        new LakeRecovery(store, roots).UndoPending(store.Load() ?? inMemory, DateTimeOffset.UtcNow);
+        _recovery.UndoPending(store.Load() ?? inMemory, DateTimeOffset.UtcNow);
 
     /// <summary>On shutdown: a merge output still .tmp is one no commit will publish. Replication removes its own parts.</summary>
     public void DeleteUnpublishedMerges(LakeManifest manifest)
     {
-        foreach (var stray in StrayFiles.Find(manifest, roots).Where(IsCompactionOutput))
+        foreach (var stray in StrayFiles.Find(manifest, _roots).Where(IsCompactionOutput))
             AtomicFile.DeleteQuietly(stray.FullPath);
     }
 

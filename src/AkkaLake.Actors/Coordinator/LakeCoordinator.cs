@@ -57,7 +57,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         _faults = faults ?? FaultPoints.None;
         _policy = policy ?? CompactionPolicy.Default;
         _stateStore = new ReplicationStateStore(settings.StatePath);
-        _changes = new LakeChanges(settings, new ManifestStore(settings.StatePath), _stateStore, new LakeRoots(settings.HotPath, settings.ColdPath), _faults);
+        _changes = new LakeChanges(settings, new ManifestStore(settings.StatePath), _stateStore, _faults);
         _report = new CoordinatorLog(_log, settings);
         Loading();
     }

@@ -46,7 +46,7 @@ public sealed class ReconciliationActor : ReceiveActor, IWithTimers
         _tick = tick;
         _dataSource = NpgsqlDataSource.Create(DatabaseUrl.ToConnectionString(settings.DatabaseUrl
             ?? throw new InvalidOperationException("No database configured.")));
-        _reconciler = new Reconciler(_dataSource, new LakeRoots(settings.HotPath, settings.ColdPath));
+        _reconciler = new Reconciler(_dataSource, settings.Roots);
         _store = new ReconcileStateStore(settings.StatePath);
         _lastChecked = _store.Load();
         Idle();

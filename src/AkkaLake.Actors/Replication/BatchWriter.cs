@@ -126,7 +126,7 @@ public sealed class BatchWriter : ReceiveActor
 
     private ShardDayWriter.Settings WriterSettings(ShardDay shardDay, LakeLocation location)
     {
-        var root = new LakeRoots(_settings.HotPath, _settings.ColdPath).RootOf(location);
+        var root = _settings.Roots.RootOf(location);
         var (from, to) = _job.Step.CursorRange;
         return new ShardDayWriter.Settings(shardDay, location, root, _job.Step.PartKind,
             new PartMetadata(_job.RunId, _job.Step.CommitKind, from, to), _settings.RowGroupRows, Committed(shardDay, root));

@@ -96,7 +96,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
 
     private void StartCopy(LakeManifest manifest, RetentionAction.MoveToCold move)
     {
-        var copier = new PartitionCopier(new LakeRoots(_settings.HotPath, _settings.ColdPath), _faults);
+        var copier = new PartitionCopier(_settings.Roots, _faults);
         var started = DateTimeOffset.UtcNow;
         var bytes = manifest.Partition(move.Date)?.Bytes ?? 0;
         _log.Debug("Moving {Date} to the cold path: {Reason}", LakeLayout.DateKey(move.Date), move.Reason);
@@ -139,7 +139,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         {
             _log.Info("Retention of {Date} was not committed ({Reason}); it will be retried", LakeLayout.DateKey(date), f.Reason);
             if (coldCopies is not null)
-                new PartitionCopier(new LakeRoots(_settings.HotPath, _settings.ColdPath)).Discard(coldCopies, LakeLocation.Cold);
+                new PartitionCopier(_settings.Roots).Discard(coldCopies, LakeLocation.Cold);
             Become(Idle);
             _coordinator.Tell(GetManifest.Instance);
         });

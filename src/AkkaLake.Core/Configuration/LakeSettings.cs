@@ -36,6 +36,8 @@ public sealed record LakeSettings
 
     public string StatePath => Path.Combine(HotPath, "_state");
 
+    public Layout.LakeRoots Roots => new(HotPath, ColdPath);
+
     // Settings reach logs and exception messages (actor props): the database URL never with its password.
     private bool PrintMembers(System.Text.StringBuilder builder)
     {

@@ -23,7 +23,7 @@ public static class LakeOpener
     public static Opened Open(LakeSettings settings, string holder, bool createOrAdopt)
     {
         var store = new ManifestStore(settings.StatePath);
-        var roots = new LakeRoots(settings.HotPath, settings.ColdPath);
+        var roots = settings.Roots;
         if (!createOrAdopt && !store.Exists)
             throw new InvalidOperationException($"There is no lake at {settings.HotPath} (no _state/manifest.json).");
         var lakeLock = LakeLock.Acquire(settings.StatePath, holder);

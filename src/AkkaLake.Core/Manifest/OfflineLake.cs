@@ -20,7 +20,7 @@ public sealed class OfflineLake : IDisposable
         Manifest = manifest;
         Recovery = recovery;
         Store = new ManifestStore(settings.StatePath);
-        Roots = new LakeRoots(settings.HotPath, settings.ColdPath);
+        Roots = settings.Roots;
     }
 
     public LakeSettings Settings { get; }

@@ -4,7 +4,6 @@ using System.Text.Json;
 using AkkaLake.Configuration;
 using AkkaLake.Core;
 using AkkaLake.Core.Configuration;
-using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Operations;
 using AkkaLake.Core.Source;
@@ -38,7 +37,7 @@ public static class ParityCommand
             ParityReport report;
             try
             {
-                report = await new ParityCheck(dataSource, new LakeRoots(settings.HotPath, settings.ColdPath))
+                report = await new ParityCheck(dataSource, settings.Roots)
                     .RunAsync(manifest, window.Item1, window.Item2, result.GetValue(ids)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), result.GetValue(sample), ct,
                         progress is null ? null : (done, total) => progress.Report(done, total));
             }

@@ -44,7 +44,7 @@ public static class ReconcileCommand
             var checks = new List<DayCheck>();
             await using (var dataSource = NpgsqlDataSource.Create(SettingsLoader.ConnectionString(settings)))
             {
-                var reconciler = new Reconciler(dataSource, new LakeRoots(settings.HotPath, settings.ColdPath));
+                var reconciler = new Reconciler(dataSource, settings.Roots);
                 var progress = result.GetValue(json) ? null : Progress.For(error, "reconcile: checking", "days");
                 try
                 {

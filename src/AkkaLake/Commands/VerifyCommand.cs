@@ -20,7 +20,7 @@ public static class VerifyCommand
         {
             var settings = global.LoadSettings(result);
             var output = result.InvocationConfiguration.Output;
-            var roots = new LakeRoots(settings.HotPath, settings.ColdPath);
+            var roots = settings.Roots;
             if (result.GetValue(rebuild))
                 return Rebuild(settings.StatePath, settings.Shards, roots, output);
 

@@ -25,17 +25,6 @@ public class SettingsLoaderTests : IDisposable
     }
 
     [Fact]
-    public void A_configuration_file_need_name_only_what_it_changes()
-    {
-        var file = _dir.Combine("akkalake.conf");
-        File.WriteAllText(file, "akkalake { shards = 4 }");
-        var s = SettingsLoader.Load(file, NoFlags, _ => null);
-        Assert.Equal(4, s.Shards);
-        Assert.Equal(90, s.HotRetentionDays);
-        Assert.Equal("/Users/Shared/FarmDashboard", s.DataRoot);
-    }
-
-    [Fact]
     public void Environment_overrides_the_file_and_flags_override_the_environment()
     {
         var env = new Dictionary<string, string>
@@ -70,13 +59,16 @@ public class SettingsLoaderTests : IDisposable
     }
 
     [Fact]
-    public void A_named_config_file_is_read_and_a_missing_or_broken_one_is_an_error()
+    public void A_named_config_file_is_read_over_the_embedded_defaults_and_a_missing_or_broken_one_is_an_error()
     {
         var file = _dir.Combine("custom.conf");
         File.WriteAllText(file, "akkalake { shards = 2, late-window-hours = 12 }");
         var s = SettingsLoader.Load(file, NoFlags, _ => null);
         Assert.Equal(2, s.Shards);
         Assert.Equal(12, s.LateWindowHours);
+        // It names only what it changes: everything else is the embedded default.
+        Assert.Equal(90, s.HotRetentionDays);
+        Assert.Equal("/Users/Shared/FarmDashboard", s.DataRoot);
         Assert.Throws<SettingsException>(() => SettingsLoader.Load(_dir.Combine("missing.conf"), NoFlags, _ => null));
         File.WriteAllText(file, "akkalake { shards = ${no.such.setting} }");
         Assert.Throws<SettingsException>(() => SettingsLoader.Load(file, NoFlags, _ => null));
