@@ -78,25 +78,22 @@ public sealed class BatchWriter : ReceiveActor
     private void Exporting()
     {
         var awaitingSpills = 0;
+        var pullHeld = false;
         Receive<SourceChunk>(chunk =>
         {
             Deliver(chunk);
             _faults.Hit("export.after-chunk");
-            if (!_budget.Exceeded)
-            {
-                Pull();
-                return;
-            }
-            foreach (var shardDay in _budget.ToSpill())
-            {
-                _writers[shardDay].Tell(ShardDayWriter.Spill.Instance);
-                awaitingSpills++;
-            }
+            if (awaitingSpills == 0) awaitingSpills = SpillIfDue();
+            if (_budget.Exceeded) pullHeld = true;
+            else Pull();
         });
         Receive<ShardDayWriter.Spilled>(s =>
         {
             _budget.Spilled(s.ShardDay, s.Rows);
-            if (--awaitingSpills == 0) Pull();
+            if (--awaitingSpills == 0) awaitingSpills = SpillIfDue();
+            if (!pullHeld || _budget.Exceeded) return;
+            pullHeld = false;
+            Pull();
         });
         Receive<StreamDone>(_ =>
         {
@@ -104,6 +101,15 @@ public sealed class BatchWriter : ReceiveActor
             FlushAll();
         });
         ReceiveFailures();
+    }
+
+    /// <summary>Asks the writers <see cref="BufferBudget.ToSpill"/> names to write what they hold; how many were asked.</summary>
+    private int SpillIfDue()
+    {
+        if (!_budget.SpillDue) return 0;
+        var spills = _budget.ToSpill();
+        foreach (var shardDay in spills) _writers[shardDay].Tell(ShardDayWriter.Spill.Instance);
+        return spills.Count;
     }
 
     /// <summary>Hands a chunk's rows, routed on the reader thread, to their shard-day writers.</summary>
@@ -120,8 +126,8 @@ public sealed class BatchWriter : ReceiveActor
                 _writers[shardDay] = writer;
             }
             writer.Tell(new ShardDayWriter.Append(rows));
-            _budget.Added(shardDay, rows.Count);
         }
+        _budget.Added(chunk.Rows.ByShardDay.Select(r => (r.Key, (long)r.Value.Count)));
     }
 
     private ShardDayWriter.Settings WriterSettings(ShardDay shardDay, LakeLocation location)

@@ -1,37 +1,50 @@
 namespace AkkaLake.Core.Replication;
 
 /// <summary>
-/// Rows a batch holds in its shard-day writers' buffers against the row budget. Past the budget
-/// the largest buffers are written out until half of it is free, and the COPY waits until they are.
+/// Rows a batch holds in its shard-day writers' buffers against the row budget. Past three
+/// quarters of it buffers are written out until three eighths are left; the COPY goes on meanwhile
+/// and waits only past the whole budget (rows being written still count). The buffers the longest
+/// without new rows go first (a pass over a table in insertion order leaves each day's behind it,
+/// complete, to be written whole), the largest first among those fed as recently.
 /// </summary>
 public sealed class BufferBudget(long maxRows)
 {
-    private readonly Dictionary<ShardDay, long> _buffered = [];
+    private readonly Dictionary<ShardDay, (long Rows, long LastChunk)> _buffered = [];
+    private long _chunks;
 
     public long Total { get; private set; }
 
+    /// <summary>The COPY must wait for spills to finish.</summary>
     public bool Exceeded => Total > maxRows;
 
-    public void Added(ShardDay shardDay, long rows)
+    public bool SpillDue => Total > maxRows * 3 / 4;
+
+    /// <summary>One chunk's rows, by the shard-day they went to.</summary>
+    public void Added(IEnumerable<(ShardDay ShardDay, long Rows)> chunk)
     {
-        _buffered[shardDay] = _buffered.GetValueOrDefault(shardDay) + rows;
-        Total += rows;
+        _chunks++;
+        foreach (var (shardDay, rows) in chunk)
+        {
+            _buffered[shardDay] = (_buffered.GetValueOrDefault(shardDay).Rows + rows, _chunks);
+            Total += rows;
+        }
     }
 
     public void Spilled(ShardDay shardDay, long rows)
     {
-        _buffered[shardDay] -= rows;
+        var (buffered, lastChunk) = _buffered[shardDay];
+        _buffered[shardDay] = (buffered - rows, lastChunk);
         Total -= rows;
     }
 
-    /// <summary>The shard-days to spill, largest first, until what stays buffered is at most half the budget.</summary>
+    /// <summary>The shard-days to spill, in order, until what stays buffered is at most three eighths of the budget.</summary>
     public IReadOnlyList<ShardDay> ToSpill()
     {
         var projected = Total;
         var spill = new List<ShardDay>();
-        foreach (var (shardDay, rows) in _buffered.OrderByDescending(kv => kv.Value))
+        foreach (var (shardDay, (rows, _)) in _buffered.Where(kv => kv.Value.Rows > 0).OrderBy(kv => kv.Value.LastChunk).ThenByDescending(kv => kv.Value.Rows))
         {
-            if (projected <= maxRows / 2 || rows == 0) break;
+            if (projected <= maxRows * 3 / 8) break;
             spill.Add(shardDay);
             projected -= rows;
         }
