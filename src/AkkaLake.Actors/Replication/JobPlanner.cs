@@ -45,24 +45,28 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
         new(manifest, DateOnly.FromDateTime(now.UtcDateTime), settings.HotRetentionDays, settings.ColdPath is not null);
 
     /// <param name="knowsNoRowsBefore">The first day holding rows was read already.</param>
-    public SourceReads ReadsFor(LakeManifest manifest, IReadOnlySet<DateOnly>? daysToRebuild, bool knowsNoRowsBefore)
+    public SourceReads ReadsFor(LakeManifest manifest, IReadOnlySet<DateOnly>? daysToRebuild, bool knowsNoRowsBefore, DateTimeOffset now)
     {
         var metrics = manifest.Metrics;
         var firstBackfill = metrics.ComputedThroughTs is null;
         TimeSpan? lagGuard = job is ReplicationJob.Backfill || firstBackfill ? null : settings.ReplicationLag;
         var days = job is ReplicationJob.Backfill or ReplicationJob.Rebuild || firstBackfill || metrics.Backfill is { CompletedAt: null }
             || metrics.Takeover is { CompletedAt: null } || daysToRebuild is { Count: > 0 };
-        return new SourceReads(!knowsNoRowsBefore && firstBackfill, lagGuard, days);
+        var backfillFrom = job is ReplicationJob.Rebuild
+            ? null
+            : ReplicationPlanner.BackfillFrom(manifest, settings.HotRetentionDays, DateOnly.FromDateTime(now.UtcDateTime), (job as ReplicationJob.Backfill)?.From);
+        return new SourceReads(!knowsNoRowsBefore && firstBackfill, lagGuard, days, backfillFrom, settings.FirstBackfillRead);
     }
 
     /// <param name="daysToRebuild">Days reconciliation found differing; the daemon rebuilds the newest before its next incremental batch.</param>
     /// <param name="noRowsBefore">Days before this hold no rows (the first backfill records them without scanning).</param>
-    public Decision Next(LakeManifest manifest, IReadOnlySet<DateOnly>? daysToRebuild, DatabaseClock clock, long heldBackByLag, DateOnly noRowsBefore, DateTimeOffset now)
+    /// <param name="backfillInOnePass">The first backfill reads its days in one pass (<see cref="DayScan.BackfillInOnePass"/>).</param>
+    public Decision Next(LakeManifest manifest, IReadOnlySet<DateOnly>? daysToRebuild, DatabaseClock clock, long heldBackByLag, DateOnly noRowsBefore, DateTimeOffset now, bool backfillInOnePass = false)
     {
         switch (job)
         {
             case ReplicationJob.Backfill manual when manifest.Metrics.ComputedThroughTs is null || _firstBackfillByHand:
-                return FirstBackfill(manifest, manual, clock, noRowsBefore, now);
+                return FirstBackfill(manifest, manual, clock, noRowsBefore, now, backfillInOnePass);
             case ReplicationJob.Backfill manual:
                 if (_manualDays is null)
                 {
@@ -78,7 +82,7 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
                 return NextManualDay(manifest, now);
         }
 
-        var step = ReplicationPlanner.Next(manifest, clock, settings.ReplicationLag, settings.HotRetentionDays, now, noRowsBefore);
+        var step = ReplicationPlanner.Next(manifest, clock, settings.ReplicationLag, settings.HotRetentionDays, now, noRowsBefore, inOnePass: backfillInOnePass);
         if (manifest.Metrics.ComputedThroughTs is { } watermark) report.IfClockSetBack(clock, watermark);
         DateOnly? taken = null;
         if (step is ReplicationStep.UpToDate or ReplicationStep.Incremental && job.Repeats && daysToRebuild is { Count: > 0 })
@@ -134,9 +138,9 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
     /// <c>akkalake backfill</c> on a lake whose first backfill has not completed: that backfill,
     /// from the first day asked for through today, after which incremental replication can continue.
     /// </summary>
-    private Decision FirstBackfill(LakeManifest manifest, ReplicationJob.Backfill manual, DatabaseClock clock, DateOnly noRowsBefore, DateTimeOffset now)
+    private Decision FirstBackfill(LakeManifest manifest, ReplicationJob.Backfill manual, DatabaseClock clock, DateOnly noRowsBefore, DateTimeOffset now, bool inOnePass)
     {
-        var step = ReplicationPlanner.Next(manifest, clock, settings.ReplicationLag, settings.HotRetentionDays, now, noRowsBefore, manual.From);
+        var step = ReplicationPlanner.Next(manifest, clock, settings.ReplicationLag, settings.HotRetentionDays, now, noRowsBefore, manual.From, inOnePass);
         if (step is not ReplicationStep.Backfill day) return new Decision.Done();
         if (!_firstBackfillByHand)
             log.Info("The lake has no data yet, so this is its first backfill: {From} through {To}, newest day first; 'akkalake run' continues from where it ends",

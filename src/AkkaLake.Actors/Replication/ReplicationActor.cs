@@ -106,7 +106,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Receive<ManifestSnapshot>(s =>
         {
             snapshot = s;
-            SourceState.ReadAsync(_dataSource, _planner.ReadsFor(s.Manifest, s.DaysToRebuild, _noRowsBefore is not null), CancellationToken.None)
+            SourceState.ReadAsync(_dataSource, _planner.ReadsFor(s.Manifest, s.DaysToRebuild, _noRowsBefore is not null, DateTimeOffset.UtcNow), CancellationToken.None)
                 .PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
         });
         Receive<SourceState>(p => Plan(snapshot!, p));
@@ -125,7 +125,9 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             _report.IfDayScanChanged(_exports.DayScan, scan);
             _exports.DayScan = scan;
         }
-        var decision = _planner.Next(manifest, snapshot.DaysToRebuild, source.Clock, source.HeldBackByLag, _noRowsBefore ?? default, now);
+        if (source.Pass is { } pass) _report.IfBackfillPassChanged(pass);
+        var decision = _planner.Next(manifest, snapshot.DaysToRebuild, source.Clock, source.HeldBackByLag, _noRowsBefore ?? default, now,
+            source.Pass?.OnePass ?? false);
         if (decision.RepairTaken is { } day) _coordinator.Tell(new RebuildTaken(day));
         switch (decision)
         {

@@ -19,6 +19,7 @@ internal sealed class ReplicationLog(ILoggingAdapter log, LakeSettings settings)
     private readonly Throttle _progress = new(TimeSpan.FromSeconds(10));
     private bool _warnedAboutVisibility;
     private bool _warnedClockSetBack;
+    private bool? _saidOnePass;
 
     public static void Record(ReplicationBatch batch, BatchWriter.Written? written, string outcome)
     {
@@ -47,6 +48,9 @@ internal sealed class ReplicationLog(ILoggingAdapter log, LakeSettings settings)
                 log.Log(level, "Backfilled {Date}: " + Summary, [LakeLayout.DateKey(b.Day), .. figures]);
                 log.Info("The source has no rows older than {Date}: the {EmptyDays} older days of the hot horizon are recorded as empty without scanning them",
                     LakeLayout.DateKey(b.Day), b.EmptyDaysBefore);
+                break;
+            case ReplicationStep.Backfill { FirstDay: { } first } b:
+                log.Info("Backfilled {From} through {To} in one pass: " + Summary, [LakeLayout.DateKey(first), LakeLayout.DateKey(b.Day), .. figures]);
                 break;
             case ReplicationStep.Backfill b when tally.Rows == 0:
                 log.Debug("Backfilled {Date}: no rows", LakeLayout.DateKey(b.Day));
@@ -120,6 +124,14 @@ internal sealed class ReplicationLog(ILoggingAdapter log, LakeSettings settings)
     {
         if (previous is null || previous.Index != scan.Index)
             log.Info("Reading days from PostgreSQL: {DayScan}", scan.Describe());
+    }
+
+    /// <summary>Said once, and again only if the choice changes.</summary>
+    public void IfBackfillPassChanged(BackfillPass pass)
+    {
+        if (_saidOnePass == pass.OnePass) return;
+        _saidOnePass = pass.OnePass;
+        log.Info("Reading the first backfill from PostgreSQL: {BackfillPass}", pass.Describe());
     }
 
     public void CannotSeeAllSessions()

@@ -34,6 +34,9 @@ public sealed record LakeSettings
     /// <summary>Rows per Parquet row group: large enough for scans, small enough to write in bounded memory.</summary>
     public required int RowGroupRows { get; init; }
 
+    /// <summary>How a first backfill reads PostgreSQL (see <see cref="Source.BackfillPass"/>).</summary>
+    public BackfillRead FirstBackfillRead { get; init; }
+
     public string StatePath => Path.Combine(HotPath, "_state");
 
     public Layout.LakeRoots Roots => new(HotPath, ColdPath);
@@ -44,7 +47,15 @@ public sealed record LakeSettings
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"DataRoot = {DataRoot}, HotPath = {HotPath}, ColdPath = {ColdPath}, TmpPath = {TmpPath}, Shards = {Shards}, HotRetentionDays = {HotRetentionDays}, " +
             $"LateWindowHours = {LateWindowHours}, ReplicationInterval = {ReplicationInterval}, ReplicationLag = {ReplicationLag}, DeleteGrace = {DeleteGrace}, " +
-            $"HotMaxBytes = {HotMaxBytes}, MetricsPort = {MetricsPort}, ReconcileInterval = {ReconcileInterval}, ReconcileRecentInterval = {ReconcileRecentInterval}, DatabaseUrl = {Source.DatabaseUrl.Redacted(DatabaseUrl)}, MaxBufferedRows = {MaxBufferedRows}, RowGroupRows = {RowGroupRows}");
+            $"HotMaxBytes = {HotMaxBytes}, MetricsPort = {MetricsPort}, ReconcileInterval = {ReconcileInterval}, ReconcileRecentInterval = {ReconcileRecentInterval}, DatabaseUrl = {Source.DatabaseUrl.Redacted(DatabaseUrl)}, MaxBufferedRows = {MaxBufferedRows}, RowGroupRows = {RowGroupRows}, FirstBackfillRead = {FirstBackfillRead}");
         return true;
     }
+}
+
+/// <summary>How a first backfill reads PostgreSQL: chosen from the table's indexes and estimates, a day at a time, or in one pass.</summary>
+public enum BackfillRead
+{
+    Auto,
+    ByDay,
+    OnePass,
 }

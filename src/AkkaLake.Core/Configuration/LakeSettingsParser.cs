@@ -40,12 +40,13 @@ public static class LakeSettingsParser
     public static readonly Setting ReconcileRecentIntervalSeconds = new("reconcile-recent-interval-seconds", null);
     public static readonly Setting MaxBufferedRows = new("max-buffered-rows", null);
     public static readonly Setting RowGroupRows = new("row-group-rows", null);
+    public static readonly Setting FirstBackfillRead = new("first-backfill-read", null);
 
     public static IReadOnlyList<Setting> All { get; } =
     [
         DataRoot, HotPath, ColdPath, TmpPath, Shards, HotRetentionDays, LateWindowHours,
         ReplicationIntervalSeconds, ReplicationLagSeconds, DeleteGraceSeconds, HotMaxBytes,
-        DatabaseUrl, MetricsPort, ReconcileIntervalSeconds, ReconcileRecentIntervalSeconds, MaxBufferedRows, RowGroupRows,
+        DatabaseUrl, MetricsPort, ReconcileIntervalSeconds, ReconcileRecentIntervalSeconds, MaxBufferedRows, RowGroupRows, FirstBackfillRead,
     ];
 
     /// <param name="values">Setting key to raw value; a missing, null or empty value means "use the default".</param>
@@ -74,6 +75,7 @@ public static class LakeSettingsParser
             DatabaseUrl = reader.Text(DatabaseUrl),
             MaxBufferedRows = reader.Integer(MaxBufferedRows, 10_000, 100_000_000),
             RowGroupRows = reader.Integer(RowGroupRows, 1_000, 10_000_000),
+            FirstBackfillRead = reader.OneOf(FirstBackfillRead, BackfillRead.Auto, ("auto", BackfillRead.Auto), ("by-day", BackfillRead.ByDay), ("one-pass", BackfillRead.OnePass)),
         };
 
         if (settings.ColdPath is { } cold && IsSameOrInside(cold, settings.HotPath))
@@ -138,6 +140,15 @@ public static class LakeSettingsParser
                 return min;
             }
             return n;
+        }
+
+        public T OneOf<T>(Setting s, T fallback, params (string Name, T Value)[] choices)
+        {
+            var v = Text(s);
+            foreach (var (name, value) in choices)
+                if (string.Equals(v, name, StringComparison.Ordinal)) return value;
+            problems.Add($"{Describe(s)} must be one of {string.Join(", ", choices.Select(c => c.Name))}; got \"{v}\".");
+            return fallback;
         }
 
         public long? OptionalLong(Setting s, long min)

@@ -9,12 +9,14 @@ namespace AkkaLake.Core.Replication;
 public abstract record ReplicationStep
 {
     /// <summary>
-    /// One day of the first-start backfill. <see cref="After"/> is the backfill state once this day
-    /// is committed. <see cref="EmptyDaysBefore"/> older days are known to be empty and recorded with it.
+    /// One day of the first-start backfill, or with <see cref="FirstDay"/> every day it has left,
+    /// <see cref="FirstDay"/> through <see cref="Day"/>, read in one pass. <see cref="After"/> is the
+    /// backfill state once this step is committed. <see cref="EmptyDaysBefore"/> older days are known
+    /// to be empty and recorded with it.
     /// </summary>
-    public sealed record Backfill(BackfillState After, DateOnly Day, bool OpenEnded, bool IsLast, int EmptyDaysBefore = 0) : ReplicationStep
+    public sealed record Backfill(BackfillState After, DateOnly Day, bool OpenEnded, bool IsLast, int EmptyDaysBefore = 0, DateOnly? FirstDay = null) : ReplicationStep
     {
-        public SourceWindow.BackfillDay Window => new(Day, OpenEnded, After.Cursor);
+        public SourceWindow.BackfillDays Window => new(FirstDay ?? Day, Day, OpenEnded, After.Cursor);
     }
 
     /// <summary>Rows inserted in (After, Bound.Through].</summary>
@@ -30,7 +32,7 @@ public abstract record ReplicationStep
     /// </summary>
     public sealed record Rebuild(DateOnly Day, LakeLocation Location, DateTimeOffset Cursor, ImmutableList<FileRemove> Replaces, TakeoverState? TakeoverAfter = null) : ReplicationStep
     {
-        public SourceWindow.BackfillDay Window => new(Day, false, Cursor);
+        public SourceWindow.BackfillDays Window => SourceWindow.BackfillDays.Day(Day, false, Cursor);
     }
 
     /// <summary>Nothing new can be exported yet (the bound is at the watermark).</summary>
@@ -81,7 +83,8 @@ public static class ReplicationPlanner
     /// by default the hot horizon. It always ends today: rows of later days inserted up to its
     /// cursor would otherwise never be replicated.
     /// </param>
-    public static ReplicationStep Next(LakeManifest manifest, DatabaseClock clock, TimeSpan lag, int retentionDays, DateTimeOffset now, DateOnly noRowsBefore = default, DateOnly? firstDay = null)
+    /// <param name="inOnePass">The backfill's days left are read in one step (see <see cref="DayScan.BackfillInOnePass"/>).</param>
+    public static ReplicationStep Next(LakeManifest manifest, DatabaseClock clock, TimeSpan lag, int retentionDays, DateTimeOffset now, DateOnly noRowsBefore = default, DateOnly? firstDay = null, bool inOnePass = false)
     {
         var dataset = manifest.Metrics;
         var backfill = dataset.Backfill;
@@ -89,14 +92,14 @@ public static class ReplicationPlanner
         {
             var today = DateOnly.FromDateTime(now.UtcDateTime);
             var cursor = CursorBounds.Compute(clock, lag, DateTimeOffset.MinValue).Through;
-            var from = firstDay is { } d && d <= today ? d : today.AddDays(-retentionDays);
-            backfill = new BackfillState(cursor, LakeLayout.DateKey(from), LakeLayout.DateKey(today), [], now, null);
+            backfill = new BackfillState(cursor, LakeLayout.DateKey(BackfillFrom(manifest, retentionDays, today, firstDay)!.Value), LakeLayout.DateKey(today), [], now, null);
         }
 
         if (backfill is { CompletedAt: null })
         {
             var from = LakeLayout.ParseDateKey(backfill.FromDate);
             var to = LakeLayout.ParseDateKey(backfill.ToDate);
+            if (inOnePass && OnePass(backfill, from, to, now) is { } pass) return pass;
             for (var day = to; day >= from; day = day.AddDays(-1))
             {
                 var key = LakeLayout.DateKey(day);
@@ -119,6 +122,26 @@ public static class ReplicationPlanner
         return bound.Through > watermark
             ? new ReplicationStep.Incremental(watermark, bound)
             : new ReplicationStep.UpToDate(watermark, bound);
+    }
+
+    /// <summary>The first day of the first backfill, when it is not complete; null after it.</summary>
+    public static DateOnly? BackfillFrom(LakeManifest manifest, int retentionDays, DateOnly today, DateOnly? firstDay = null) => manifest.Metrics switch
+    {
+        { Backfill: { CompletedAt: null } b } => LakeLayout.ParseDateKey(b.FromDate),
+        { ComputedThroughTs: null, Backfill: null } => firstDay is { } d && d <= today ? d : today.AddDays(-retentionDays),
+        _ => null,
+    };
+
+    /// <summary>
+    /// Every day the backfill has left as one step, when they run from its first day without a gap
+    /// (days are done newest first, so they do unless a day was recorded out of turn).
+    /// </summary>
+    private static ReplicationStep.Backfill? OnePass(BackfillState backfill, DateOnly from, DateOnly to, DateTimeOffset now)
+    {
+        var left = Days(from, to).Where(d => !backfill.DaysDone.Contains(d)).Select(LakeLayout.ParseDateKey).ToList();
+        if (left.Count == 0 || left[^1] != from.AddDays(left.Count - 1)) return null;
+        var after = backfill with { DaysDone = backfill.DaysDone.Union(Days(from, to)), CompletedAt = now };
+        return new ReplicationStep.Backfill(after, left[^1], left[^1] == to, IsLast: true, FirstDay: from);
     }
 
     /// <summary>

@@ -72,11 +72,17 @@ public sealed record DayScan(string? Index, IReadOnlyList<string>? Sensors)
         return transaction;
     }
 
-    /// <summary>The WHERE condition selecting ts on <paramref name="day"/> (and later days when open-ended).</summary>
-    public string Condition(DateOnly day, bool openEnded = false)
+    /// <summary>The WHERE condition selecting ts on <paramref name="day"/>.</summary>
+    public string Condition(DateOnly day) => Condition(SourceWindow.BackfillDays.Day(day, false, default));
+
+    /// <summary>
+    /// The WHERE condition selecting the window's days by ts. Several days are read in one pass over
+    /// the table (<see cref="BackfillPass"/>), so by ts alone.
+    /// </summary>
+    public string Condition(SourceWindow.BackfillDays window)
     {
-        var range = $"ts >= {Literal(day)}" + (openEnded ? "" : $" AND ts < {Literal(day.AddDays(1))}");
-        if (Sensors is null) return range;
+        var range = $"ts >= {Literal(window.From)}" + (window.OpenEnded ? "" : $" AND ts < {Literal(window.Through.AddDays(1))}");
+        if (Sensors is null || !window.IsOneDay) return range;
         return Sensors.Count == 0 ? "false" : $"sensor_id = ANY(ARRAY[{string.Join(",", Sensors.Select(Quote))}]::text[]) AND {range}";
     }
 
@@ -90,7 +96,7 @@ public sealed record DayScan(string? Index, IReadOnlyList<string>? Sensors)
 
     public string Describe() => (Index, Sensors) switch
     {
-        (null, _) => "the source table has no index led by ts or sensor_id, so each day is a scan of the whole table; create one on ts (a TimescaleDB hypertable has it)",
+        (null, _) => "the source table has no index led by ts or sensor_id, so each day read is a scan of the whole table; create one on ts (a TimescaleDB hypertable has it)",
         ({ } index, null) => $"each day is read by the time index {index}",
         ({ } index, { } sensors) => $"the source table has no index led by ts, so each day is read as one ts range per sensor ({sensors.Count} sensors) over {index}, with sequential scans and JIT compilation off for that read, instead of a scan of the whole table",
     };

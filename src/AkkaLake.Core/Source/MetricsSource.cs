@@ -25,8 +25,8 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         {
             SourceWindow.Inserted i =>
                 $"inserted_at > {Literal(i.After)} AND inserted_at <= {Literal(i.Through)}",
-            SourceWindow.BackfillDay b =>
-                $"{(dayScan ?? ByTs).Condition(b.Day, b.OpenEnded)} AND (inserted_at <= {Literal(b.Cursor)} OR inserted_at IS NULL)",
+            SourceWindow.BackfillDays b =>
+                $"{(dayScan ?? ByTs).Condition(b)} AND (inserted_at <= {Literal(b.Cursor)} OR inserted_at IS NULL)",
             _ => throw new ArgumentOutOfRangeException(nameof(window)),
         };
         return $"COPY (SELECT sensor_id::text, ts, value::float8, quality::int4, {samples}, {source}, inserted_at FROM {table.QuotedName} WHERE {where}) TO STDOUT (FORMAT BINARY)";
@@ -34,7 +34,11 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
 
     /// <summary>Starts the COPY of a window; it is read a chunk at a time with <see cref="Reader.Next"/>.</summary>
     public Reader Open(SourceWindow window, RowRouter router) =>
-        new(dataSource.OpenConnection(), window is SourceWindow.BackfillDay ? dayScan : null, BuildCopySql(table, window, dayScan), router, chunkRows);
+        new(dataSource.OpenConnection(), window switch
+        {
+            SourceWindow.BackfillDays { IsOneDay: true } => dayScan is null ? null : dayScan.BeginRead,
+            _ => null,
+        }, BuildCopySql(table, window, dayScan), router, chunkRows);
 
     /// <summary>
     /// Decodes the COPY stream with synchronous reads (most fields are already buffered, and
@@ -52,12 +56,13 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         private readonly SharedStrings _strings = new();
         private bool _ended;
 
-        internal Reader(NpgsqlConnection connection, DayScan? dayScan, string copySql, RowRouter router, int chunkRows)
+        /// <param name="beginRead">Starts the transaction the COPY runs in with the settings its plan needs; none when null.</param>
+        internal Reader(NpgsqlConnection connection, Func<NpgsqlConnection, NpgsqlTransaction?>? beginRead, string copySql, RowRouter router, int chunkRows)
         {
             _connection = connection;
             try
             {
-                _transaction = dayScan?.BeginRead(connection);
+                _transaction = beginRead?.Invoke(connection);
                 _raw = connection.BeginRawBinaryCopy(copySql);
                 _copy = new BinaryCopyReader(_raw);
                 _copy.ReadHeader();

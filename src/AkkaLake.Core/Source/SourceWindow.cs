@@ -9,15 +9,21 @@ public abstract record SourceWindow
     public sealed record Inserted(DateTimeOffset After, DateTimeOffset Through) : SourceWindow;
 
     /// <summary>
-    /// Backfill of one day by ts, rows with inserted_at &lt;= <see cref="Cursor"/> or NULL. The newest
-    /// day is open-ended upwards so rows stamped in the future are not missed.
+    /// Backfill by ts of the days <see cref="From"/> through <see cref="Through"/> (one day, or the
+    /// whole backfill read in one pass), rows with inserted_at &lt;= <see cref="Cursor"/> or NULL. The
+    /// newest day is open-ended upwards so rows stamped in the future are not missed.
     /// </summary>
-    public sealed record BackfillDay(DateOnly Day, bool OpenEnded, DateTimeOffset Cursor) : SourceWindow;
+    public sealed record BackfillDays(DateOnly From, DateOnly Through, bool OpenEnded, DateTimeOffset Cursor) : SourceWindow
+    {
+        public static BackfillDays Day(DateOnly day, bool openEnded, DateTimeOffset cursor) => new(day, day, openEnded, cursor);
+
+        public bool IsOneDay => From == Through;
+    }
 
     public string Describe() => this switch
     {
         Inserted i => $"inserted_at in ({Timestamps.Format(i.After)}, {Timestamps.Format(i.Through)}]",
-        BackfillDay b => $"ts on {LakeLayout.DateKey(b.Day)}{(b.OpenEnded ? " and later" : "")}, inserted_at <= {Timestamps.Format(b.Cursor)} or null",
+        BackfillDays b => $"ts on {LakeLayout.DateKey(b.From)}{(b.IsOneDay ? "" : $" through {LakeLayout.DateKey(b.Through)}")}{(b.OpenEnded ? " and later" : "")}, inserted_at <= {Timestamps.Format(b.Cursor)} or null",
         _ => GetType().Name,
     };
 }

@@ -23,7 +23,7 @@ public class ReplicationPlannerTests
         Assert.False(step.IsLast);
         Assert.Equal("2026-08-27", step.After.FromDate);
         Assert.Equal(Now.AddSeconds(-60), step.After.Cursor);
-        Assert.Equal(new SourceWindow.BackfillDay(step.Day, true, Now.AddSeconds(-60)), step.Window);
+        Assert.Equal(SourceWindow.BackfillDays.Day(step.Day, true, Now.AddSeconds(-60)), step.Window);
     }
 
     [Fact]
@@ -45,6 +45,44 @@ public class ReplicationPlannerTests
         Assert.NotNull(m.Metrics.Backfill!.CompletedAt);
         var incremental = Assert.IsType<ReplicationStep.Incremental>(step);
         Assert.Equal(Now.AddSeconds(-60), incremental.After);
+    }
+
+    [Fact]
+    public void A_backfill_in_one_pass_reads_every_day_it_has_left_as_one_step_and_completes_with_it()
+    {
+        var step = Assert.IsType<ReplicationStep.Backfill>(ReplicationPlanner.Next(LakeManifest.Create(4, Now), Clock, Lag, 90, Now, inOnePass: true));
+        Assert.Equal(new SourceWindow.BackfillDays(new DateOnly(2026, 8, 27), new DateOnly(2026, 11, 25), true, Now.AddSeconds(-60)), step.Window);
+        Assert.True(step.IsLast);
+        Assert.Equal(91, step.After.DaysDone.Count);
+
+        var m = Commit(LakeManifest.Create(4, Now), step);
+        Assert.Equal(Now.AddSeconds(-60), m.Metrics.ComputedThroughTs);
+        Assert.IsType<ReplicationStep.Incremental>(ReplicationPlanner.Next(m, Clock with { Now = Now.AddMinutes(5) }, Lag, 90, Now, inOnePass: true));
+    }
+
+    [Fact]
+    public void A_backfill_begun_a_day_at_a_time_finishes_its_older_days_in_one_pass()
+    {
+        var m = LakeManifest.Create(4, Now);
+        m = Commit(m, ReplicationPlanner.Next(m, Clock, Lag, 90, Now));
+        m = Commit(m, ReplicationPlanner.Next(m, Clock, Lag, 90, Now));
+
+        var pass = Assert.IsType<ReplicationStep.Backfill>(ReplicationPlanner.Next(m, Clock, Lag, 90, Now, inOnePass: true));
+        // Not open-ended: the newest days are committed, and rows of later days are theirs.
+        Assert.Equal(new SourceWindow.BackfillDays(new DateOnly(2026, 8, 27), new DateOnly(2026, 11, 23), false, Now.AddSeconds(-60)), pass.Window);
+        Assert.NotNull(Commit(m, pass).Metrics.ComputedThroughTs);
+    }
+
+    [Fact]
+    public void The_first_backfill_starts_at_the_horizon_or_the_day_asked_for_and_is_over_once_complete()
+    {
+        var today = new DateOnly(2026, 11, 25);
+        var empty = LakeManifest.Create(4, Now);
+        Assert.Equal(today.AddDays(-90), ReplicationPlanner.BackfillFrom(empty, 90, today));
+        Assert.Equal(today.AddDays(-3), ReplicationPlanner.BackfillFrom(empty, 90, today, today.AddDays(-3)));
+        var begun = Commit(empty, ReplicationPlanner.Next(empty, Clock, Lag, 90, Now));
+        Assert.Equal(today.AddDays(-90), ReplicationPlanner.BackfillFrom(begun, 30, today));
+        Assert.Null(ReplicationPlanner.BackfillFrom(Commit(empty, ReplicationPlanner.Next(empty, Clock, Lag, 90, Now, inOnePass: true)), 90, today));
     }
 
     [Theory]

@@ -20,7 +20,7 @@ public class ReplicationStepTests
         Assert.Equal(PartKind.Backfill, step.PartKind);
         Assert.Equal(CommitKind.Backfill, step.CommitKind);
         Assert.Equal((null, Cursor), step.CursorRange);
-        Assert.Equal(new SourceWindow.BackfillDay(Day, false, Cursor), step.ExportWindow);
+        Assert.Equal(SourceWindow.BackfillDays.Day(Day, false, Cursor), step.ExportWindow);
         Assert.True(step.IsDay);
     }
 
@@ -43,7 +43,7 @@ public class ReplicationStepTests
         var rebuild = new ReplicationStep.Rebuild(Day, LakeLocation.Hot, Cursor, ImmutableList<FileRemove>.Empty);
         Assert.Equal(PartKind.Backfill, rebuild.PartKind);
         Assert.Equal((null, Cursor), rebuild.CursorRange);
-        Assert.Equal(new SourceWindow.BackfillDay(Day, false, Cursor), rebuild.ExportWindow);
+        Assert.Equal(SourceWindow.BackfillDays.Day(Day, false, Cursor), rebuild.ExportWindow);
 
         var upToDate = new ReplicationStep.UpToDate(Cursor, new CursorBound(Cursor, CursorLimit.Lag));
         Assert.Throws<InvalidOperationException>(() => upToDate.ExportWindow);

@@ -15,7 +15,7 @@ public class JobPlannerTests
     private static readonly LakeSettings Settings = LakeSettingsParser.Parse(new Dictionary<string, string?> { ["hot-path"] = "/tmp/akkalake-planner-test" });
 
     private static SourceReads ReadsFor(ReplicationJob job, LakeManifest manifest, IReadOnlySet<DateOnly>? daysToRebuild = null, bool knowsNoRowsBefore = false) =>
-        new JobPlanner(job, Settings, NoLogger.Instance, new ReplicationLog(NoLogger.Instance, Settings)).ReadsFor(manifest, daysToRebuild, knowsNoRowsBefore);
+        new JobPlanner(job, Settings, NoLogger.Instance, new ReplicationLog(NoLogger.Instance, Settings)).ReadsFor(manifest, daysToRebuild, knowsNoRowsBefore, Now);
 
     private static readonly LakeManifest Empty = LakeManifest.Create(16, Now);
 
@@ -27,8 +27,12 @@ public class JobPlannerTests
     [Fact]
     public void A_first_backfill_reads_the_first_day_holding_rows_once_and_reads_days_without_a_lag_guard()
     {
-        Assert.Equal(new SourceReads(NoRowsBefore: true, LagGuard: null, Days: true), ReadsFor(new ReplicationJob.Continuous(), Empty));
-        Assert.Equal(new SourceReads(NoRowsBefore: false, LagGuard: null, Days: true), ReadsFor(new ReplicationJob.Continuous(), Empty, knowsNoRowsBefore: true));
+        var horizon = DateOnly.FromDateTime(Now.UtcDateTime).AddDays(-Settings.HotRetentionDays);
+        Assert.Equal(new SourceReads(NoRowsBefore: true, LagGuard: null, Days: true, BackfillFrom: horizon), ReadsFor(new ReplicationJob.Continuous(), Empty));
+        Assert.Equal(new SourceReads(NoRowsBefore: false, LagGuard: null, Days: true, BackfillFrom: horizon), ReadsFor(new ReplicationJob.Continuous(), Empty, knowsNoRowsBefore: true));
+        // By hand on an empty lake: the first backfill starts at the first day asked for.
+        var first = horizon.AddDays(30);
+        Assert.Equal(first, ReadsFor(new ReplicationJob.Backfill(first, first.AddDays(2), Replace: false), Empty).BackfillFrom);
     }
 
     [Fact]

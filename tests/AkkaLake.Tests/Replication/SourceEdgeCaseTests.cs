@@ -1,3 +1,4 @@
+using AkkaLake.Core.Configuration;
 using AkkaLake.Demo;
 using AkkaLake.Core;
 using AkkaLake.Core.Layout;
@@ -58,7 +59,7 @@ public class SourceEdgeCaseTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Without_a_time_index_days_are_read_per_sensor_over_the_primary_key_and_the_lake_still_equals_postgres()
+    public async Task Without_a_time_index_the_backfill_reads_the_table_in_one_pass_days_are_checked_per_sensor_over_the_primary_key_and_the_lake_equals_postgres()
     {
         var source = await SourceDatabase.CreateAsync(postgres);
         await source.ExecuteAsync("DROP INDEX metrics_ts_idx");
@@ -95,14 +96,49 @@ public class SourceEdgeCaseTests(PostgresFixture postgres)
                 Assert.Equal("off", await jit.ExecuteScalarAsync());
             }
             await using (var reset = new Npgsql.NpgsqlCommand("RESET random_page_cost", c)) await reset.ExecuteNonQueryAsync();
+
+            // A first backfill over most of the table reads it in one pass; over its last two days of sixty, a day at a time.
+            var horizon = await BackfillPass.ChooseAsync(c, table, scan, DateOnly.FromDateTime(T0.AddDays(-90).UtcDateTime), BackfillRead.Auto, CancellationToken.None);
+            Assert.True(horizon.OnePass, horizon.Describe());
+            var lastDays = await BackfillPass.ChooseAsync(c, table, scan, DateOnly.FromDateTime(T0.AddDays(-2).UtcDateTime), BackfillRead.Auto, CancellationToken.None);
+            Assert.False(lastDays.OnePass, lastDays.Describe());
         }
 
-        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, extraConfig: "first-backfill-read = auto");
         lake.RunOnce();
         await lake.AssertLakeEqualsSourceAsync(source);
-        Assert.Contains("no index led by ts", File.ReadAllText(lake.LogFile));
+        var log = File.ReadAllText(lake.LogFile);
+        Assert.Contains("no index led by ts", log);
+        Assert.Contains("in one pass over the source table", log);
+        Assert.Matches(@"Backfilled \S+ through \S+ in one pass", log);
         var reconcile = CliRunner.Run(lake.Args("reconcile", "--dry-run"));
         Assert.True(reconcile.ExitCode == 0, reconcile.Output + reconcile.Error);
+    }
+
+    [Fact]
+    public async Task A_backfill_in_one_pass_past_its_row_budget_writes_whole_days_and_a_crash_mid_pass_commits_nothing()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await source.InsertStampedNowAsync(0, T0.AddDays(-10), T0.AddMinutes(-1), TimeSpan.FromMinutes(2), sensors: 20);
+        // 14,400 rows a day against a budget of 20,000: the pass spills many times.
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, extraConfig: "first-backfill-read = one-pass\nmax-buffered-rows = 20000");
+
+        using (var run = DaemonProcess.Start(new Dictionary<string, string> { [Hosting.EnvironmentFaults.Variable] = "writer.after-part=crash" }, lake.Args("run", "--once")))
+        {
+            Assert.NotEqual(0, run.WaitForExit(TimeSpan.FromMinutes(1)));
+            Assert.Contains("fault injection", run.Output);
+        }
+        Assert.Empty(lake.Manifest.Files());
+        Assert.Null(lake.Manifest.Metrics.Backfill?.CompletedAt);
+
+        lake.RunOnce();
+        await lake.AssertLakeEqualsSourceAsync(source);
+        Assert.Empty(Directory.GetFiles(lake.HotPath, "*.tmp", SearchOption.AllDirectories));
+        Assert.Matches(@"Backfilled \S+ through \S+ in one pass", File.ReadAllText(lake.LogFile));
+        // Rows come in the order they were inserted, so spilling the buffers fed longest ago writes
+        // most shard-days whole even with a budget this close to a day's rows; compaction merges the rest.
+        var filesPerShardDay = lake.Manifest.Metrics.Partitions.Values.SelectMany(p => p.Shards.Values).Select(s => s.Files.Count).ToList();
+        Assert.True(filesPerShardDay.Count(n => n == 1) > filesPerShardDay.Count / 2, string.Join(",", filesPerShardDay));
     }
 
     [Fact]

@@ -33,6 +33,8 @@ public abstract class LakeTestKit : TestKit, IDisposable
             ["shards"] = shards.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["database-url"] = databaseUrl,
             ["replication-lag-seconds"] = "0",
+            // Not left to the estimates, which turn on whether autovacuum has analyzed the table yet.
+            ["first-backfill-read"] = "by-day",
         };
         foreach (var (key, value) in overrides) values[key] = value;
         return LakeSettingsParser.Parse(values);
