@@ -2,15 +2,17 @@ namespace AkkaLake.Core.Replication;
 
 /// <summary>
 /// Rows a batch holds in its shard-day writers' buffers against the row budget. Past three
-/// quarters of it buffers are written out until three eighths are left; the COPY goes on meanwhile
-/// and waits only past the whole budget (rows being written still count). The buffers the longest
-/// without new rows go first (a pass over a table in insertion order leaves each day's behind it,
-/// complete, to be written whole), the largest first among those fed as recently.
+/// quarters of it buffers are written out; the COPY goes on meanwhile and waits only past the
+/// whole budget (rows being written still count). What goes: every buffer of a day older than the
+/// newest day read (rows come in about the order they were inserted, so those days are complete
+/// and each is written whole), then, until three eighths of the budget are left, the buffers the
+/// longest without new rows, the largest first among those fed as recently.
 /// </summary>
 public sealed class BufferBudget(long maxRows)
 {
     private readonly Dictionary<ShardDay, (long Rows, long LastChunk)> _buffered = [];
     private long _chunks;
+    private DateOnly _newestDay;
 
     public long Total { get; private set; }
 
@@ -26,6 +28,7 @@ public sealed class BufferBudget(long maxRows)
         foreach (var (shardDay, rows) in chunk)
         {
             _buffered[shardDay] = (_buffered.GetValueOrDefault(shardDay).Rows + rows, _chunks);
+            if (shardDay.Date > _newestDay) _newestDay = shardDay.Date;
             Total += rows;
         }
     }
@@ -37,14 +40,14 @@ public sealed class BufferBudget(long maxRows)
         Total -= rows;
     }
 
-    /// <summary>The shard-days to spill, in order, until what stays buffered is at most three eighths of the budget.</summary>
+    /// <summary>The shard-days to spill, in order.</summary>
     public IReadOnlyList<ShardDay> ToSpill()
     {
         var projected = Total;
         var spill = new List<ShardDay>();
-        foreach (var (shardDay, (rows, _)) in _buffered.Where(kv => kv.Value.Rows > 0).OrderBy(kv => kv.Value.LastChunk).ThenByDescending(kv => kv.Value.Rows))
+        foreach (var (shardDay, (rows, _)) in _buffered.Where(kv => kv.Value.Rows > 0).OrderBy(kv => kv.Key.Date == _newestDay).ThenBy(kv => kv.Value.LastChunk).ThenByDescending(kv => kv.Value.Rows))
         {
-            if (projected <= maxRows * 3 / 8) break;
+            if (shardDay.Date == _newestDay && projected <= maxRows * 3 / 8) break;
             spill.Add(shardDay);
             projected -= rows;
         }

@@ -51,6 +51,17 @@ public class BufferBudgetTests
     }
 
     [Fact]
+    public void Every_buffer_of_a_day_older_than_the_newest_goes_even_below_three_eighths_and_fed_by_the_same_chunk()
+    {
+        // The chunk that ends yesterday also starts today: yesterday is complete all the same.
+        var budget = new BufferBudget(1_000);
+        budget.Added([(Shard(0, daysBefore: 1), 450), (Shard(1, daysBefore: 1), 300)]);
+        budget.Added([(Shard(0, daysBefore: 1), 10), (Shard(1, daysBefore: 1), 10), (Shard(0), 20), (Shard(1), 30)]);
+
+        Assert.Equal([Shard(0, daysBefore: 1), Shard(1, daysBefore: 1)], budget.ToSpill());
+    }
+
+    [Fact]
     public void Empty_buffers_are_never_spilled()
     {
         var budget = new BufferBudget(10);
