@@ -60,7 +60,7 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
 
     /// <param name="daysToRebuild">Days reconciliation found differing; the daemon rebuilds the newest before its next incremental batch.</param>
     /// <param name="noRowsBefore">Days before this hold no rows (the first backfill records them without scanning).</param>
-    /// <param name="backfillInOnePass">The first backfill reads its days in one pass (<see cref="DayScan.BackfillInOnePass"/>).</param>
+    /// <param name="backfillInOnePass">The first backfill reads its days in one pass (<see cref="BackfillPass"/>).</param>
     public Decision Next(LakeManifest manifest, IReadOnlySet<DateOnly>? daysToRebuild, DatabaseClock clock, long heldBackByLag, DateOnly noRowsBefore, DateTimeOffset now, bool backfillInOnePass = false)
     {
         switch (job)

@@ -83,7 +83,7 @@ public static class ReplicationPlanner
     /// by default the hot horizon. It always ends today: rows of later days inserted up to its
     /// cursor would otherwise never be replicated.
     /// </param>
-    /// <param name="inOnePass">The backfill's days left are read in one step (see <see cref="DayScan.BackfillInOnePass"/>).</param>
+    /// <param name="inOnePass">The backfill's days left are read in one step (see <see cref="BackfillPass"/>).</param>
     public static ReplicationStep Next(LakeManifest manifest, DatabaseClock clock, TimeSpan lag, int retentionDays, DateTimeOffset now, DateOnly noRowsBefore = default, DateOnly? firstDay = null, bool inOnePass = false)
     {
         var dataset = manifest.Metrics;
