@@ -143,8 +143,8 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
         var step = ReplicationPlanner.Next(manifest, clock, settings.ReplicationLag, settings.HotRetentionDays, now, noRowsBefore, manual.From, inOnePass);
         if (step is not ReplicationStep.Backfill day) return new Decision.Done();
         if (!_firstBackfillByHand)
-            log.Info("The lake has no data yet, so this is its first backfill: {From} through {To}, newest day first; 'akkalake run' continues from where it ends",
-                day.After.FromDate, day.After.ToDate);
+            log.Info("The lake has no data yet, so this is its first backfill: {From} through {To}, {Order}; 'akkalake run' continues from where it ends",
+                day.After.FromDate, day.After.ToDate, day.FirstDay is null ? "newest day first" : "in one pass");
         _firstBackfillByHand = true;
         return new Decision.Export(step, clock);
     }

@@ -46,13 +46,15 @@ public class BackfillCommandTests(PostgresFixture postgres)
         Assert.NotEmpty(lake.Manifest.PendingDeletions);
     }
 
-    [Fact]
-    public async Task Backfill_on_an_empty_lake_is_its_first_backfill_from_the_day_asked_for_and_replication_continues_from_it()
+    [Theory]
+    [InlineData("by-day")]
+    [InlineData("one-pass")]
+    public async Task Backfill_on_an_empty_lake_is_its_first_backfill_from_the_day_asked_for_and_replication_continues_from_it(string read)
     {
         var source = await SourceDatabase.CreateAsync(postgres);
         await using (var c = await source.OpenAsync())
             await SampleReadings.InsertAsync(c, 5, TimeSpan.FromMinutes(15), T0.AddDays(-4), T0.AddMinutes(-5), insertDelay: TimeSpan.FromSeconds(1));
-        using var lake = new LakeUnderTest(source.ConnectionString);
+        using var lake = new LakeUnderTest(source.ConnectionString, extraConfig: $"first-backfill-read = {read}");
 
         var result = CliRunner.Run(lake.Args("backfill", "--days", "2"));
 
@@ -60,6 +62,7 @@ public class BackfillCommandTests(PostgresFixture postgres)
         var from = new DateTimeOffset(DateOnly.FromDateTime(T0.UtcDateTime).AddDays(-1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         await lake.AssertLakeEqualsSourceAsync(source, from);
         Assert.NotNull(lake.Manifest.Metrics.ComputedThroughTs);
+        Assert.Equal(read == "one-pass", File.ReadAllText(lake.LogFile).Contains("in one pass", StringComparison.Ordinal));
 
         await source.InsertStampedNowAsync(10, T0.AddMinutes(-3), T0.AddMinutes(-1), TimeSpan.FromMinutes(1));
         lake.RunOnce();
