@@ -23,7 +23,7 @@ public sealed record BackfillPass(bool OnePass, DateOnly From, double TableRows,
     {
         if (read != BackfillRead.Auto) return new BackfillPass(read == BackfillRead.OnePass, from, 0, 0, Configured: true);
         var tableRows = await EstimateAsync(connection, $"SELECT 1 FROM {table.QuotedName}", ct);
-        var backfillRows = await EstimateAsync(connection, $"SELECT 1 FROM {table.QuotedName} WHERE ts >= '{from:yyyy-MM-dd}T00:00:00Z'::timestamptz", ct);
+        var backfillRows = await EstimateAsync(connection, $"SELECT 1 FROM {table.QuotedName} WHERE ts >= {DayScan.Literal(from)}", ct);
         return new BackfillPass(InOnePass(scan, tableRows, backfillRows), from, tableRows, backfillRows);
     }
 
@@ -34,15 +34,17 @@ public sealed record BackfillPass(bool OnePass, DateOnly From, double TableRows,
     private static async Task<double> EstimateAsync(NpgsqlConnection connection, string query, CancellationToken ct)
     {
         await using var explain = new NpgsqlCommand($"EXPLAIN (FORMAT JSON) {query}", connection);
-        var plan = System.Text.Json.JsonDocument.Parse((string)(await explain.ExecuteScalarAsync(ct))!);
+        using var plan = System.Text.Json.JsonDocument.Parse((string)(await explain.ExecuteScalarAsync(ct))!);
         return plan.RootElement[0].GetProperty("Plan").GetProperty("Plan Rows").GetDouble();
     }
 
-    public string Describe() => (OnePass, Configured) switch
+    public string Describe()
     {
-        (true, true) => $"the first backfill reads the days from {From:yyyy-MM-dd} in one pass over the source table and commits them together at its end, as first-backfill-read says",
-        (false, true) => $"the first backfill reads the days from {From:yyyy-MM-dd} one at a time, committing each, as first-backfill-read says",
-        (true, false) => $"the first backfill reads the days from {From:yyyy-MM-dd} in one pass over the source table and commits them together at its end: PostgreSQL estimates {BackfillRows:N0} of the table's {TableRows:N0} rows in those days, so reading every row once costs less than reading each day",
-        (false, false) => $"the first backfill reads the days from {From:yyyy-MM-dd} one at a time, committing each: PostgreSQL estimates {BackfillRows:N0} of the table's {TableRows:N0} rows in those days, so a pass over the whole table would cost more",
-    };
+        var how = OnePass ? "in one pass over the source table and commits them together at its end" : "one at a time, committing each";
+        var why = Configured
+            ? ", as first-backfill-read says"
+            : $": PostgreSQL estimates {BackfillRows:N0} of the table's {TableRows:N0} rows in those days, so " +
+              (OnePass ? "reading every row once costs less than reading each day" : "a pass over the whole table would cost more");
+        return $"the first backfill reads the days from {From:yyyy-MM-dd} {how}{why}";
+    }
 }

@@ -103,5 +103,6 @@ public sealed record DayScan(string? Index, IReadOnlyList<string>? Sensors)
 
     private static string Quote(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
 
-    private static string Literal(DateOnly d) => $"'{d:yyyy-MM-dd}T00:00:00Z'::timestamptz";
+    /// <summary>The start of <paramref name="d"/> (UTC) as a timestamptz literal.</summary>
+    internal static string Literal(DateOnly d) => $"'{d:yyyy-MM-dd}T00:00:00Z'::timestamptz";
 }

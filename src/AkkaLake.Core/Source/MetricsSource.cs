@@ -34,11 +34,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
 
     /// <summary>Starts the COPY of a window; it is read a chunk at a time with <see cref="Reader.Next"/>.</summary>
     public Reader Open(SourceWindow window, RowRouter router) =>
-        new(dataSource.OpenConnection(), window switch
-        {
-            SourceWindow.BackfillDays { IsOneDay: true } => dayScan is null ? null : dayScan.BeginRead,
-            _ => null,
-        }, BuildCopySql(table, window, dayScan), router, chunkRows);
+        new(dataSource.OpenConnection(), window is SourceWindow.BackfillDays { IsOneDay: true } ? dayScan : null, BuildCopySql(table, window, dayScan), router, chunkRows);
 
     /// <summary>
     /// Decodes the COPY stream with synchronous reads (most fields are already buffered, and
@@ -56,13 +52,12 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         private readonly SharedStrings _strings = new();
         private bool _ended;
 
-        /// <param name="beginRead">Starts the transaction the COPY runs in with the settings its plan needs; none when null.</param>
-        internal Reader(NpgsqlConnection connection, Func<NpgsqlConnection, NpgsqlTransaction?>? beginRead, string copySql, RowRouter router, int chunkRows)
+        internal Reader(NpgsqlConnection connection, DayScan? dayScan, string copySql, RowRouter router, int chunkRows)
         {
             _connection = connection;
             try
             {
-                _transaction = beginRead?.Invoke(connection);
+                _transaction = dayScan?.BeginRead(connection);
                 _raw = connection.BeginRawBinaryCopy(copySql);
                 _copy = new BinaryCopyReader(_raw);
                 _copy.ReadHeader();
