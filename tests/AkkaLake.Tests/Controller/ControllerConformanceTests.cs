@@ -26,11 +26,13 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
             $"INSERT INTO metrics (sensor_id, ts, value, quality, inserted_at) SELECT sensor_id, '{ts:O}'::timestamptz, {round}, 0, clock_timestamp() FROM sensors");
     }
 
-    [Fact]
-    public async Task The_controller_reads_what_PostgreSQL_holds_in_any_time_zone_over_ranges_crossing_midnight_UTC()
+    [Theory]
+    [InlineData("by-day")]
+    [InlineData("one-pass")]
+    public async Task The_controller_reads_what_PostgreSQL_holds_in_any_time_zone_over_ranges_crossing_midnight_UTC(string backfillRead)
     {
         var source = await SourceAsync(postgres);
-        using var lake = new LakeUnderTest(source.ConnectionString, shards: 4);
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 4, extraConfig: $"first-backfill-read = {backfillRead}");
         lake.RunOnce();
 
         foreach (var zone in new[] { "America/Chicago", "Asia/Tokyo", "UTC" })
