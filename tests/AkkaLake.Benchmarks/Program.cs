@@ -1,6 +1,5 @@
 using AkkaLake.Demo;
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using Akka.Actor;
 using AkkaLake.Actors.Coordinator;
@@ -15,16 +14,15 @@ using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Reconciliation;
 using AkkaLake.Core.Source;
-using AkkaLake.Testing;
-using DuckDB.NET.Data;
 using Npgsql;
 using NpgsqlTypes;
 
-// dotnet run -c Release --project tests/AkkaLake.Benchmarks -- [--rows 10000000 | --days N] [--sensors 500] [--cadence 30] [--runs 3] [--database-url URL] [--out FILE]
+// dotnet run -c Release --project tests/AkkaLake.Benchmarks -- [--rows 10000000 | --days N] [--sensors 500] [--cadence 30] [--order time|sensor]
+//   [--runs 3] [--phases backfill,memory,incremental,day] [--database-url URL] [--out FILE]
 var options = Options.Parse(args);
 var results = new Dictionary<string, object>();
 var work = Directory.CreateTempSubdirectory("akkalake-bench-").FullName;
-Console.WriteLine($"AkkaLake benchmark: {options.Rows:N0} readings ({options.Sensors} sensors every {options.Cadence} s), {options.Runs} runs each, work dir {work}");
+Console.WriteLine($"AkkaLake benchmark: {options.Rows:N0} readings ({options.Sensors} sensors every {options.Cadence} s, stored in {options.Order} order), {options.Runs} runs each, work dir {work}");
 
 LocalPostgresServer? server = null;
 var database = options.DatabaseUrl ?? (server = LocalPostgresServer.Start()).ConnectionString;
@@ -33,7 +31,7 @@ try
     // Loading and scanning millions of rows takes longer than Npgsql's default 30 s command timeout.
     await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(DatabaseUrl.ToConnectionString(database)) { CommandTimeout = 0 }.ConnectionString);
 
-    // 1. Readings in the controller's schema.
+    // 1. Readings in the controller's schema, stored in time order or sensor by sensor.
     var end = DateTimeOffset.UtcNow.AddHours(-1);
     var steps = options.Rows / options.Sensors;
     var start = end.AddSeconds(-steps * options.Cadence);
@@ -44,13 +42,14 @@ try
         await SampleReadings.CreateSchemaAsync(c);
         // The load is not measured: skip the per-row foreign-key check (superuser only; the readings' sensors are inserted first).
         await using (var fast = new NpgsqlCommand("SET session_replication_role = replica", c)) await fast.ExecuteNonQueryAsync();
-        await SampleReadings.InsertAsync(c, options.Sensors, TimeSpan.FromSeconds(options.Cadence), start, end, insertDelay: TimeSpan.FromSeconds(2));
+        await SampleReadings.InsertAsync(c, options.Sensors, TimeSpan.FromSeconds(options.Cadence), start, end, insertDelay: TimeSpan.FromSeconds(2), bySensor: options.BySensor);
         await using var analyze = new NpgsqlCommand("VACUUM ANALYZE metrics", c);
         await analyze.ExecuteNonQueryAsync();
     });
     var rows = (long)steps * options.Sensors;
     Console.WriteLine($"generated {rows:N0} rows over {(end - start).TotalDays:0.0} days in {generate:0.0} s");
     results["rows"] = rows;
+    results["order"] = options.Order;
 
     // 2. The source's own limit: a binary COPY of the same rows, every field read, nothing written.
     const string everything = "COPY (SELECT sensor_id::text, ts, value::float8, quality::int4, samples::int4, source::text, inserted_at FROM metrics) TO STDOUT (FORMAT BINARY)";
@@ -61,105 +60,141 @@ try
     results["source_limit_rows_per_s"] = limit;
     Console.WriteLine($"source limit (binary COPY, all fields read): {limit:N0} rows/s");
 
-    // 2b. The same rows through the backfill's own queries: one COPY per day, which PostgreSQL
-    // answers from the ts index, more slowly per row than the sequential scan above.
     var table = new SourceTable(SourceTable.DefaultName, HasSamples: true, HasSource: true);
     var today = DateOnly.FromDateTime(DateTime.UtcNow);
-    var dayQueries = new List<string>();
-    for (var d = today; d >= DateOnly.FromDateTime(start.UtcDateTime); d = d.AddDays(-1))
-        dayQueries.Add(MetricsSource.BuildCopySql(table, SourceWindow.BackfillDays.Day(d, d == today, DateTimeOffset.UtcNow)));
-    var dayLimitRuns = new List<double>();
-    for (var r = 0; r < options.Runs; r++)
-        dayLimitRuns.Add(rows / await Measure.SecondsAsync(() => CopyEverythingAsync(dataSource, dayQueries)));
-    var dayLimit = Measure.Median(dayLimitRuns);
-    results["source_limit_per_day_rows_per_s"] = dayLimit;
-    Console.WriteLine($"source limit through the backfill's per-day queries: {dayLimit:N0} rows/s");
-
-    // 3. The real backfill through the actor pipeline, as its own process, into an empty lake.
     var conf = Path.Combine(work, "bench.conf");
-    File.WriteAllText(conf, "akkalake { replication-lag-seconds = 0\nhot-retention-days = 90 }");
+    // Reconciliation off: each phase measures one kind of work (its pass is measured on its own).
+    File.WriteAllText(conf, "akkalake { replication-lag-seconds = 0\nhot-retention-days = 90\nreconcile-interval-seconds = 0 }");
     var exe = Path.Combine(AppContext.BaseDirectory, "akkalake.dll");
-    var backfills = new List<(double Seconds, long Rss)>();
-    string lakeRoot = "";
-    for (var r = 0; r < options.Runs; r++)
+    LakeSettings Lake(string name) => LakeSettingsParser.Parse(new Dictionary<string, string?> { ["data-root"] = Path.Combine(work, name), ["database-url"] = database, ["replication-lag-seconds"] = "0" });
+    ProcessRun Backfill(LakeSettings lake, string config, string what)
     {
-        lakeRoot = Path.Combine(work, $"lake-{r}");
-        var run = Measure.Process("dotnet", [exe, "run", "--once", "--config", conf, "--data-root", lakeRoot, "--database-url", database]);
-        if (run.ExitCode != 0) throw new InvalidOperationException("backfill failed: " + run.Output);
-        backfills.Add((run.Seconds, run.PeakRssBytes));
+        var run = Measure.Process("dotnet", [exe, "run", "--once", "--config", config, "--data-root", lake.DataRoot, "--database-url", database]);
+        if (run.ExitCode != 0) throw new InvalidOperationException($"{what} failed: " + run.Output);
+        return run;
     }
-    // 3b. The same backfill where the source has no index on ts (a plain PostgreSQL install of the
-    // controller's schema): days are read per sensor over the primary key.
-    await using (var c = await dataSource.OpenConnectionAsync())
-    await using (var drop = new NpgsqlCommand("DROP INDEX metrics_ts_idx", c))
-        await drop.ExecuteNonQueryAsync();
-    double noIndexDayLimit, noIndexRate;
-    long noIndexRss;
-    await using (var c = await dataSource.OpenConnectionAsync())
+    void ReportBackfill(string key, string what, LakeSettings lake, ProcessRun run, double ofLimit)
     {
-        var scan = await DayScan.ChooseAsync(c, table, CancellationToken.None);
-        var perSensorQueries = new List<string>();
-        for (var d = today; d >= DateOnly.FromDateTime(start.UtcDateTime); d = d.AddDays(-1))
-            perSensorQueries.Add(MetricsSource.BuildCopySql(table, SourceWindow.BackfillDays.Day(d, d == today, DateTimeOffset.UtcNow), scan));
-        noIndexDayLimit = rows / await Measure.SecondsAsync(() => CopyEverythingAsync(dataSource, perSensorQueries, scan));
-        var noIndexRun = Measure.Process("dotnet", [exe, "run", "--once", "--config", conf, "--data-root", Path.Combine(work, "lake-no-ts-index"), "--database-url", database]);
-        if (noIndexRun.ExitCode != 0) throw new InvalidOperationException("backfill without the ts index failed: " + noIndexRun.Output);
-        (noIndexRate, noIndexRss) = (rows / noIndexRun.Seconds, noIndexRun.PeakRssBytes);
-    }
-    results["backfill_no_ts_index_rows_per_s"] = noIndexRate;
-    results["backfill_no_ts_index_ratio_to_limit"] = noIndexRate / limit;
-    results["source_limit_per_day_no_ts_index_rows_per_s"] = noIndexDayLimit;
-    results["backfill_no_ts_index_peak_rss_mb"] = noIndexRss / 1048576.0;
-    Console.WriteLine($"backfill without metrics_ts_idx (read as the daemon chooses, its start line says how): {noIndexRate:N0} rows/s (x{noIndexRate / limit:0.00} of the limit; the per-sensor day queries alone {noIndexDayLimit:N0} rows/s), peak RSS {noIndexRss / 1048576.0:0} MB");
-    await using (var c = await dataSource.OpenConnectionAsync())
-    await using (var create = new NpgsqlCommand("CREATE INDEX metrics_ts_idx ON metrics(ts DESC)", c))
-        await create.ExecuteNonQueryAsync();
-
-    var settings = LakeSettingsParser.Parse(new Dictionary<string, string?> { ["data-root"] = lakeRoot, ["database-url"] = database, ["replication-lag-seconds"] = "0" });
-    var manifest = new ManifestStore(settings.StatePath).Load()!;
-    var backfillRate = rows / Measure.Median(backfills.Select(b => b.Seconds));
-    results["backfill_rows_per_s"] = backfillRate;
-    results["backfill_ratio_to_limit"] = backfillRate / limit;
-    results["backfill_ratio_to_per_day_limit"] = backfillRate / dayLimit;
-    results["backfill_peak_rss_mb"] = backfills.Max(b => b.Rss) / 1048576.0;
-    results["backfill_files"] = manifest.Files().Count();
-    results["backfill_bytes"] = manifest.Files().Sum(f => f.File.Bytes);
-    Console.WriteLine($"backfill: {backfillRate:N0} rows/s (x{backfillRate / limit:0.00} of the limit, x{backfillRate / dayLimit:0.00} of the per-day limit; whole process incl. start-up), peak RSS {backfills.Max(b => b.Rss) / 1048576.0:0} MB, {manifest.Files().Count()} files, {LakeReportText.Bytes(manifest.Files().Sum(f => f.File.Bytes))}");
-
-    // 4. Incremental: 60 s of readings at 2,000 sensors every 10 s, tick to commit.
-    var latencies = (await IncrementalLatencyAsync(settings, dataSource, options.Runs)).Select(l => l.Seconds).ToList();
-    results["incremental_commit_seconds"] = Measure.Median(latencies);
-    Console.WriteLine($"incremental batch of 12,000 rows: committed {Measure.Median(latencies):0.000} s after the tick (median)");
-
-    // 4b. The same with 1% of the tick's rows upserting readings the lake already holds: the
-    // commit rewrites the files holding their old versions.
-    foreach (var (name, daysBack) in new[] { ("earlier_today", 0), ("two_days_ago", 2) })
-    {
-        var upserts = await IncrementalLatencyAsync(settings, dataSource, options.Runs, upsertDaysBack: daysBack);
-        var seconds = Measure.Median(upserts.Select(u => u.Seconds));
-        var rewritten = Measure.Median(upserts.Select(u => (double)u.RewrittenBytes));
-        var parts = Measure.Median(upserts.Select(u => (double)u.PartBytes));
-        results[$"incremental_upserts_{name}_commit_seconds"] = seconds;
-        results[$"incremental_upserts_{name}_rewritten_bytes"] = rewritten;
-        results[$"incremental_upserts_{name}_part_bytes"] = parts;
-        Console.WriteLine($"incremental batch with 120 upserts of readings from {name.Replace('_', ' ')}: committed {seconds:0.000} s after the tick, {LakeReportText.Bytes((long)rewritten)} of files rewritten beside {LakeReportText.Bytes((long)parts)} of new parts (medians)");
+        var manifest = new ManifestStore(lake.StatePath).Load()!;
+        var perShardDay = manifest.Metrics.Partitions.Values.SelectMany(p => p.Shards.Values).Select(s => s.Files.Count).ToList();
+        var rate = rows / run.Seconds;
+        results[$"{key}_rows_per_s"] = rate;
+        results[$"{key}_ratio_to_limit"] = rate / ofLimit;
+        results[$"{key}_peak_rss_mb"] = run.PeakRssMb;
+        results[$"{key}_files"] = perShardDay.Sum();
+        results[$"{key}_shard_days"] = perShardDay.Count;
+        results[$"{key}_shard_days_in_more_than_one_file"] = perShardDay.Count(n => n > 1);
+        results[$"{key}_bytes"] = manifest.Files().Sum(f => f.File.Bytes);
+        var read = run.Output.Contains("in one pass over the source table", StringComparison.Ordinal) ? "one pass" : "by day";
+        Console.WriteLine($"{what} ({read}): {rate:N0} rows/s (x{rate / ofLimit:0.00} of the limit; whole process incl. start-up), peak RSS {run.PeakRssMb:0} MB, " +
+            $"{perShardDay.Sum():N0} files for {perShardDay.Count:N0} shard-days ({perShardDay.Count(n => n > 1)} in more than one), {LakeReportText.Bytes(manifest.Files().Sum(f => f.File.Bytes))}");
     }
 
-    // 4c. Reconciliation: one pass over every day (PostgreSQL's per-sensor checksums against the
-    // lake's), then incremental batches while passes keep running, as the daemon's schedule would.
-    var reconciler = new Reconciler(dataSource, new LakeRoots(settings.HotPath, null));
-    var snapshot = new ManifestStore(settings.StatePath).Load()!;
-    var checkDays = snapshot.Metrics.Partitions.Where(p => p.Value.Rows > 0).Select(p => LakeLayout.ParseDateKey(p.Key)).ToList();
-    var passClock = Stopwatch.StartNew();
-    long checkedRows = 0;
-    foreach (var d in checkDays) checkedRows += (await reconciler.CheckAsync(snapshot, d, CancellationToken.None)).SourceRows;
-    var passSeconds = passClock.Elapsed.TotalSeconds;
-    results["reconcile_pass_seconds"] = passSeconds;
-    results["reconcile_rows_per_s"] = checkedRows / passSeconds;
-    Console.WriteLine($"reconciliation: one pass over {checkDays.Count} days ({checkedRows:N0} rows) in {passSeconds:0.0} s, {checkedRows / passSeconds:N0} rows/s; " +
-        $"a 90-day lake of 2,000 sensors every 10 s (1.56B rows) would take {1_555_200_000 / (checkedRows / passSeconds) / 3600:0.0} h of one PostgreSQL scan a day");
-    using (var stopPasses = new CancellationTokenSource())
+    // 3. The real backfill through the actor pipeline, as its own process, into an empty lake, as
+    // the daemon chooses to read it (the generated table is all backfill: one pass).
+    var lake = Lake("lake-0");
+    var backfills = new List<ProcessRun>();
+    for (var r = 0; r < (options.Includes("backfill") ? options.Runs : 1); r++)
     {
+        lake = Lake($"lake-{r}");
+        backfills.Add(Backfill(lake, conf, "backfill"));
+    }
+    var median = backfills.OrderBy(b => b.Seconds).ElementAt(backfills.Count / 2);
+    ReportBackfill("backfill", "backfill", lake, median with { PeakRssBytes = backfills.Max(b => b.PeakRssBytes) }, limit);
+    var settings = lake;
+
+    if (options.Includes("backfill"))
+    {
+        // 3a. The controller's reads right after it, against DuckDB's own partitioned COPY of the same rows.
+        var (reads, lakeBytes, referenceBytes) = ControllerReads.Run(settings, new ManifestStore(settings.StatePath).Load()!, work, end, (end - start).TotalDays, options.Sensors, options.Runs);
+        results["lake_bytes"] = lakeBytes;
+        results["duckdb_reference_bytes"] = referenceBytes;
+        Console.WriteLine($"reads right after the backfill ({LakeReportText.Bytes(lakeBytes)}; DuckDB's own COPY of the same rows {LakeReportText.Bytes(referenceBytes)}):");
+        foreach (var read in reads)
+        {
+            results[$"read_{read.Name}_controller_ms"] = read.ControllerMs;
+            results[$"read_{read.Name}_duckdb_reference_ms"] = read.ReferenceMs;
+            results[$"read_{read.Name}_sorted_ms"] = read.SortedMs;
+            results[$"read_{read.Name}_floor_ms"] = read.FloorMs;
+            Console.WriteLine($"read {read.Name,-40} {read.Files,5} files: as the controller {read.ControllerMs,7:0.0} ms, DuckDB's own files {read.ReferenceMs,7:0.0} ms " +
+                $"({read.ControllerMs / read.ReferenceMs:0.00} x, target 1.0 x {(read.ControllerMs <= read.ReferenceMs ? "met" : "MISSED")}), " +
+                $"one sorted file {read.SortedMs,7:0.0} ms ({read.ControllerMs / read.SortedMs:0.00} x, bound {read.BoundMs:0.0} ms {(read.ControllerMs <= read.BoundMs ? "met" : "missed")}), footers alone {read.FloorMs,6:0.0} ms");
+        }
+
+        // 3b. The same backfill read a day at a time.
+        var byDay = Lake("lake-by-day");
+        var byDayConf = conf + ".by-day";
+        File.WriteAllText(byDayConf, File.ReadAllText(conf).Replace(" }", "\nfirst-backfill-read = by-day }", StringComparison.Ordinal));
+        ReportBackfill("backfill_by_day", "backfill read a day at a time", byDay, Backfill(byDay, byDayConf, "backfill by day"), limit);
+
+        // 3c. The same backfill where the source has no index on ts (a plain PostgreSQL install of the
+        // controller's schema), read as the daemon chooses.
+        await using (var c = await dataSource.OpenConnectionAsync())
+        await using (var drop = new NpgsqlCommand("DROP INDEX metrics_ts_idx", c))
+            await drop.ExecuteNonQueryAsync();
+        var noIndex = Lake("lake-no-ts-index");
+        ReportBackfill("backfill_no_ts_index", "backfill without metrics_ts_idx", noIndex, Backfill(noIndex, conf, "backfill without the ts index"), limit);
+        await using (var c = await dataSource.OpenConnectionAsync())
+        await using (var create = new NpgsqlCommand("CREATE INDEX metrics_ts_idx ON metrics(ts DESC)", c))
+            await create.ExecuteNonQueryAsync();
+    }
+
+    if (options.Includes("memory"))
+    {
+        // 4. The daemon's memory in its other phases.
+        var phases = new DaemonPhases(exe, conf, database);
+        var fragmented = Lake("lake-fragmented");
+        var (files, bytes) = DaemonPhases.Fragment(settings, fragmented, parts: 22);
+        var catchUp = phases.CompactionCatchUp(fragmented, TimeSpan.FromMinutes(60));
+        var after = new ManifestStore(fragmented.StatePath).Load()!;
+        results["compaction_catch_up_seconds"] = catchUp.Seconds;
+        results["compaction_catch_up_peak_rss_mb"] = catchUp.PeakRssMb;
+        Console.WriteLine($"compaction catching up on a fragmented lake ({files:N0} files, {LakeReportText.Bytes(bytes)}; 22 open parts per shard-day): " +
+            $"{after.Files().Count():N0} files after {catchUp.Seconds:0} s, peak RSS {catchUp.PeakRssMb:0} MB");
+        var pass = phases.ReconcilePass(settings);
+        results["reconcile_pass_peak_rss_mb"] = pass.PeakRssMb;
+        Console.WriteLine($"reconciliation pass (akkalake reconcile --dry-run, every day): {pass.Seconds:0.0} s, exit {pass.ExitCode}, peak RSS {pass.PeakRssMb:0} MB");
+        var idle = phases.Idle(settings, TimeSpan.FromSeconds(90));
+        results["idle_rss_mb"] = idle.LastRssBytes / 1048576.0;
+        results["idle_peak_rss_mb"] = idle.PeakRssMb;
+        Console.WriteLine($"idle daemon on the up-to-date lake for 90 s: RSS {idle.LastRssBytes / 1048576.0:0} MB at the end, peak {idle.PeakRssMb:0} MB");
+    }
+
+    if (options.Includes("incremental"))
+    {
+        // 5. Incremental: 60 s of readings at 2,000 sensors every 10 s, tick to commit.
+        var latencies = (await IncrementalLatencyAsync(settings, dataSource, options.Runs)).Select(l => l.Seconds).ToList();
+        results["incremental_commit_seconds"] = Measure.Median(latencies);
+        Console.WriteLine($"incremental batch of 12,000 rows: committed {Measure.Median(latencies):0.000} s after the tick (median)");
+
+        // 5b. The same with 1% of the tick's rows upserting readings the lake already holds: the
+        // commit rewrites the files holding their old versions.
+        foreach (var (name, daysBack) in new[] { ("earlier_today", 0), ("two_days_ago", 2) })
+        {
+            var upserts = await IncrementalLatencyAsync(settings, dataSource, options.Runs, upsertDaysBack: daysBack);
+            var seconds = Measure.Median(upserts.Select(u => u.Seconds));
+            var rewritten = Measure.Median(upserts.Select(u => (double)u.RewrittenBytes));
+            var parts = Measure.Median(upserts.Select(u => (double)u.PartBytes));
+            results[$"incremental_upserts_{name}_commit_seconds"] = seconds;
+            results[$"incremental_upserts_{name}_rewritten_bytes"] = rewritten;
+            results[$"incremental_upserts_{name}_part_bytes"] = parts;
+            Console.WriteLine($"incremental batch with 120 upserts of readings from {name.Replace('_', ' ')}: committed {seconds:0.000} s after the tick, {LakeReportText.Bytes((long)rewritten)} of files rewritten beside {LakeReportText.Bytes((long)parts)} of new parts (medians)");
+        }
+
+        // 5c. Reconciliation: one pass over every day (PostgreSQL's per-sensor checksums against the
+        // lake's), then incremental batches while passes keep running, as the daemon's schedule would.
+        var reconciler = new Reconciler(dataSource, new LakeRoots(settings.HotPath, null));
+        var snapshot = new ManifestStore(settings.StatePath).Load()!;
+        var checkDays = snapshot.Metrics.Partitions.Where(p => p.Value.Rows > 0).Select(p => LakeLayout.ParseDateKey(p.Key)).ToList();
+        var passClock = Stopwatch.StartNew();
+        long checkedRows = 0;
+        foreach (var d in checkDays) checkedRows += (await reconciler.CheckAsync(snapshot, d, CancellationToken.None)).SourceRows;
+        var passSeconds = passClock.Elapsed.TotalSeconds;
+        results["reconcile_pass_seconds"] = passSeconds;
+        results["reconcile_rows_per_s"] = checkedRows / passSeconds;
+        Console.WriteLine($"reconciliation: one pass over {checkDays.Count} days ({checkedRows:N0} rows) in {passSeconds:0.0} s, {checkedRows / passSeconds:N0} rows/s; " +
+            $"a 90-day lake of 2,000 sensors every 10 s (1.56B rows) would take {1_555_200_000 / (checkedRows / passSeconds) / 3600:0.0} h of one PostgreSQL scan a day");
+        using var stopPasses = new CancellationTokenSource();
         var passes = Task.Run(async () =>
         {
             while (!stopPasses.IsCancellationRequested)
@@ -173,26 +208,16 @@ try
         Console.WriteLine($"incremental batch of 12,000 rows while reconciliation passes run: committed {Measure.Median(during):0.000} s after the tick (median; {Measure.Median(latencies):0.000} s without)");
     }
 
-
-    var day = SimulatedDay(Path.Combine(work, "day"), ticks: 1440, sensors: 125, cadenceSeconds: 10);
-    results["day_rows_rewritten_per_row"] = day.RowsRewrittenPerRow;
-    results["day_write_amplification"] = day.WriteAmplification;
-    results["day_bytes_written_per_byte_at_rest"] = day.WrittenPerRestByte;
-    results["day_max_files"] = day.MaxFiles;
-    results["day_files_at_rest"] = day.AtRest;
-    Console.WriteLine($"simulated day (1,440 ticks x 750 rows, one shard-day): write amplification {day.WriteAmplification:0.00} (bytes written by parts and compaction / bytes of the parts), "
-        + $"{day.WrittenPerRestByte:0.00} per byte at rest, each row rewritten {day.RowsRewrittenPerRow:0.00} times by compaction; at most {day.MaxFiles} files, {day.AtRest} at rest");
-
-    // 6. The controller's reads of the lake against one perfectly sorted file of the same rows.
-    manifest = new ManifestStore(settings.StatePath).Load()!;
-    foreach (var read in ControllerReads(settings, manifest, Path.Combine(work, "sorted.parquet"), end, (end - start).TotalDays, options.Sensors, options.Runs))
+    if (options.Includes("day"))
     {
-        results[$"read_{read.Name}_controller_ms"] = read.ControllerMs;
-        results[$"read_{read.Name}_view_ms"] = read.ViewMs;
-        results[$"read_{read.Name}_sorted_ms"] = read.SortedMs;
-        results[$"read_{read.Name}_floor_ms"] = read.FloorMs;
-        Console.WriteLine($"read {read.Name,-40} {read.Files,5} files: as the controller {read.ControllerMs,7:0.0} ms ({read.ControllerMs / read.SortedMs:0.00} x), committed view {read.ViewMs,7:0.0} ms, " +
-            $"one sorted file {read.SortedMs,7:0.0} ms, footers alone {read.FloorMs,6:0.0} ms; bound {read.BoundMs:0.0} ms {(read.ControllerMs <= read.BoundMs ? "met" : "MISSED")}");
+        var day = SimulatedDay(Path.Combine(work, "day"), ticks: 1440, sensors: 125, cadenceSeconds: 10);
+        results["day_rows_rewritten_per_row"] = day.RowsRewrittenPerRow;
+        results["day_write_amplification"] = day.WriteAmplification;
+        results["day_bytes_written_per_byte_at_rest"] = day.WrittenPerRestByte;
+        results["day_max_files"] = day.MaxFiles;
+        results["day_files_at_rest"] = day.AtRest;
+        Console.WriteLine($"simulated day (1,440 ticks x 750 rows, one shard-day): write amplification {day.WriteAmplification:0.00} (bytes written by parts and compaction / bytes of the parts), "
+            + $"{day.WrittenPerRestByte:0.00} per byte at rest, each row rewritten {day.RowsRewrittenPerRow:0.00} times by compaction; at most {day.MaxFiles} files, {day.AtRest} at rest");
     }
 
     var outFile = options.Out ?? Path.Combine(work, "results.json");
@@ -333,98 +358,5 @@ static SimulatedDayResult SimulatedDay(string root, int ticks, int sensors, int 
     return new SimulatedDayResult((double)(partBytes + compactionBytes) / partBytes, (partBytes + compactionBytes) / restBytes, (double)rowsRewritten / rowsIn, maxFiles, manifest.Files().Count());
 }
 
-/// <summary>
-/// The controller's read shapes (shared/CONTEXT.md), timed four ways: the lake as the controller
-/// lists and queries it (its listing rule, its SQL, two threads), the committed view with date
-/// and shard filters, one sorted file of the same rows, and the floor the listing sets (the same
-/// files' footers alone).
-/// </summary>
-static List<ReadResult> ControllerReads(LakeSettings settings, LakeManifest manifest, string sortedFile, DateTimeOffset end, double days, int sensors, int runs)
-{
-    using var connection = new DuckDBConnection("Data Source=:memory:");
-    connection.Open();
-    void Exec(string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-    Exec("PRAGMA threads=2");
-    Exec(DuckDbView.CreateStatement(manifest, settings));
-    Exec($"COPY (SELECT sensor_id, ts, value, quality, samples, source FROM metrics ORDER BY sensor_id, ts) TO '{sortedFile}' (FORMAT parquet, COMPRESSION zstd)");
-    var reader = new ControllerReader(settings.HotPath, settings.ColdPath, settings.Shards, "UTC");
-    string Ts(DateTimeOffset t) => $"'{Timestamps.Format(t)}'::TIMESTAMP";
-    string In(IEnumerable<string> ids) => string.Join(", ", ids.Select(i => $"'{i}'"));
-    string Files(IEnumerable<string> files) => string.Join(", ", files.Select(f => $"'{f}'"));
-    string Shards(IEnumerable<string> ids) => string.Join(", ", ids.Select(i => $"'{LakeLayout.ShardKey(ShardHasher.Shard(i, settings.Shards))}'").Distinct());
-    string[] all = [.. Enumerable.Range(0, sensors).Select(SampleReadings.SensorId)];
-
-    var shapes = new List<(string Name, string[] Sensors, DateTimeOffset From, DateTimeOffset To, bool FilterSensors, string Select, string GroupBy)>
-    {
-        ($"points_1_sensor_{Math.Min(90, Math.Ceiling(days))}_days", [SampleReadings.SensorId(42)], end.AddDays(-Math.Min(90, days)), end, true, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
-        ($"hourly_buckets_10_sensors_{Math.Min(30, Math.Ceiling(days))}_days", [.. Enumerable.Range(100, 10).Select(SampleReadings.SensorId)], end.AddDays(-Math.Min(30, days)), end, true,
-            "sensor_id, CAST(floor(epoch(ts) / 3600) * 3600 AS BIGINT) AS bucket, avg(value)", "GROUP BY sensor_id, bucket ORDER BY sensor_id, bucket"),
-        ("all_sensors_one_hour", all, end.AddHours(-3), end.AddHours(-2), false, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
-        ($"daily_averages_all_sensors_{Math.Min(7, Math.Ceiling(days))}_days", all, end.AddDays(-Math.Min(7, days)), end, false,
-            "sensor_id, CAST(floor(epoch(ts) / 86400) * 86400 AS BIGINT) AS day, avg(value)", "GROUP BY sensor_id, day ORDER BY sensor_id, day"),
-    };
-    double Time(string sql)
-    {
-        var times = new List<double>();
-        for (var r = 0; r < Math.Max(runs, 5) + 1; r++)
-        {
-            var clock = Stopwatch.StartNew();
-            using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            using var rows = command.ExecuteReader();
-            while (rows.Read()) { }
-            if (r > 0) times.Add(clock.Elapsed.TotalMilliseconds);
-        }
-        return Measure.Median(times);
-    }
-    var results = new List<ReadResult>();
-    foreach (var q in shapes)
-    {
-        var where = (q.FilterSensors ? $"sensor_id IN ({In(q.Sensors)}) AND " : "") + $"ts >= {Ts(q.From)} AND ts <= {Ts(q.To)}";
-        var files = reader.ListFiles(q.Sensors, q.From, q.To);
-        var controller = Time($"SELECT {q.Select} FROM read_parquet([{Files(files)}], hive_partitioning=1, union_by_name=1) WHERE {where} {q.GroupBy}");
-        var dates = $"date BETWEEN CAST({Ts(q.From)} AS DATE) AND CAST({Ts(q.To)} AS DATE)";
-        var view = Time($"SELECT {q.Select} FROM metrics WHERE {where} AND {dates}{(q.FilterSensors ? $" AND shard IN ({Shards(q.Sensors)})" : "")} {q.GroupBy}");
-        // The sorted file gets every help: DuckDB does not prune row groups on an IN list of several values, but does on a range.
-        var range = q.FilterSensors ? $" AND sensor_id BETWEEN '{q.Sensors.Min(StringComparer.Ordinal)}' AND '{q.Sensors.Max(StringComparer.Ordinal)}'" : "";
-        var sorted = Time($"SELECT {q.Select} FROM read_parquet('{sortedFile}') WHERE {where}{range} {q.GroupBy}");
-        var floor = Time($"SELECT count(*) FROM parquet_metadata([{Files(files)}])");
-        results.Add(new ReadResult(q.Name, files.Count, controller, view, sorted, floor));
-    }
-    return results;
-}
-
-internal sealed record ReadResult(string Name, int Files, double ControllerMs, double ViewMs, double SortedMs, double FloorMs)
-{
-    /// <summary>The issue's bound: 1.5 x one sorted file, or the listing's floor plus 1.2 x the sorted file.</summary>
-    public double BoundMs => Math.Max(1.5 * SortedMs, FloorMs + 1.2 * SortedMs);
-}
-
 /// <summary>Write amplification as LSM stores count it: all bytes written over the bytes ingested (here, the parts each tick wrote).</summary>
 internal sealed record SimulatedDayResult(double WriteAmplification, double WrittenPerRestByte, double RowsRewrittenPerRow, int MaxFiles, int AtRest);
-
-/// <param name="Rows">Readings to generate; <c>--days N</c> sets it to N days of every sensor at the cadence.</param>
-internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, string? DatabaseUrl, string? Out)
-{
-    public static Options Parse(string[] args)
-    {
-        string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
-        var sensors = int.Parse(Value("--sensors") ?? "500", CultureInfo.InvariantCulture);
-        var cadence = int.Parse(Value("--cadence") ?? "30", CultureInfo.InvariantCulture);
-        var rows = Value("--days") is { } days
-            ? (long)(double.Parse(days, CultureInfo.InvariantCulture) * 86_400 / cadence) * sensors
-            : long.Parse(Value("--rows") ?? "10000000", CultureInfo.InvariantCulture);
-        return new Options(
-            rows,
-            sensors,
-            cadence,
-            int.Parse(Value("--runs") ?? "3", CultureInfo.InvariantCulture),
-            Value("--database-url"),
-            Value("--out"));
-    }
-}

@@ -36,10 +36,12 @@ public static class SampleReadings
     /// <summary>
     /// Inserts readings for sensors [firstSensor, firstSensor + sensors) every <paramref name="cadence"/>
     /// in [from, to), each stamped inserted_at = ts + <paramref name="insertDelay"/> (or NULL, as
-    /// old rows are), with a binary COPY. Returns the number of rows.
+    /// old rows are), with a binary COPY. Returns the number of rows. The table stores them in
+    /// the order inserted: by time, as a running controller writes them, or with
+    /// <paramref name="bySensor"/> each sensor's history together, as a bulk import leaves them.
     /// </summary>
     public static async Task<long> InsertAsync(NpgsqlConnection connection, int sensors, TimeSpan cadence, DateTimeOffset from, DateTimeOffset to,
-        int firstSensor = 0, TimeSpan? insertDelay = null, bool withOptionalColumns = true, CancellationToken ct = default)
+        int firstSensor = 0, TimeSpan? insertDelay = null, bool withOptionalColumns = true, bool bySensor = false, CancellationToken ct = default)
     {
         await using (var ids = new NpgsqlCommand("INSERT INTO sensors SELECT format('sensor-%s', lpad(i::text, 4, '0')) FROM generate_series(@a, @b) i ON CONFLICT DO NOTHING", connection))
         {
@@ -50,25 +52,34 @@ public static class SampleReadings
         var columns = withOptionalColumns ? "sensor_id, ts, value, quality, inserted_at, samples, source" : "sensor_id, ts, value, quality, inserted_at";
         long rows = 0;
         await using var writer = await connection.BeginBinaryImportAsync($"COPY metrics ({columns}) FROM STDIN (FORMAT BINARY)", ct);
-        for (var t = from; t < to; t += cadence)
+        async Task WriteAsync(int s, DateTimeOffset t)
+        {
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(SensorId(s), NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(t, NpgsqlDbType.TimestampTz, ct);
+            await writer.WriteAsync(ValueAt(s, t), NpgsqlDbType.Double, ct);
+            await writer.WriteAsync((short)(s % 3), NpgsqlDbType.Smallint, ct);
+            if (insertDelay is { } delay) await writer.WriteAsync(t + delay, NpgsqlDbType.TimestampTz, ct);
+            else await writer.WriteNullAsync(ct);
+            if (withOptionalColumns)
+            {
+                if (s % 2 == 0) await writer.WriteAsync(s % 7, NpgsqlDbType.Integer, ct);
+                else await writer.WriteNullAsync(ct);
+                await writer.WriteAsync(s % 5 == 0 ? "modbus" : "lora", NpgsqlDbType.Text, ct);
+            }
+            rows++;
+        }
+        if (bySensor)
         {
             for (var s = firstSensor; s < firstSensor + sensors; s++)
-            {
-                await writer.StartRowAsync(ct);
-                await writer.WriteAsync(SensorId(s), NpgsqlDbType.Varchar, ct);
-                await writer.WriteAsync(t, NpgsqlDbType.TimestampTz, ct);
-                await writer.WriteAsync(ValueAt(s, t), NpgsqlDbType.Double, ct);
-                await writer.WriteAsync((short)(s % 3), NpgsqlDbType.Smallint, ct);
-                if (insertDelay is { } delay) await writer.WriteAsync(t + delay, NpgsqlDbType.TimestampTz, ct);
-                else await writer.WriteNullAsync(ct);
-                if (withOptionalColumns)
-                {
-                    if (s % 2 == 0) await writer.WriteAsync(s % 7, NpgsqlDbType.Integer, ct);
-                    else await writer.WriteNullAsync(ct);
-                    await writer.WriteAsync(s % 5 == 0 ? "modbus" : "lora", NpgsqlDbType.Text, ct);
-                }
-                rows++;
-            }
+                for (var t = from; t < to; t += cadence)
+                    await WriteAsync(s, t);
+        }
+        else
+        {
+            for (var t = from; t < to; t += cadence)
+                for (var s = firstSensor; s < firstSensor + sensors; s++)
+                    await WriteAsync(s, t);
         }
         await writer.CompleteAsync(ct);
         return rows;

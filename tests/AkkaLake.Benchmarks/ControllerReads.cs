@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using AkkaLake.Core;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Inspection;
+using AkkaLake.Core.Layout;
+using AkkaLake.Core.Manifest;
+using AkkaLake.Demo;
+using AkkaLake.Testing;
+using DuckDB.NET.Data;
+
+namespace AkkaLake.Benchmarks;
+
+/// <param name="ReferenceMs">The same rows, partitions and listing, written by DuckDB's own partitioned COPY.</param>
+internal sealed record ReadResult(string Name, int Files, double ControllerMs, double ReferenceMs, double SortedMs, double FloorMs)
+{
+    /// <summary>The goal of issue 13: 1.5 x one sorted file, or the listing's floor plus 1.2 x the sorted file.</summary>
+    public double BoundMs => Math.Max(1.5 * SortedMs, FloorMs + 1.2 * SortedMs);
+}
+
+/// <summary>
+/// The controller's read shapes (shared/CONTEXT.md), timed four ways: the lake as the controller
+/// lists and queries it (its listing rule, its SQL, two threads); the same rows written by
+/// DuckDB's own <c>COPY … PARTITION_BY (date, shard)</c> with one thread (one sorted file per
+/// shard-day, DuckDB's row groups and encodings), listed and queried the same way; one sorted file
+/// of the same rows; and the floor the listing sets (the lake's files' footers alone).
+/// </summary>
+internal static class ControllerReads
+{
+    public static (List<ReadResult> Reads, long LakeBytes, long ReferenceBytes) Run(LakeSettings settings, LakeManifest manifest, string work, DateTimeOffset end, double days, int sensors, int runs)
+    {
+        using var connection = new DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        void Exec(string sql)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.ExecuteNonQuery();
+        }
+        var sortedFile = Path.Combine(work, "sorted.parquet");
+        var referenceRoot = Path.Combine(work, "duckdb-reference");
+        Exec(DuckDbView.CreateStatement(manifest, settings));
+        Exec("PRAGMA threads=1");
+        if (!File.Exists(sortedFile))
+            Exec($"COPY (SELECT sensor_id, ts, value, quality, samples, source FROM metrics ORDER BY sensor_id, ts) TO '{sortedFile}' (FORMAT parquet, COMPRESSION zstd)");
+        if (!Directory.Exists(referenceRoot))
+        {
+            Directory.CreateDirectory(Path.Combine(referenceRoot, "metrics"));
+            Exec($"COPY (SELECT sensor_id, ts, value, quality, samples, source, date, shard FROM metrics ORDER BY date, shard, sensor_id, ts) " +
+                $"TO '{Path.Combine(referenceRoot, LakeLayout.Dataset)}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date, shard))");
+        }
+        Exec("PRAGMA threads=2");
+        var referenceBytes = Directory.EnumerateFiles(referenceRoot, "*.parquet", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+
+        var lake = new ControllerReader(settings.HotPath, settings.ColdPath, settings.Shards, "UTC");
+        // No manifest there: the controller falls back to listing the directories.
+        var reference = new ControllerReader(referenceRoot, null, settings.Shards, "UTC");
+        string Ts(DateTimeOffset t) => $"'{Timestamps.Format(t)}'::TIMESTAMP";
+        string In(IEnumerable<string> ids) => string.Join(", ", ids.Select(i => $"'{i}'"));
+        string Files(IEnumerable<string> files) => string.Join(", ", files.Select(f => $"'{f}'"));
+        string[] all = [.. Enumerable.Range(0, sensors).Select(SampleReadings.SensorId)];
+
+        var shapes = new List<(string Name, string[] Sensors, DateTimeOffset From, DateTimeOffset To, bool FilterSensors, string Select, string GroupBy)>
+        {
+            ($"points_1_sensor_{Math.Min(90, Math.Ceiling(days))}_days", [SampleReadings.SensorId(42)], end.AddDays(-Math.Min(90, days)), end, true, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
+            ($"hourly_buckets_10_sensors_{Math.Min(30, Math.Ceiling(days))}_days", [.. Enumerable.Range(100, 10).Select(SampleReadings.SensorId)], end.AddDays(-Math.Min(30, days)), end, true,
+                "sensor_id, CAST(floor(epoch(ts) / 3600) * 3600 AS BIGINT) AS bucket, avg(value)", "GROUP BY sensor_id, bucket ORDER BY sensor_id, bucket"),
+            ("all_sensors_one_hour", all, end.AddHours(-3), end.AddHours(-2), false, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
+            ($"daily_averages_all_sensors_{Math.Min(7, Math.Ceiling(days))}_days", all, end.AddDays(-Math.Min(7, days)), end, false,
+                "sensor_id, CAST(floor(epoch(ts) / 86400) * 86400 AS BIGINT) AS day, avg(value)", "GROUP BY sensor_id, day ORDER BY sensor_id, day"),
+        };
+        double Time(string sql)
+        {
+            var times = new List<double>();
+            for (var r = 0; r < Math.Max(runs, 5) + 1; r++)
+            {
+                var clock = Stopwatch.StartNew();
+                using var command = connection.CreateCommand();
+                command.CommandText = sql;
+                using var rows = command.ExecuteReader();
+                while (rows.Read()) { }
+                if (r > 0) times.Add(clock.Elapsed.TotalMilliseconds);
+            }
+            return Measure.Median(times);
+        }
+        var results = new List<ReadResult>();
+        foreach (var q in shapes)
+        {
+            var where = (q.FilterSensors ? $"sensor_id IN ({In(q.Sensors)}) AND " : "") + $"ts >= {Ts(q.From)} AND ts <= {Ts(q.To)}";
+            string Controller(IReadOnlyList<string> files) =>
+                $"SELECT {q.Select} FROM read_parquet([{Files(files)}], hive_partitioning=1, union_by_name=1) WHERE {where} {q.GroupBy}";
+            var files = lake.ListFiles(q.Sensors, q.From, q.To);
+            // Alternated, so a slower minute of this machine weighs on both alike.
+            var ours = new List<double>();
+            var theirs = new List<double>();
+            for (var round = 0; round < 2; round++)
+            {
+                ours.Add(Time(Controller(files)));
+                theirs.Add(Time(Controller(reference.ListFiles(q.Sensors, q.From, q.To))));
+            }
+            // The sorted file gets every help: DuckDB does not prune row groups on an IN list of several values, but does on a range.
+            var range = q.FilterSensors ? $" AND sensor_id BETWEEN '{q.Sensors.Min(StringComparer.Ordinal)}' AND '{q.Sensors.Max(StringComparer.Ordinal)}'" : "";
+            var sorted = Time($"SELECT {q.Select} FROM read_parquet('{sortedFile}') WHERE {where}{range} {q.GroupBy}");
+            var floor = Time($"SELECT count(*) FROM parquet_metadata([{Files(files)}])");
+            results.Add(new ReadResult(q.Name, files.Count, ours.Min(), theirs.Min(), sorted, floor));
+        }
+        return (results, manifest.Files().Sum(f => f.File.Bytes), referenceBytes);
+    }
+}
