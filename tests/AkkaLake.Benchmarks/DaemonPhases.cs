@@ -31,18 +31,24 @@ internal sealed class DaemonPhases(string exe, string conf, string database)
         var runId = RunId.New(now);
         var metadata = new PartMetadata(runId, CommitKind.Replication, manifest.Metrics.ComputedThroughTs, manifest.Metrics.ComputedThroughTs);
         var staged = new System.Collections.Concurrent.ConcurrentBag<StagedPart>();
-        Parallel.ForEach(manifest.Files().ToList(), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, file =>
+        var shardDays = manifest.Files().GroupBy(f => (f.Location, f.Date, f.Shard)).ToList();
+        Parallel.ForEach(shardDays, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, files =>
         {
-            MetricRows rows;
-            using (var reader = new PartReader(to.Roots.Resolve(file.Location, file.RelativePath))) rows = reader.ReadAll();
+            var (location, date, shard) = files.Key;
+            var read = files.Select(f =>
+            {
+                using var reader = new PartReader(to.Roots.Resolve(location, f.RelativePath));
+                return reader.ReadAll();
+            }).ToList();
+            var rows = MetricRows.Sorted(read);
             var slice = (rows.Count + parts - 1) / parts;
             for (var p = 0; p * slice < rows.Count; p++)
             {
                 var part = new MetricRows(slice);
-                for (var i = p * slice; i < Math.Min(rows.Count, (p + 1) * slice); i++) part.AddFrom(rows, i);
+                part.AddRange(rows, p * slice, Math.Min(slice, rows.Count - p * slice));
                 var name = LakeLayout.FileName(PartKind.Incremental, runId, p);
-                var tmp = to.Roots.Resolve(file.Location, LakeLayout.FilePath(file.Date, file.Shard, name)) + ".tmp";
-                staged.Add(new StagedPart(file.Date, file.Shard, file.Location, name, PartWriter.Write(tmp, part, metadata, to.RowGroupRows), metadata));
+                var tmp = to.Roots.Resolve(location, LakeLayout.FilePath(date, shard, name)) + ".tmp";
+                staged.Add(new StagedPart(date, shard, location, name, PartWriter.Write(tmp, part, metadata, to.RowGroupRows), metadata));
             }
         });
         var removes = manifest.Files().Select(f => new FileRemove(f.Date, f.Shard, f.File.Name)).ToList();

@@ -62,6 +62,8 @@ internal sealed class CoordinatorLog(ILoggingAdapter log, LakeSettings settings)
             log.Warning("Recovery: removed {Files} part files that no commit references: {Paths}", r.RemovedUnreferencedParts.Count, string.Join(", ", r.RemovedUnreferencedParts.Take(10)));
         if (r.DeletedDueFiles.Count > 0)
             log.Info("Recovery: deleted {Files} files whose grace period ended", r.DeletedDueFiles.Count);
+        if (r.RemovedSpillFiles > 0)
+            log.Info("Recovery: removed {Files} files of sorted rows an interrupted batch had spilled to the scratch path", r.RemovedSpillFiles);
         foreach (var w in r.Warnings) log.Warning("Recovery: {Warning}", w);
     }
 }

@@ -1,11 +1,13 @@
 using Akka.Actor;
 using AkkaLake.Actors.Writers;
+using AkkaLake.Core.Compaction;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Replication;
 using AkkaLake.Core.Source;
+using AkkaLake.Core.Spill;
 using AkkaLake.Core.Storage;
 
 namespace AkkaLake.Actors.Replication;
@@ -13,11 +15,12 @@ namespace AkkaLake.Actors.Replication;
 /// <summary>
 /// One batch's rows from its COPY to <c>.tmp</c> parts ready to commit. It pulls the export's
 /// chunks one at a time (the pull is the back pressure); each chunk's rows go to their shard-day
-/// writers (children, one per shard-day), the largest buffers are spilled past the row budget,
-/// and once the COPY is read every writer flushes. The parent gets <see cref="Exported"/>, then
-/// <see cref="Written"/> or <see cref="Failed"/>, and stops this actor when the batch is over,
-/// which stops its writers and deletes what is still <c>.tmp</c>. A writer that fails or stops
-/// fails the batch: nothing it buffered can be committed without it.
+/// writers (children, one per shard-day), buffers past the row budget are spilled as sorted runs
+/// to the scratch path, and once the COPY is read every writer flushes its shard-day into its
+/// final part. The parent gets <see cref="Exported"/>, then <see cref="Written"/> or
+/// <see cref="Failed"/>, and stops this actor when the batch is over, which stops its writers and
+/// deletes what is still <c>.tmp</c> and the batch's scratch. A writer that fails or stops fails
+/// the batch: nothing it buffered can be committed without it.
 /// </summary>
 public sealed class BatchWriter : ReceiveActor
 {
@@ -51,6 +54,9 @@ public sealed class BatchWriter : ReceiveActor
     private readonly BatchTally _tally = new();
     private readonly List<StagedPart> _parts = [];
     private readonly List<FileRemove> _replaced = [];
+    // How many writers sort, spill or merge at once: each holds a sorted copy of its rows or a
+    // merge's buffers meanwhile, so this bounds that memory (and uses the cores there are).
+    private readonly SemaphoreSlim _writeSlots = new(Math.Clamp(Environment.ProcessorCount, 1, 4));
 
     public BatchWriter(Job job, LakeSettings settings, IFaultPoints faults)
     {
@@ -69,7 +75,11 @@ public sealed class BatchWriter : ReceiveActor
 
     protected override void PreStart() => Pull();
 
-    protected override void PostStop() => _ = _job.Export.DisposeAsync().AsTask();
+    protected override void PostStop()
+    {
+        _ = _job.Export.DisposeAsync().AsTask();
+        SpillArea.DeleteRun(_settings.TmpPath, _job.RunId);
+    }
 
     private void Pull() => _job.Export.NextAsync().PipeTo(Self,
         success: chunk => chunk is null ? StreamDone.Instance : chunk,
@@ -135,7 +145,8 @@ public sealed class BatchWriter : ReceiveActor
         var root = _settings.Roots.RootOf(location);
         var (from, to) = _job.Step.CursorRange;
         return new ShardDayWriter.Settings(shardDay, location, root, _job.Step.PartKind,
-            new PartMetadata(_job.RunId, _job.Step.CommitKind, from, to), _settings.RowGroupRows, Committed(shardDay, root));
+            new PartMetadata(_job.RunId, _job.Step.CommitKind, from, to), _settings.RowGroupRows, CompactionPolicy.Default.TargetFileBytes,
+            Committed(shardDay, root), SpillArea.FileFor(_settings.TmpPath, _job.RunId, shardDay), _writeSlots);
     }
 
     /// <summary>

@@ -4,22 +4,29 @@ using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Replication;
+using AkkaLake.Core.Spill;
 using AkkaLake.Core.Storage;
 
 namespace AkkaLake.Actors.Writers;
 
 /// <summary>
-/// Owns one shard-day for one run: keeps the routed buffers it is sent, and on Spill or Flush sorts their rows into one and
-/// writes a <c>.tmp</c> part (flushed to disk) off the actor thread, leaving out rows the lake
-/// already holds unchanged; on Flush it also rewrites the committed files holding older versions
-/// of the run's keys (<see cref="Upserts"/>). Parts stay <c>.tmp</c> until the coordinator's
-/// commit publishes them; an abandoned or stopped writer deletes its own. A writer that fails is
-/// stopped, not restarted (it would forget its buffers), and its batch fails with it.
+/// Owns one shard-day for one run: keeps the routed buffers it is sent; on Spill sorts them into a
+/// run in its scratch file (not the lake: nothing to commit, nothing to flush to disk); on Flush
+/// merges its runs with what it still holds into the shard-day's final part (more only past the
+/// size target), leaving out rows the lake already holds unchanged, and rewrites the committed
+/// files holding older versions of the run's keys (<see cref="Upserts"/>). All file work runs off
+/// the actor thread, in one of the batch's write slots. Parts stay <c>.tmp</c> until the
+/// coordinator's commit publishes them; an abandoned or stopped writer deletes its own and its
+/// scratch file. A writer that fails is stopped, not restarted (it would forget its buffers), and
+/// its batch fails with it.
 /// </summary>
 internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 {
     /// <param name="Committed">The shard-day's committed files the batch's rows may replace keys of (none for a whole-day rebuild).</param>
-    public sealed record Settings(ShardDay ShardDay, LakeLocation Location, string Root, PartKind Kind, PartMetadata Metadata, int RowGroupRows, IReadOnlyList<CommittedPart> Committed)
+    /// <param name="ScratchFile">Where its spilled runs go.</param>
+    /// <param name="Slots">The batch's write slots: how many writers sort, spill or merge at once, which bounds their memory.</param>
+    public sealed record Settings(ShardDay ShardDay, LakeLocation Location, string Root, PartKind Kind, PartMetadata Metadata, int RowGroupRows, long TargetFileBytes,
+        IReadOnlyList<CommittedPart> Committed, string ScratchFile, SemaphoreSlim Slots)
     {
         /// <summary>Backfilled days are written whole, so their parts start at the final compaction level.</summary>
         public int Level => Kind == PartKind.Incremental ? 0 : PartFile.FinalLevel;
@@ -27,7 +34,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 
     public sealed record Append(MetricRows Rows);
 
-    /// <summary>Write what is buffered now, to free memory; replies <see cref="Spilled"/>.</summary>
+    /// <summary>Spill what is buffered now, to free memory; replies <see cref="Spilled"/>.</summary>
     public sealed record Spill
     {
         public static readonly Spill Instance = new();
@@ -35,7 +42,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 
     public sealed record Spilled(ShardDay ShardDay, long Rows);
 
-    /// <summary>Write what is buffered and report every part of this run; replies <see cref="Flushed"/>.</summary>
+    /// <summary>Write the shard-day's part(s) from its runs and buffers; replies <see cref="Flushed"/>.</summary>
     public sealed record Flush
     {
         public static readonly Flush Instance = new();
@@ -47,23 +54,28 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     /// <param name="Conflict">The lake changed under the batch (a file it checks keys against is gone): plan it again.</param>
     public sealed record WriteFailed(ShardDay ShardDay, string Error, bool Conflict);
 
-    private sealed record PartWritten(StagedPart? Part, Rewrite? Rewrite, IActorRef ReplyTo, bool IsFlush, long Rows);
+    private sealed record RunSpilled(SpilledRun Run, IActorRef ReplyTo);
 
-    private sealed record PartFailed(Exception Error, IActorRef ReplyTo);
+    private sealed record PartsWritten(IReadOnlyList<StagedPart> Parts, Rewrite? Rewrite, IActorRef ReplyTo);
+
+    private sealed record WriteError(Exception Error, IActorRef ReplyTo);
+
+    /// <summary>Rows a merge reads of each run at a time, and writes out at a time.</summary>
+    private const int MergeBatchRows = 8_192;
+    private const int MergeChunkRows = 65_536;
 
     private readonly Settings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly List<SpilledRun> _runs = [];
     private readonly List<StagedPart> _parts = [];
     // The router's buffers as they came: sorted into one at write time instead of copied row by row into a growing buffer.
     private List<MetricRows> _buffered = [];
     private int _bufferedRows;
-    private int _sequence;
-    private string? _writingTmp;
     private Rewrite _rewrite = Rewrite.None;
     // Used by one write task at a time (the actor waits for each), never by the actor thread.
     private readonly Upserts _upserts;
-
     private readonly IFaultPoints _faults;
+    private readonly WriterFiles _files = new();
 
     public ShardDayWriter(Settings settings, IFaultPoints faults)
     {
@@ -84,92 +96,160 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
             _buffered.Add(a.Rows);
             _bufferedRows += a.Rows.Count;
         });
-        Receive<Spill>(_ => Write(isFlush: false));
-        Receive<Flush>(_ => Write(isFlush: true));
+        Receive<Spill>(_ => SpillBuffers());
+        Receive<Flush>(_ => FlushAll());
     }
 
-    private void Write(bool isFlush)
+    private (List<MetricRows> Buffers, int Rows) TakeBuffers()
     {
-        if (_bufferedRows == 0 && !(isFlush && _upserts.HasSuperseded))
-        {
-            Sender.Tell(isFlush ? FlushedNow() : new Spilled(_settings.ShardDay, 0));
-            return;
-        }
-        var buffered = _buffered;
-        var count = _bufferedRows;
+        var taken = (_buffered, _bufferedRows);
         _buffered = [];
         _bufferedRows = 0;
-        var fileName = LakeLayout.FileName(_settings.Kind, _settings.Metadata.RunId, _sequence++);
-        var relative = LakeLayout.FilePath(_settings.ShardDay.Date, _settings.ShardDay.Shard, fileName);
-        var tmp = LakeLayout.Resolve(_settings.Root, relative) + AtomicFile.TmpSuffix;
-        _writingTmp = tmp;
+        return taken;
+    }
+
+    private void SpillBuffers()
+    {
+        if (_bufferedRows == 0)
+        {
+            Sender.Tell(new Spilled(_settings.ShardDay, 0));
+            return;
+        }
+        var (buffers, _) = TakeBuffers();
+        var replyTo = Sender;
+        var path = _settings.ScratchFile;
+        var files = _files;
+        InSlot(() =>
+        {
+            var rows = MetricRows.Sorted(buffers, pooled: true);
+            try
+            {
+                var run = RunFile.Append(path, rows);
+                files.Keep([path]);
+                return run;
+            }
+            finally
+            {
+                rows.ReturnToPool();
+            }
+        }).PipeTo(Self, success: run => new RunSpilled(run, replyTo), failure: e => new WriteError(e, replyTo));
+        BecomeStacked(Writing);
+    }
+
+    private void FlushAll()
+    {
+        if (_bufferedRows == 0 && _runs.Count == 0 && !_upserts.HasSuperseded)
+        {
+            Sender.Tell(FlushedNow());
+            return;
+        }
+        var (buffers, _) = TakeBuffers();
+        var runs = _runs.ToList();
         var replyTo = Sender;
         var settings = _settings;
-        var faults = _faults;
         var upserts = _upserts;
-        Task.Run(() =>
+        var files = _files;
+        InSlot(() =>
         {
-            StagedPart? part = null;
-            if (buffered.Count > 0)
-            {
-                var rows = MetricRows.Sorted(buffered, pooled: true);
-                try
-                {
-                    var fresh = upserts.Resolve(rows);
-                    if (fresh.Count > 0)
-                    {
-                        var written = PartWriter.Write(tmp, fresh, settings.Metadata, settings.RowGroupRows);
-                        part = new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, fileName, written, settings.Metadata, settings.Level);
-                    }
-                }
-                finally
-                {
-                    rows.ReturnToPool();
-                }
-            }
-            var rewrite = isFlush && upserts.HasSuperseded
+            var parts = WriteParts(settings, upserts, buffers, runs, files.Stopped);
+            files.Keep(parts.Select(p => p.Written.TmpPath));
+            var rewrite = upserts.HasSuperseded
                 ? upserts.RewriteSuperseded(settings.ShardDay, settings.Location, settings.Root, settings.Metadata.RunId, settings.RowGroupRows)
                 : null;
-            return new PartWritten(part, rewrite, replyTo, isFlush, count);
-        }).PipeTo(Self, success: w => w, failure: e => new PartFailed(e, replyTo));
+            if (rewrite is not null) files.Keep(rewrite.Copies.Select(p => p.Written.TmpPath));
+            return new PartsWritten(parts, rewrite, replyTo);
+        }).PipeTo(Self, success: w => w, failure: e => new WriteError(e, replyTo));
         BecomeStacked(Writing);
+    }
+
+    /// <summary>The shard-day's rows, its runs merged with its buffers, into its final part(s).</summary>
+    private static List<StagedPart> WriteParts(Settings settings, Upserts upserts, List<MetricRows> buffers, List<SpilledRun> runs, CancellationToken stopped)
+    {
+        var rest = MetricRows.Sorted(buffers, pooled: true);
+        try
+        {
+            using var output = new RollingPartWriter(settings.Root, settings.ShardDay, settings.Kind, settings.Metadata, settings.RowGroupRows, settings.TargetFileBytes);
+            if (runs.Count == 0)
+            {
+                output.AppendLast(upserts.Resolve(rest));
+            }
+            else
+            {
+                var strings = new SharedStrings();
+                IEnumerable<MetricRows>[] inputs = [.. runs.Select(r => RunFile.Read(r, MergeBatchRows, strings)), [rest]];
+                foreach (var chunk in SortedMerge.Merge(inputs, MergeChunkRows))
+                {
+                    stopped.ThrowIfCancellationRequested();
+                    output.Append(upserts.Resolve(chunk));
+                }
+            }
+            return [.. output.Finish().Select(o => new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, o.FileName, o.Written, settings.Metadata, settings.Level))];
+        }
+        finally
+        {
+            rest.ReturnToPool();
+            if (runs.Count > 0) AtomicFile.DeleteQuietly(settings.ScratchFile);
+        }
+    }
+
+    /// <summary>Runs file work on the thread pool once one of the batch's write slots is free.</summary>
+    private Task<T> InSlot<T>(Func<T> work)
+    {
+        var slots = _settings.Slots;
+        return Task.Run(async () =>
+        {
+            await slots.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                return work();
+            }
+            finally
+            {
+                slots.Release();
+            }
+        });
     }
 
     private void Writing()
     {
-        Receive<PartWritten>(w =>
+        Receive<RunSpilled>(s =>
         {
-            _writingTmp = null;
-            if (w.Part is { } part)
-            {
-                _parts.Add(part);
-                _log.Debug("Wrote part {0} for {1}: {2} rows, {3} bytes", part.FileName, _settings.ShardDay, part.Written.Rows, part.Written.Bytes);
-                // On the actor's thread: a failure here is the writer failing, which must fail its batch.
-                _faults.Hit("writer.after-part");
-            }
-            if (w.Rewrite is { } rewrite) _rewrite = rewrite;
-            w.ReplyTo.Tell(w.IsFlush ? FlushedNow() : new Spilled(_settings.ShardDay, w.Rows));
-            UnbecomeStacked();
-            Stash.UnstashAll();
+            _runs.Add(s.Run);
+            // On the actor's thread: a failure here is the writer failing, which must fail its batch.
+            _faults.Hit("writer.after-spill");
+            s.ReplyTo.Tell(new Spilled(_settings.ShardDay, s.Run.Rows));
+            Resume();
         });
-        Receive<PartFailed>(f =>
+        Receive<PartsWritten>(w =>
+        {
+            _runs.Clear();
+            _parts.AddRange(w.Parts);
+            foreach (var part in w.Parts)
+                _log.Debug("Wrote part {0} for {1}: {2} rows, {3} bytes", part.FileName, _settings.ShardDay, part.Written.Rows, part.Written.Bytes);
+            if (w.Rewrite is { } rewrite) _rewrite = rewrite;
+            if (w.Parts.Count > 0) _faults.Hit("writer.after-part");
+            w.ReplyTo.Tell(FlushedNow());
+            Resume();
+        });
+        Receive<WriteError>(f =>
         {
             var error = f.Error.Cause();
             if (error is not ManifestConflictException)
-                _log.Error(error, "Could not write a part for {0}", _settings.ShardDay);
+                _log.Error(error, "Could not write {0}", _settings.ShardDay);
             f.ReplyTo.Tell(new WriteFailed(_settings.ShardDay, error.Message, error is ManifestConflictException));
-            UnbecomeStacked();
-            Stash.UnstashAll();
+            Resume();
         });
         ReceiveAny(_ => Stash.Stash());
     }
 
+    private void Resume()
+    {
+        UnbecomeStacked();
+        Stash.UnstashAll();
+    }
+
     private Flushed FlushedNow() => new(_settings.ShardDay, _parts.ToList(), _rewrite, _upserts.Unchanged);
 
-    /// <summary>Parts never committed are still <c>.tmp</c>; committed ones were renamed, so this deletes only leftovers.</summary>
-    protected override void PostStop()
-    {
-        foreach (var tmp in _parts.Concat(_rewrite.Copies).Select(p => p.Written.TmpPath).Append(_writingTmp))
-            if (tmp is not null) AtomicFile.DeleteQuietly(tmp);
-    }
+    /// <summary>Parts never committed are still <c>.tmp</c> and go, with the scratch file; a write still under way deletes its own.</summary>
+    protected override void PostStop() => _files.DeleteAll();
 }

@@ -1,7 +1,7 @@
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
-using AkkaLake.Core.Storage;
+using AkkaLake.Core.Replication;
 
 namespace AkkaLake.Core.Compaction;
 
@@ -20,10 +20,9 @@ public sealed class PartMerger(LakeRoots roots, int batchRows = 65_536, int rowG
         var inputs = job.Inputs
             .Select(f => new Input(new PartReader(roots.Resolve(job.Location, LakeLayout.FilePath(job.Date, job.Shard, f.Name))), CompactionPlanner.Order(f), batchRows))
             .ToList();
-        var outputs = new List<StagedPart>();
         var metadata = new PartMetadata(runId, CommitKind.Compaction,
             job.Inputs.Select(f => f.CursorFrom).Min(), job.Inputs.Select(f => f.CursorTo).Max(), [.. job.Inputs.Select(f => f.Name)]);
-        PartWriter? writer = null;
+        using var output = new RollingPartWriter(roots.RootOf(job.Location), new ShardDay(job.Date, job.Shard), PartKind.Compaction, metadata, rowGroupRows, targetFileBytes);
         var buffer = new MetricRows(batchRows);
         long rowsIn = 0, rowsOut = 0, superseded = 0;
         try
@@ -48,52 +47,26 @@ public sealed class PartMerger(LakeRoots roots, int batchRows = 65_536, int rowG
                     if (buffer.Count == batchRows)
                     {
                         ct.ThrowIfCancellationRequested();
-                        writer = Flush(job, runId, metadata, writer, buffer, outputs, targetFileBytes);
+                        output.Append(buffer);
                         rowsOut += buffer.Count;
-                        buffer = new MetricRows(batchRows);
+                        buffer.Clear();
                     }
                 }
                 if (input.Advance()) queue.Enqueue(index, input.Key);
             }
-            if (buffer.Count > 0)
-            {
-                writer = Flush(job, runId, metadata, writer, buffer, outputs, targetFileBytes);
-                rowsOut += buffer.Count;
-            }
+            output.Append(buffer);
+            rowsOut += buffer.Count;
             ct.ThrowIfCancellationRequested();
-            if (writer is not null) outputs.Add(Finish(job, writer, metadata));
+            var outputs = output.Finish()
+                .Select(o => new StagedPart(job.Date, job.Shard, job.Location, o.FileName, o.Written, metadata, job.OutputLevel, job.Version))
+                .ToList();
             return new MergeResult(outputs, rowsIn, rowsOut, superseded);
-        }
-        catch
-        {
-            foreach (var o in outputs) AtomicFile.DeleteQuietly(o.Written.TmpPath);
-            if (writer is not null) AtomicFile.DeleteQuietly(writer.TmpPath);
-            throw;
         }
         finally
         {
-            writer?.Dispose();
             foreach (var input in inputs) input.Dispose();
         }
     }
-
-    private PartWriter Flush(CompactionJob job, string runId, PartMetadata metadata, PartWriter? writer, MetricRows rows, List<StagedPart> outputs, long target)
-    {
-        if (writer is not null && writer.BytesWritten >= target)
-        {
-            outputs.Add(Finish(job, writer, metadata));
-            writer.Dispose();
-            writer = null;
-        }
-        writer ??= new PartWriter(
-            roots.Resolve(job.Location, LakeLayout.FilePath(job.Date, job.Shard, LakeLayout.FileName(PartKind.Compaction, runId, outputs.Count))) + AtomicFile.TmpSuffix,
-            metadata, rowGroupRows);
-        writer.Append(rows);
-        return writer;
-    }
-
-    private static StagedPart Finish(CompactionJob job, PartWriter writer, PartMetadata metadata) =>
-        new(job.Date, job.Shard, job.Location, Path.GetFileName(writer.TmpPath)[..^AtomicFile.TmpSuffix.Length], writer.Finish(), metadata, job.OutputLevel, job.Version);
 
     private readonly record struct Key(string SensorId, long Ts, long Version);
 

@@ -2,6 +2,7 @@ using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Locking;
 using AkkaLake.Core.Recovery;
+using AkkaLake.Core.Spill;
 using AkkaLake.Core.Takeover;
 
 namespace AkkaLake.Core.Manifest;
@@ -9,7 +10,7 @@ namespace AkkaLake.Core.Manifest;
 /// <summary>
 /// Opens a lake to write to it, the one way the daemon's coordinator and the commands run by hand
 /// do: take the writer lock, load the manifest, refuse a different shard count, remember the
-/// configured cold path, and recover an interrupted commit.
+/// configured cold path, recover an interrupted commit, and clear the scratch an interrupted batch spilled.
 /// </summary>
 public static class LakeOpener
 {
@@ -43,12 +44,25 @@ public static class LakeOpener
             }
             ColdPathMemory.RememberConfigured(settings);
             var (recovered, report) = new LakeRecovery(store, roots).Recover(manifest, now);
-            return new Opened(lakeLock, recovered, report, adopted);
+            return new Opened(lakeLock, recovered, ClearSpills(settings, report), adopted);
         }
         catch
         {
             lakeLock.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Sorted runs a batch spilled before a crash or kill: scratch that no commit will read.</summary>
+    private static RecoveryReport ClearSpills(LakeSettings settings, RecoveryReport report)
+    {
+        try
+        {
+            return report with { RemovedSpillFiles = SpillArea.Clear(settings.TmpPath) };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return report with { Warnings = [.. report.Warnings, $"could not clear the scratch path {settings.TmpPath}: {e.Message}"] };
         }
     }
 }

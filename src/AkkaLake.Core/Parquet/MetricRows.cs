@@ -87,6 +87,34 @@ public sealed class MetricRows
         Count = 0;
     }
 
+    /// <summary>Appends rows [start, start + count) of another buffer, a column at a time.</summary>
+    public void AddRange(MetricRows other, int start, int count)
+    {
+        while (Count + count > _sensorIds.Length) Grow();
+        Array.Copy(other._sensorIds, start, _sensorIds, Count, count);
+        Array.Copy(other._tsMicros, start, _tsMicros, Count, count);
+        Array.Copy(other._values, start, _values, Count, count);
+        Array.Copy(other._quality, start, _quality, Count, count);
+        Array.Copy(other._samples, start, _samples, Count, count);
+        Array.Copy(other._source, start, _source, Count, count);
+        Count += count;
+    }
+
+    /// <summary>Removes the first <paramref name="count"/> rows, moving the rest to the front.</summary>
+    public void RemoveFirst(int count)
+    {
+        var rest = Count - count;
+        Array.Copy(_sensorIds, count, _sensorIds, 0, rest);
+        Array.Copy(_tsMicros, count, _tsMicros, 0, rest);
+        Array.Copy(_values, count, _values, 0, rest);
+        Array.Copy(_quality, count, _quality, 0, rest);
+        Array.Copy(_samples, count, _samples, 0, rest);
+        Array.Copy(_source, count, _source, 0, rest);
+        Array.Clear(_sensorIds, rest, count);
+        Array.Clear(_source, rest, count);
+        Count = rest;
+    }
+
     public void AddFrom(MetricRows other, int index) =>
         Add(other._sensorIds[index], other._tsMicros[index], other._values[index], other._quality[index], other._samples[index], other._source[index]);
 
@@ -188,7 +216,7 @@ public sealed class MetricRows
 
     private void Grow()
     {
-        var n = _sensorIds.Length * 2;
+        var n = Math.Max(4, _sensorIds.Length * 2);
         Array.Resize(ref _sensorIds, n);
         Array.Resize(ref _tsMicros, n);
         Array.Resize(ref _values, n);

@@ -10,8 +10,9 @@ public sealed record WrittenPart(string TmpPath, long Rows, long Bytes, long Min
 
 /// <summary>
 /// Writes sorted rows to a new <c>.tmp</c> part file, flushed to disk. Publishing it (the rename)
-/// is the commit's job, not the writer's. Rows may be added in several chunks; each chunk becomes
-/// row groups, so a writer never needs all of a file's rows in memory.
+/// is the commit's job, not the writer's. Rows may be added in chunks of any size: row groups are
+/// cut by <see cref="RowGroupEnd"/> whatever the chunks were, holding back at most one unfinished
+/// group, so a writer never needs all of a file's rows in memory.
 /// </summary>
 public sealed class PartWriter : IDisposable
 {
@@ -27,6 +28,8 @@ public sealed class PartWriter : IDisposable
     private long _minTs = long.MaxValue;
     private long _maxTs = long.MinValue;
     private bool _closed;
+    // The rows of a group not yet complete: it ends at a sensor boundary the next chunk may bring.
+    private MetricRows? _unfinished;
 
     public PartWriter(string tmpPath, PartMetadata metadata, int rowGroupRows)
     {
@@ -49,16 +52,40 @@ public sealed class PartWriter : IDisposable
     public long BytesWritten => _stream.Position;
 
     /// <summary>Appends rows that are sorted and sort after everything already written.</summary>
-    public void Append(MetricRows rows)
+    public void Append(MetricRows rows) => Append(rows, last: false);
+
+    /// <summary>Appends the last rows of the part: every group is written now, none held back (nor copied).</summary>
+    public void AppendLast(MetricRows rows) => Append(rows, last: true);
+
+    private void Append(MetricRows rows, bool last)
     {
         if (rows.Count == 0) return;
         CheckOrder(rows);
-        for (var start = 0; start < rows.Count;)
+        if (_unfinished is not { Count: > 0 } unfinished)
+        {
+            var tail = WriteGroups(rows, onlyComplete: !last);
+            if (tail == rows.Count) return;
+            _unfinished ??= new MetricRows(PartFormat.SensorAlignedRowGroupRows);
+            _unfinished.AddRange(rows, tail, rows.Count - tail);
+            return;
+        }
+        unfinished.AddRange(rows, 0, rows.Count);
+        unfinished.RemoveFirst(WriteGroups(unfinished, onlyComplete: !last));
+    }
+
+    /// <summary>Writes the row groups of <paramref name="rows"/>; returns where the rows not written begin.</summary>
+    private int WriteGroups(MetricRows rows, bool onlyComplete)
+    {
+        var start = 0;
+        while (start < rows.Count)
         {
             var end = RowGroupEnd(rows.SensorIds, start, _rowGroupRows);
+            // A group cut by the end of the rows at hand may go on in the next chunk.
+            if (onlyComplete && end == rows.Count && end - start < _rowGroupRows) break;
             WriteRowGroup(rows, start, end - start);
             start = end;
         }
+        return start;
     }
 
     /// <summary>
@@ -78,6 +105,7 @@ public sealed class PartWriter : IDisposable
 
     public WrittenPart Finish()
     {
+        if (_unfinished is { Count: > 0 } unfinished) WriteGroups(unfinished, onlyComplete: false);
         if (_sensorRanges is { } ranges && _rows >= SensorRanges.MinRows) _keyValues[SensorRanges.Key] = ranges.Encode();
         _writer.Close();
         _stream.Flush(flushToDisk: true);
@@ -88,15 +116,16 @@ public sealed class PartWriter : IDisposable
         return new WrittenPart(TmpPath, _rows, bytes, _minTs, _maxTs, FileChecksum.Of(TmpPath));
     }
 
+    /// <summary>Before <see cref="Finish"/>, abandons the part: a full disk or failed write is not thrown again, the caller deletes the file.</summary>
     public void Dispose()
     {
         if (!_closed)
         {
-            try { _writer.Close(); } catch (ParquetException) { }
+            try { _writer.Close(); } catch (Exception e) when (e is ParquetException or IOException) { }
         }
         _writer.Dispose();
         _output.Dispose();
-        _stream.Dispose();
+        try { _stream.Dispose(); } catch (IOException) when (!_closed) { }
     }
 
     /// <summary>Writes one complete part in a single call.</summary>
@@ -105,7 +134,7 @@ public sealed class PartWriter : IDisposable
         try
         {
             using var writer = new PartWriter(tmpPath, metadata, rowGroupRows);
-            writer.Append(sortedRows);
+            writer.AppendLast(sortedRows);
             return writer.Finish();
         }
         catch

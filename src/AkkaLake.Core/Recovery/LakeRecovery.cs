@@ -10,9 +10,10 @@ public sealed record RecoveryReport(
     IReadOnlyList<string> RemovedTmpFiles,
     IReadOnlyList<string> RemovedUnreferencedParts,
     IReadOnlyList<string> DeletedDueFiles,
-    IReadOnlyList<string> Warnings)
+    IReadOnlyList<string> Warnings,
+    int RemovedSpillFiles = 0)
 {
-    public bool DidSomething => UndoneCommit is not null || RemovedTmpFiles.Count + RemovedUnreferencedParts.Count + DeletedDueFiles.Count > 0;
+    public bool DidSomething => UndoneCommit is not null || RemovedTmpFiles.Count + RemovedUnreferencedParts.Count + DeletedDueFiles.Count + RemovedSpillFiles > 0;
 }
 
 /// <summary>

@@ -14,8 +14,6 @@ public sealed record SourceChunk(RoutedRows Rows, SkippedRows Skipped, long NonF
 /// </summary>
 public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table, int chunkRows = 65_536, DayScan? dayScan = null)
 {
-    private const int MaxInternedStrings = 100_000;
-
     /// <param name="dayScan">How a day is selected; by ts alone when not given.</param>
     public static string BuildCopySql(SourceTable table, SourceWindow window, DayScan? dayScan = null)
     {
@@ -166,27 +164,5 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         public long NullQualities { get; set; }
         public long? MaxInsertedAt { get; set; }
         public SourceChunk ToChunk(RoutedRows rows) => new(rows, Skipped, NonFinite, NullQualities, MaxInsertedAt);
-    }
-
-    /// <summary>
-    /// One string per distinct UTF-8 value (sensor ids, the handful of sources): looked up by the
-    /// decoded characters, so a row allocates no string. With millions of distinct ids it starts
-    /// over instead of growing.
-    /// </summary>
-    private sealed class SharedStrings
-    {
-        private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
-        private char[] _chars = new char[256];
-
-        public string Get(ReadOnlySpan<byte> utf8)
-        {
-            if (_chars.Length < utf8.Length) _chars = new char[Math.Max(utf8.Length, _chars.Length * 2)];
-            var chars = _chars.AsSpan(0, System.Text.Encoding.UTF8.GetChars(utf8, _chars));
-            if (_strings.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars, out var shared)) return shared;
-            if (_strings.Count >= MaxInternedStrings) _strings.Clear();
-            shared = new string(chars);
-            _strings[shared] = shared;
-            return shared;
-        }
     }
 }

@@ -121,12 +121,14 @@ public class LakeActorsTests : LakeTestKit
     }
 
     [Fact]
-    public void A_shard_day_writer_spills_its_buffer_to_a_tmp_part_and_reports_every_part_of_the_run_on_flush()
+    public void A_shard_day_writer_spills_its_buffer_as_a_sorted_run_to_scratch_and_merges_every_run_into_one_part_on_flush()
     {
         using var lake = new LakeFixture(withCold: false);
         var day = new DateOnly(2026, 11, 20);
         var meta = new Core.Parquet.PartMetadata("run-7", CommitKind.Replication, null, DateTimeOffset.UtcNow);
-        var settings = new ShardDayWriter.Settings(new Core.Replication.ShardDay(day, 0), LakeLocation.Hot, lake.Roots.Hot, PartKind.Incremental, meta, 1_000, []);
+        var scratch = Path.Combine(Path.GetDirectoryName(lake.Roots.Hot)!, "tmp", "writer.run");
+        using var slots = new SemaphoreSlim(1);
+        var settings = new ShardDayWriter.Settings(new Core.Replication.ShardDay(day, 0), LakeLocation.Hot, lake.Roots.Hot, PartKind.Incremental, meta, 1_000, 1L << 30, [], scratch, slots);
         var writer = Sys.ActorOf(ShardDayWriter.Props(settings, FaultPoints.None));
         Core.Parquet.MetricRows Rows(int tick)
         {
@@ -136,22 +138,32 @@ public class LakeActorsTests : LakeTestKit
         }
 
         writer.Tell(new ShardDayWriter.Append(Rows(0)));
-        writer.Tell(new ShardDayWriter.Append(Rows(1)));
+        writer.Tell(new ShardDayWriter.Append(Rows(2)));
         writer.Tell(ShardDayWriter.Spill.Instance);
         Assert.Equal(10, ExpectMsg<ShardDayWriter.Spilled>(TimeSpan.FromSeconds(10)).Rows);
-        writer.Tell(new ShardDayWriter.Append(Rows(2)));
+        Assert.True(File.Exists(scratch));
+        Assert.False(Directory.Exists(Path.Combine(lake.Roots.Hot, "metrics")));
+        writer.Tell(new ShardDayWriter.Append(Rows(1)));
         writer.Tell(ShardDayWriter.Flush.Instance);
 
         var flushed = ExpectMsg<ShardDayWriter.Flushed>(TimeSpan.FromSeconds(10));
-        Assert.Equal([10L, 5L], flushed.Parts.Select(p => p.Written.Rows));
-        Assert.All(flushed.Parts, p => Assert.True(File.Exists(p.Written.TmpPath)));
+        var part = Assert.Single(flushed.Parts);
+        Assert.Equal(15, part.Written.Rows);
+        using (var reader = new Core.Parquet.PartReader(part.Written.TmpPath))
+        {
+            var rows = reader.ReadAll();
+            Assert.True(rows.IsSorted());
+            Assert.Equal(Readings(day, 0).Concat(Readings(day, 1)).Concat(Readings(day, 2)).Select(r => (r.Item1, r.Item2)).Order(),
+                Enumerable.Range(0, rows.Count).Select(i => (rows.SensorIds[i], rows.TsMicros[i])).Order());
+        }
+        Assert.False(File.Exists(scratch));
         Assert.Empty(flushed.Rewrite.Removes);
 
         // Stopped before a commit published them, it deletes its parts.
         Watch(writer);
         Sys.Stop(writer);
         ExpectTerminated(writer);
-        Assert.All(flushed.Parts, p => Assert.False(File.Exists(p.Written.TmpPath)));
+        Assert.False(File.Exists(part.Written.TmpPath));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using AkkaLake.Core;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Source;
+using AkkaLake.Core.Spill;
 using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
 using Xunit;
@@ -115,29 +116,38 @@ public class SourceEdgeCaseTests(PostgresFixture postgres)
         Assert.True(reconcile.ExitCode == 0, reconcile.Output + reconcile.Error);
     }
 
-    [Fact]
-    public async Task A_backfill_in_one_pass_past_its_row_budget_writes_whole_days_and_a_crash_mid_pass_commits_nothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_backfill_in_one_pass_past_its_row_budget_writes_one_file_per_shard_day_whatever_the_tables_order_and_a_crash_mid_pass_commits_nothing(bool bySensor)
     {
         var source = await SourceDatabase.CreateAsync(postgres);
-        await source.InsertStampedNowAsync(0, T0.AddDays(-10), T0.AddMinutes(-1), TimeSpan.FromMinutes(2), sensors: 20);
-        // 14,400 rows a day against a budget of 20,000: the pass spills many times.
+        await source.InsertStampedNowAsync(0, T0.AddDays(-10), T0.AddMinutes(-1), TimeSpan.FromMinutes(2), sensors: 20, bySensor: bySensor);
+        // 14,400 rows a day against a budget of 20,000: the pass spills many times, and with the
+        // table stored sensor by sensor every shard-day is fed from the first chunk to the last.
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, extraConfig: "first-backfill-read = one-pass\nmax-buffered-rows = 20000");
+        var scratch = Path.Combine(lake.DataRoot, "storage", "analysis", "tmp", SpillArea.DirectoryName);
 
-        using (var run = DaemonProcess.Start(new Dictionary<string, string> { [Hosting.EnvironmentFaults.Variable] = "writer.after-part=crash" }, lake.Args("run", "--once")))
+        using (var run = DaemonProcess.Start(new Dictionary<string, string> { [Hosting.EnvironmentFaults.Variable] = "writer.after-spill=crash" }, lake.Args("run", "--once")))
         {
             Assert.NotEqual(0, run.WaitForExit(TimeSpan.FromMinutes(1)));
             Assert.Contains("fault injection", run.Output);
         }
         Assert.Empty(lake.Manifest.Files());
         Assert.Null(lake.Manifest.Metrics.Backfill?.CompletedAt);
+        Assert.False(Directory.Exists(Path.Combine(lake.HotPath, "metrics")));
+        Assert.NotEmpty(Directory.GetFiles(scratch, "*.run", SearchOption.AllDirectories));
 
         lake.RunOnce();
         await lake.AssertLakeEqualsSourceAsync(source);
+        lake.AssertFilesAreWellFormed();
         Assert.Empty(Directory.GetFiles(lake.HotPath, "*.tmp", SearchOption.AllDirectories));
-        Assert.Matches(@"Backfilled \S+ through \S+ in one pass", File.ReadAllText(lake.LogFile));
-        // Rows come in the order they were inserted, so spilling the days behind the newest one
-        // writes each shard-day whole: one file each, as a backfill by day writes them.
+        Assert.Empty(Directory.Exists(scratch) ? Directory.GetFiles(scratch, "*", SearchOption.AllDirectories) : []);
+        var log = File.ReadAllText(lake.LogFile);
+        Assert.Matches(@"Backfilled \S+ through \S+ in one pass", log);
+        Assert.Contains("spilled to the scratch path", log);
         var filesPerShardDay = lake.Manifest.Metrics.Partitions.Values.SelectMany(p => p.Shards.Values).Select(s => s.Files.Count).ToList();
+        Assert.Equal(22, filesPerShardDay.Count);
         Assert.All(filesPerShardDay, n => Assert.Equal(1, n));
     }
 
@@ -189,7 +199,7 @@ public class SourceEdgeCaseTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task A_batch_larger_than_the_memory_budget_spills_into_several_sorted_parts_and_loses_nothing()
+    public async Task A_batch_larger_than_the_memory_budget_spills_sorted_runs_and_still_writes_one_file_per_shard_day()
     {
         var source = await SourceDatabase.CreateAsync(postgres);
         await using (var c = await source.OpenAsync())
@@ -198,7 +208,8 @@ public class SourceEdgeCaseTests(PostgresFixture postgres)
 
         lake.RunOnce();
 
-        Assert.Contains(lake.Manifest.Metrics.Partitions.Values, p => p.Shards.Values.Any(s => s.Files.Count > 1));
+        Assert.All(lake.Manifest.Metrics.Partitions.Values.SelectMany(p => p.Shards.Values), s => Assert.Single(s.Files));
+        Assert.Contains(lake.Manifest.Files(), f => f.File.Rows > 10_000);
         await lake.AssertLakeEqualsSourceAsync(source);
         lake.AssertFilesAreWellFormed();
     }

@@ -26,10 +26,10 @@ public sealed class SourceDatabase(string connectionString)
     }
 
     /// <summary>Readings of 4 sensors from <paramref name="firstSensor"/> on, stamped inserted_at at insert time as the controller does.</summary>
-    public async Task InsertStampedNowAsync(int firstSensor, DateTimeOffset from, DateTimeOffset to, TimeSpan cadence, int sensors = 4)
+    public async Task InsertStampedNowAsync(int firstSensor, DateTimeOffset from, DateTimeOffset to, TimeSpan cadence, int sensors = 4, bool bySensor = false)
     {
         await using (var c = await OpenAsync())
-            await SampleReadings.InsertAsync(c, sensors, cadence, from, to, firstSensor: firstSensor);
+            await SampleReadings.InsertAsync(c, sensors, cadence, from, to, firstSensor: firstSensor, bySensor: bySensor);
         await ExecuteAsync("UPDATE metrics SET inserted_at = clock_timestamp() WHERE inserted_at IS NULL");
     }
 

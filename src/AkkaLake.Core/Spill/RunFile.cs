@@ -1,0 +1,235 @@
+using System.Buffers.Binary;
+using System.Text;
+using AkkaLake.Core.Parquet;
+
+namespace AkkaLake.Core.Spill;
+
+/// <summary>
+/// Sorted runs of rows in a scratch file, appended one after another (a shard-day writer's file
+/// holds all its runs). Scratch, not the lake: never flushed to disk, deleted once merged, and a
+/// crash leaves nothing a reader or the manifest knows of. The encoding is for speed, not size:
+/// per sensor its id once and a row count, then per row the ts as a varint delta, the value's 8
+/// bytes, a byte of null flags, the small ints as varints and the source as an index into the
+/// run's own list of sources. A byte before each sensor says whether one follows (1) or the run ends (0).
+/// </summary>
+public static class RunFile
+{
+    private const byte HasQuality = 1, HasSamples = 2, HasSource = 4;
+    private const byte SensorFollows = 1, RunEnds = 0;
+
+    /// <summary>Appends sorted rows as one run at the end of <paramref name="path"/> (created if missing).</summary>
+    public static SpilledRun Append(string path, MetricRows sorted)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+        var offset = stream.Position;
+        var output = new Output(stream);
+        var sources = new Dictionary<string, int>(StringComparer.Ordinal);
+        var ids = sorted.SensorIds;
+        for (var start = 0; start < sorted.Count;)
+        {
+            var id = ids[start];
+            var end = start + 1;
+            while (end < sorted.Count && string.Equals(ids[end], id, StringComparison.Ordinal)) end++;
+            output.Byte(SensorFollows);
+            output.Text(id);
+            output.VarUInt((ulong)(end - start));
+            var previous = 0L;
+            for (var i = start; i < end; i++)
+            {
+                var ts = sorted.TsMicros[i];
+                output.VarInt(ts - previous);
+                previous = ts;
+                output.Double(sorted.Values[i]);
+                var quality = sorted.Quality[i];
+                var samples = sorted.Samples[i];
+                var source = sorted.Source[i];
+                output.Byte((byte)((quality is null ? 0 : HasQuality) | (samples is null ? 0 : HasSamples) | (source is null ? 0 : HasSource)));
+                if (quality is { } q) output.VarInt(q);
+                if (samples is { } s) output.VarInt(s);
+                if (source is not null)
+                {
+                    if (sources.TryGetValue(source, out var index))
+                        output.VarUInt((ulong)index + 1);
+                    else
+                    {
+                        sources[source] = sources.Count;
+                        output.VarUInt(0);
+                        output.Text(source);
+                    }
+                }
+            }
+            start = end;
+        }
+        output.Byte(RunEnds);
+        output.Flush();
+        return new SpilledRun(path, offset, stream.Position - offset, sorted.Count);
+    }
+
+    /// <summary>
+    /// The run's rows in order, in batches of at most <paramref name="batchRows"/>. The batch is
+    /// reused: it is valid until the next one is asked for.
+    /// </summary>
+    public static IEnumerable<MetricRows> Read(SpilledRun run, int batchRows, SharedStrings strings)
+    {
+        using var stream = new FileStream(run.Path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        stream.Position = run.Offset;
+        var input = new Input(stream, run.Length);
+        var sources = new List<string>();
+        var batch = new MetricRows(batchRows);
+        while (input.Byte() is var marker && marker != RunEnds)
+        {
+            if (marker != SensorFollows) throw input.Damaged();
+            var id = input.Text(strings);
+            var count = (long)input.VarUInt();
+            var previous = 0L;
+            for (long k = 0; k < count; k++)
+            {
+                var ts = previous + input.VarInt();
+                previous = ts;
+                var value = input.Double();
+                var flags = input.Byte();
+                int? quality = (flags & HasQuality) != 0 ? (int)input.VarInt() : null;
+                int? samples = (flags & HasSamples) != 0 ? (int)input.VarInt() : null;
+                string? source = null;
+                if ((flags & HasSource) != 0)
+                {
+                    var index = (int)input.VarUInt();
+                    if (index == 0) sources.Add(source = input.Text(strings));
+                    else source = index <= sources.Count ? sources[index - 1] : throw input.Damaged();
+                }
+                batch.Add(id, ts, value, quality, samples, source);
+                if (batch.Count < batchRows) continue;
+                yield return batch;
+                batch.Clear();
+            }
+        }
+        if (batch.Count > 0) yield return batch;
+    }
+
+    private sealed class Output(Stream stream)
+    {
+        private readonly byte[] _buffer = new byte[1 << 16];
+        private int _length;
+
+        public void Byte(byte b)
+        {
+            Ensure(1);
+            _buffer[_length++] = b;
+        }
+
+        public void Double(double d)
+        {
+            Ensure(8);
+            BinaryPrimitives.WriteDoubleLittleEndian(_buffer.AsSpan(_length), d);
+            _length += 8;
+        }
+
+        public void VarInt(long v) => VarUInt((ulong)((v << 1) ^ (v >> 63)));
+
+        public void VarUInt(ulong v)
+        {
+            Ensure(10);
+            while (v >= 0x80)
+            {
+                _buffer[_length++] = (byte)(v | 0x80);
+                v >>= 7;
+            }
+            _buffer[_length++] = (byte)v;
+        }
+
+        /// <summary>Length-prefixed UTF-8.</summary>
+        public void Text(string s)
+        {
+            var bytes = Encoding.UTF8.GetByteCount(s);
+            VarUInt((ulong)bytes);
+            Ensure(bytes);
+            if (bytes > _buffer.Length)
+            {
+                stream.Write(Encoding.UTF8.GetBytes(s));
+                return;
+            }
+            _length += Encoding.UTF8.GetBytes(s, _buffer.AsSpan(_length));
+        }
+
+        public void Flush()
+        {
+            stream.Write(_buffer, 0, _length);
+            _length = 0;
+        }
+
+        private void Ensure(int bytes)
+        {
+            if (_length + bytes > _buffer.Length) Flush();
+        }
+    }
+
+    private sealed class Input(Stream stream, long length)
+    {
+        private byte[] _buffer = new byte[1 << 15];
+        private int _position;
+        private int _end;
+        private long _left = length;
+
+        public byte Byte()
+        {
+            Ensure(1);
+            return _buffer[_position++];
+        }
+
+        public double Double()
+        {
+            Ensure(8);
+            var d = BinaryPrimitives.ReadDoubleLittleEndian(_buffer.AsSpan(_position));
+            _position += 8;
+            return d;
+        }
+
+        public long VarInt()
+        {
+            var u = VarUInt();
+            return (long)(u >> 1) ^ -(long)(u & 1);
+        }
+
+        public ulong VarUInt()
+        {
+            ulong v = 0;
+            for (var shift = 0; shift < 70; shift += 7)
+            {
+                var b = Byte();
+                v |= (ulong)(b & 0x7F) << shift;
+                if (b < 0x80) return v;
+            }
+            throw Damaged();
+        }
+
+        public string Text(SharedStrings strings)
+        {
+            var bytes = (int)VarUInt();
+            Ensure(bytes);
+            var text = strings.Get(_buffer.AsSpan(_position, bytes));
+            _position += bytes;
+            return text;
+        }
+
+        public InvalidDataException Damaged() => new("A spilled run in the scratch directory is damaged.");
+
+        private void Ensure(int count)
+        {
+            if (_end - _position >= count) return;
+            var pending = _end - _position;
+            if (count > pending + _left) throw Damaged();
+            if (count > _buffer.Length) Array.Resize(ref _buffer, Math.Max(count, _buffer.Length * 2));
+            _buffer.AsSpan(_position, pending).CopyTo(_buffer);
+            _position = 0;
+            _end = pending;
+            while (_end < count)
+            {
+                var read = stream.Read(_buffer, _end, (int)Math.Min(_buffer.Length - _end, _left));
+                if (read == 0) throw Damaged();
+                _end += read;
+                _left -= read;
+            }
+        }
+    }
+}
