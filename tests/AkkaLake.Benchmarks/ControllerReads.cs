@@ -24,24 +24,26 @@ internal sealed record ReadResult(string Name, int Files, double ControllerMs, d
 /// shard-day, DuckDB's row groups and encodings), listed and queried the same way; one sorted file
 /// of the same rows; and the floor the listing sets (the lake's files' footers alone).
 /// </summary>
-internal static class ControllerReads
+internal sealed class ControllerReads : IDisposable
 {
-    public static (List<ReadResult> Reads, long LakeBytes, long ReferenceBytes) Run(LakeSettings settings, LakeManifest manifest, string work, DateTimeOffset end, double days, int sensors, int runs)
+    private readonly DuckDBConnection _connection = new("Data Source=:memory:");
+    private readonly LakeSettings _settings;
+    private readonly string _sortedFile;
+    private readonly ControllerReader _reference;
+    private readonly int _runs;
+    private readonly List<(string Name, string[] Sensors, DateTimeOffset From, DateTimeOffset To, bool FilterSensors, string Select, string GroupBy)> _shapes;
+
+    public ControllerReads(LakeSettings settings, LakeManifest manifest, string work, DateTimeOffset end, double days, int sensors, int runs)
     {
-        using var connection = new DuckDBConnection("Data Source=:memory:");
-        connection.Open();
-        void Exec(string sql)
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            command.ExecuteNonQuery();
-        }
-        var sortedFile = Path.Combine(work, "sorted.parquet");
+        _settings = settings;
+        _runs = runs;
+        _connection.Open();
+        _sortedFile = Path.Combine(work, "sorted.parquet");
         var referenceRoot = Path.Combine(work, "duckdb-reference");
         Exec(DuckDbView.CreateStatement(manifest, settings));
         Exec("PRAGMA threads=1");
-        if (!File.Exists(sortedFile))
-            Exec($"COPY (SELECT sensor_id, ts, value, quality, samples, source FROM metrics ORDER BY sensor_id, ts) TO '{sortedFile}' (FORMAT parquet, COMPRESSION zstd)");
+        if (!File.Exists(_sortedFile))
+            Exec($"COPY (SELECT sensor_id, ts, value, quality, samples, source FROM metrics ORDER BY sensor_id, ts) TO '{_sortedFile}' (FORMAT parquet, COMPRESSION zstd)");
         if (!Directory.Exists(referenceRoot))
         {
             Directory.CreateDirectory(Path.Combine(referenceRoot, "metrics"));
@@ -49,60 +51,97 @@ internal static class ControllerReads
                 $"TO '{Path.Combine(referenceRoot, LakeLayout.Dataset)}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date, shard))");
         }
         Exec("PRAGMA threads=2");
-        var referenceBytes = Directory.EnumerateFiles(referenceRoot, "*.parquet", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-
-        var lake = new ControllerReader(settings.HotPath, settings.ColdPath, settings.Shards, "UTC");
+        ReferenceBytes = Directory.EnumerateFiles(referenceRoot, "*.parquet", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         // No manifest there: the controller falls back to listing the directories.
-        var reference = new ControllerReader(referenceRoot, null, settings.Shards, "UTC");
-        string Ts(DateTimeOffset t) => $"'{Timestamps.Format(t)}'::TIMESTAMP";
-        string In(IEnumerable<string> ids) => string.Join(", ", ids.Select(i => $"'{i}'"));
-        string Files(IEnumerable<string> files) => string.Join(", ", files.Select(f => $"'{f}'"));
-        string[] all = [.. Enumerable.Range(0, sensors).Select(SampleReadings.SensorId)];
+        _reference = new ControllerReader(referenceRoot, null, settings.Shards, "UTC");
 
-        var shapes = new List<(string Name, string[] Sensors, DateTimeOffset From, DateTimeOffset To, bool FilterSensors, string Select, string GroupBy)>
-        {
+        string[] all = [.. Enumerable.Range(0, sensors).Select(SampleReadings.SensorId)];
+        _shapes =
+        [
             ($"points_1_sensor_{Math.Min(90, Math.Ceiling(days))}_days", [SampleReadings.SensorId(42)], end.AddDays(-Math.Min(90, days)), end, true, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
             ($"hourly_buckets_10_sensors_{Math.Min(30, Math.Ceiling(days))}_days", [.. Enumerable.Range(100, 10).Select(SampleReadings.SensorId)], end.AddDays(-Math.Min(30, days)), end, true,
                 "sensor_id, CAST(floor(epoch(ts) / 3600) * 3600 AS BIGINT) AS bucket, avg(value)", "GROUP BY sensor_id, bucket ORDER BY sensor_id, bucket"),
             ("all_sensors_one_hour", all, end.AddHours(-3), end.AddHours(-2), false, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
             ($"daily_averages_all_sensors_{Math.Min(7, Math.Ceiling(days))}_days", all, end.AddDays(-Math.Min(7, days)), end, false,
                 "sensor_id, CAST(floor(epoch(ts) / 86400) * 86400 AS BIGINT) AS day, avg(value)", "GROUP BY sensor_id, day ORDER BY sensor_id, day"),
-        };
-        double Time(string sql)
-        {
-            var times = new List<double>();
-            for (var r = 0; r < Math.Max(runs, 5) + 1; r++)
-            {
-                var clock = Stopwatch.StartNew();
-                using var command = connection.CreateCommand();
-                command.CommandText = sql;
-                using var rows = command.ExecuteReader();
-                while (rows.Read()) { }
-                if (r > 0) times.Add(clock.Elapsed.TotalMilliseconds);
-            }
-            return Measure.Median(times);
-        }
+        ];
+    }
+
+    public long ReferenceBytes { get; }
+
+    /// <summary>The lake against DuckDB's own files, one sorted file and the footers alone.</summary>
+    public List<ReadResult> Run()
+    {
+        var lake = new ControllerReader(_settings.HotPath, _settings.ColdPath, _settings.Shards, "UTC");
         var results = new List<ReadResult>();
-        foreach (var q in shapes)
+        foreach (var q in _shapes)
         {
-            var where = (q.FilterSensors ? $"sensor_id IN ({In(q.Sensors)}) AND " : "") + $"ts >= {Ts(q.From)} AND ts <= {Ts(q.To)}";
-            string Controller(IReadOnlyList<string> files) =>
-                $"SELECT {q.Select} FROM read_parquet([{Files(files)}], hive_partitioning=1, union_by_name=1) WHERE {where} {q.GroupBy}";
             var files = lake.ListFiles(q.Sensors, q.From, q.To);
-            // Alternated, so a slower minute of this machine weighs on both alike.
-            var ours = new List<double>();
-            var theirs = new List<double>();
-            for (var round = 0; round < 2; round++)
-            {
-                ours.Add(Time(Controller(files)));
-                theirs.Add(Time(Controller(reference.ListFiles(q.Sensors, q.From, q.To))));
-            }
+            var (ours, theirs) = Alternated(q, lake);
             // The sorted file gets every help: DuckDB does not prune row groups on an IN list of several values, but does on a range.
             var range = q.FilterSensors ? $" AND sensor_id BETWEEN '{q.Sensors.Min(StringComparer.Ordinal)}' AND '{q.Sensors.Max(StringComparer.Ordinal)}'" : "";
-            var sorted = Time($"SELECT {q.Select} FROM read_parquet('{sortedFile}') WHERE {where}{range} {q.GroupBy}");
+            var sorted = Time($"SELECT {q.Select} FROM read_parquet('{_sortedFile}') WHERE {Where(q)}{range} {q.GroupBy}");
             var floor = Time($"SELECT count(*) FROM parquet_metadata([{Files(files)}])");
-            results.Add(new ReadResult(q.Name, files.Count, ours.Min(), theirs.Min(), sorted, floor));
+            results.Add(new ReadResult(q.Name, files.Count, ours, theirs, sorted, floor));
         }
-        return (results, manifest.Files().Sum(f => f.File.Bytes), referenceBytes);
+        return results;
     }
+
+    /// <summary>A copy of the lake under <paramref name="root"/> (written another way) against DuckDB's own files, shape by shape.</summary>
+    public List<(string Name, double Ms, double ReferenceMs)> Compare(string root)
+    {
+        var variant = new ControllerReader(root, null, _settings.Shards, "UTC");
+        return [.. _shapes.Select(q =>
+        {
+            var (ms, reference) = Alternated(q, variant);
+            return (q.Name, ms, reference);
+        })];
+    }
+
+    /// <summary>Medians of a reader's files and DuckDB's, taken in turns so a slower minute of this machine weighs on both alike.</summary>
+    private (double Ms, double ReferenceMs) Alternated((string Name, string[] Sensors, DateTimeOffset From, DateTimeOffset To, bool FilterSensors, string Select, string GroupBy) q, ControllerReader reader)
+    {
+        string Controller(IReadOnlyList<string> files) =>
+            $"SELECT {q.Select} FROM read_parquet([{Files(files)}], hive_partitioning=1, union_by_name=1) WHERE {Where(q)} {q.GroupBy}";
+        var ours = Controller(reader.ListFiles(q.Sensors, q.From, q.To));
+        var theirs = Controller(_reference.ListFiles(q.Sensors, q.From, q.To));
+        var a = new List<double>();
+        var b = new List<double>();
+        for (var round = 0; round < 2; round++)
+        {
+            a.Add(Time(ours));
+            b.Add(Time(theirs));
+        }
+        return (a.Min(), b.Min());
+    }
+
+    private static string Where((string Name, string[] Sensors, DateTimeOffset From, DateTimeOffset To, bool FilterSensors, string Select, string GroupBy) q) =>
+        (q.FilterSensors ? $"sensor_id IN ({string.Join(", ", q.Sensors.Select(i => $"'{i}'"))}) AND " : "") +
+        $"ts >= '{Timestamps.Format(q.From)}'::TIMESTAMP AND ts <= '{Timestamps.Format(q.To)}'::TIMESTAMP";
+
+    private static string Files(IEnumerable<string> files) => string.Join(", ", files.Select(f => $"'{f}'"));
+
+    private double Time(string sql)
+    {
+        var times = new List<double>();
+        for (var r = 0; r < Math.Max(_runs, 5) + 1; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            using var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            using var rows = command.ExecuteReader();
+            while (rows.Read()) { }
+            if (r > 0) times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        return Measure.Median(times);
+    }
+
+    private void Exec(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public void Dispose() => _connection.Dispose();
 }

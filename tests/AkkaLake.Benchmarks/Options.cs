@@ -4,10 +4,14 @@ namespace AkkaLake.Benchmarks;
 
 /// <param name="Rows">Readings to generate; <c>--days N</c> sets it to N days of every sensor at the cadence.</param>
 /// <param name="BySensor">The table stores each sensor's history together (a bulk import), instead of in time order.</param>
-/// <param name="Phases">Which parts run: backfill (with the reads right after it), memory, incremental, day.</param>
-internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, string? DatabaseUrl, string? Out, bool BySensor, IReadOnlySet<string> Phases)
+/// <param name="Jitter">Readings off the cadence's exact instants, each sensor at its own phase, as real sensors report.</param>
+/// <param name="Phases">Which parts run: backfill (with the reads right after it), memory, incremental, day; and formats (encodings against DuckDB's reader, after the reads) when asked.</param>
+internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, string? DatabaseUrl, string? Out, bool BySensor, bool Jitter, IReadOnlySet<string> Phases)
 {
     public static readonly string[] AllPhases = ["backfill", "memory", "incremental", "day"];
+
+    /// <summary>Phases run only when asked for.</summary>
+    public static readonly string[] ExtraPhases = ["formats"];
 
     public bool Includes(string phase) => Phases.Contains(phase);
 
@@ -24,7 +28,7 @@ internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, st
         var order = Value("--order") ?? "time";
         if (order is not ("time" or "sensor")) throw new ArgumentException($"--order is time or sensor; got {order}.");
         var phases = (Value("--phases") ?? string.Join(',', AllPhases)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
-        if (phases.Except(AllPhases).FirstOrDefault() is { } unknown) throw new ArgumentException($"--phases takes {string.Join(", ", AllPhases)}; got {unknown}.");
+        if (phases.Except(AllPhases).Except(ExtraPhases).FirstOrDefault() is { } unknown) throw new ArgumentException($"--phases takes {string.Join(", ", AllPhases.Concat(ExtraPhases))}; got {unknown}.");
         return new Options(
             rows,
             sensors,
@@ -33,6 +37,7 @@ internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, st
             Value("--database-url"),
             Value("--out"),
             order == "sensor",
+            args.Contains("--jitter"),
             phases);
     }
 }

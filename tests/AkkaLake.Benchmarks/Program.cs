@@ -18,11 +18,11 @@ using Npgsql;
 using NpgsqlTypes;
 
 // dotnet run -c Release --project tests/AkkaLake.Benchmarks -- [--rows 10000000 | --days N] [--sensors 500] [--cadence 30] [--order time|sensor]
-//   [--runs 3] [--phases backfill,memory,incremental,day] [--database-url URL] [--out FILE]
+//   [--jitter] [--runs 3] [--phases backfill,memory,incremental,day,formats] [--database-url URL] [--out FILE]
 var options = Options.Parse(args);
 var results = new Dictionary<string, object>();
 var work = Directory.CreateTempSubdirectory("akkalake-bench-").FullName;
-Console.WriteLine($"AkkaLake benchmark: {options.Rows:N0} readings ({options.Sensors} sensors every {options.Cadence} s, stored in {options.Order} order), {options.Runs} runs each, work dir {work}");
+Console.WriteLine($"AkkaLake benchmark: {options.Rows:N0} readings ({options.Sensors} sensors every {options.Cadence} s{(options.Jitter ? ", jittered" : "")}, stored in {options.Order} order), {options.Runs} runs each, work dir {work}");
 
 LocalPostgresServer? server = null;
 var database = options.DatabaseUrl ?? (server = LocalPostgresServer.Start()).ConnectionString;
@@ -42,7 +42,7 @@ try
         await SampleReadings.CreateSchemaAsync(c);
         // The load is not measured: skip the per-row foreign-key check (superuser only; the readings' sensors are inserted first).
         await using (var fast = new NpgsqlCommand("SET session_replication_role = replica", c)) await fast.ExecuteNonQueryAsync();
-        await SampleReadings.InsertAsync(c, options.Sensors, TimeSpan.FromSeconds(options.Cadence), start, end, insertDelay: TimeSpan.FromSeconds(2), bySensor: options.BySensor);
+        await SampleReadings.InsertAsync(c, options.Sensors, TimeSpan.FromSeconds(options.Cadence), start, end, insertDelay: TimeSpan.FromSeconds(2), bySensor: options.BySensor, jitter: options.Jitter);
         await using var analyze = new NpgsqlCommand("VACUUM ANALYZE metrics", c);
         await analyze.ExecuteNonQueryAsync();
     });
@@ -50,6 +50,7 @@ try
     Console.WriteLine($"generated {rows:N0} rows over {(end - start).TotalDays:0.0} days in {generate:0.0} s");
     results["rows"] = rows;
     results["order"] = options.Order;
+    results["jitter"] = options.Jitter;
 
     // 2. The source's own limit: a binary COPY of the same rows, every field read, nothing written.
     const string everything = "COPY (SELECT sensor_id::text, ts, value::float8, quality::int4, samples::int4, source::text, inserted_at FROM metrics) TO STDOUT (FORMAT BINARY)";
@@ -106,19 +107,24 @@ try
     if (options.Includes("backfill"))
     {
         // 3a. The controller's reads right after it, against DuckDB's own partitioned COPY of the same rows.
-        var (reads, lakeBytes, referenceBytes) = ControllerReads.Run(settings, new ManifestStore(settings.StatePath).Load()!, work, end, (end - start).TotalDays, options.Sensors, options.Runs);
-        results["lake_bytes"] = lakeBytes;
-        results["duckdb_reference_bytes"] = referenceBytes;
-        Console.WriteLine($"reads right after the backfill ({LakeReportText.Bytes(lakeBytes)}; DuckDB's own COPY of the same rows {LakeReportText.Bytes(referenceBytes)}):");
-        foreach (var read in reads)
+        using (var reads = new ControllerReads(settings, new ManifestStore(settings.StatePath).Load()!, work, end, (end - start).TotalDays, options.Sensors, options.Runs))
         {
-            results[$"read_{read.Name}_controller_ms"] = read.ControllerMs;
-            results[$"read_{read.Name}_duckdb_reference_ms"] = read.ReferenceMs;
-            results[$"read_{read.Name}_sorted_ms"] = read.SortedMs;
-            results[$"read_{read.Name}_floor_ms"] = read.FloorMs;
-            Console.WriteLine($"read {read.Name,-40} {read.Files,5} files: as the controller {read.ControllerMs,7:0.0} ms, DuckDB's own files {read.ReferenceMs,7:0.0} ms " +
-                $"({read.ControllerMs / read.ReferenceMs:0.00} x, target 1.0 x {(read.ControllerMs <= read.ReferenceMs ? "met" : "MISSED")}), " +
-                $"one sorted file {read.SortedMs,7:0.0} ms ({read.ControllerMs / read.SortedMs:0.00} x, bound {read.BoundMs:0.0} ms {(read.ControllerMs <= read.BoundMs ? "met" : "missed")}), footers alone {read.FloorMs,6:0.0} ms");
+            var lakeBytes = new ManifestStore(settings.StatePath).Load()!.Files().Sum(f => f.File.Bytes);
+            results["lake_bytes"] = lakeBytes;
+            results["duckdb_reference_bytes"] = reads.ReferenceBytes;
+            Console.WriteLine($"reads right after the backfill ({LakeReportText.Bytes(lakeBytes)}; DuckDB's own COPY of the same rows {LakeReportText.Bytes(reads.ReferenceBytes)}):");
+            foreach (var read in reads.Run())
+            {
+                results[$"read_{read.Name}_controller_ms"] = read.ControllerMs;
+                results[$"read_{read.Name}_duckdb_reference_ms"] = read.ReferenceMs;
+                results[$"read_{read.Name}_sorted_ms"] = read.SortedMs;
+                results[$"read_{read.Name}_floor_ms"] = read.FloorMs;
+                Console.WriteLine($"read {read.Name,-40} {read.Files,5} files: as the controller {read.ControllerMs,7:0.0} ms, DuckDB's own files {read.ReferenceMs,7:0.0} ms " +
+                    $"({read.ControllerMs / read.ReferenceMs:0.00} x, target 1.0 x {(read.ControllerMs <= read.ReferenceMs ? "met" : "MISSED")}), " +
+                    $"one sorted file {read.SortedMs,7:0.0} ms ({read.ControllerMs / read.SortedMs:0.00} x, bound {read.BoundMs:0.0} ms {(read.ControllerMs <= read.BoundMs ? "met" : "missed")}), footers alone {read.FloorMs,6:0.0} ms");
+            }
+            if (options.Includes("formats"))
+                FormatSweep.Run(settings, new ManifestStore(settings.StatePath).Load()!, reads, work, results);
         }
 
         // 3b. The same backfill read a day at a time.

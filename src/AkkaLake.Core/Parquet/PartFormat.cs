@@ -47,22 +47,23 @@ public static class PartFormat
     /// aligned readings half the bytes. Both encodings are read by DuckDB 0.10 and later,
     /// parquet-mr 1.12 and later.
     /// </summary>
-    public static WriterProperties CreateWriterProperties(int rowGroupRows)
+    public static WriterProperties CreateWriterProperties(int rowGroupRows, PartEncoding encoding, bool tsDictionary)
     {
         using var builder = new WriterPropertiesBuilder()
             .MemoryPool(NativeMemory)
             .Compression(Compression.Zstd)
-            .CompressionLevel(3)
+            .CompressionLevel(encoding.ZstdLevel)
             .EnableDictionary()
-            .DisableDictionary("ts")
             .DisableDictionary("value")
-            .Encoding("ts", Encoding.DeltaBinaryPacked)
-            .Encoding("value", Encoding.ByteStreamSplit)
+            .Encoding("ts", encoding.Ts)
+            .Encoding("value", encoding.Value)
             .EnableStatistics()
             .MaxRowGroupLength(rowGroupRows)
             .EnablePageChecksum()
             .SortingColumns([new WriterProperties.SortingColumn(0, false, false), new WriterProperties.SortingColumn(1, false, false)])
             .CreatedBy(PartMetadata.CreatedBy);
+        if (!tsDictionary) builder.DisableDictionary("ts");
+        if (encoding.DataPageBytes is { } page) builder.DataPagesize(page);
         return builder.Build();
     }
 }

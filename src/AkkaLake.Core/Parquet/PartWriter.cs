@@ -18,7 +18,9 @@ public sealed class PartWriter : IDisposable
 {
     private readonly FileStream _stream;
     private readonly ManagedOutputStream _output;
-    private readonly ParquetFileWriter _writer;
+    private readonly PartEncoding _encoding;
+    // Opened with the first row group, whose ts decide their encoding.
+    private ParquetFileWriter? _writer;
     private readonly int _rowGroupRows;
     private readonly Dictionary<string, string> _keyValues;
     private SensorRanges? _sensorRanges = new();
@@ -31,7 +33,8 @@ public sealed class PartWriter : IDisposable
     // The rows of a group not yet complete: it ends at a sensor boundary the next chunk may bring.
     private MetricRows? _unfinished;
 
-    public PartWriter(string tmpPath, PartMetadata metadata, int rowGroupRows)
+    /// <param name="encoding">How ts and value are encoded; the lake's own unless the benchmark measures another.</param>
+    public PartWriter(string tmpPath, PartMetadata metadata, int rowGroupRows, PartEncoding? encoding = null)
     {
         if (!tmpPath.EndsWith(AtomicFile.TmpSuffix, StringComparison.Ordinal))
             throw new ArgumentException($"A part is written as {AtomicFile.TmpSuffix} first; got {tmpPath}.", nameof(tmpPath));
@@ -39,11 +42,16 @@ public sealed class PartWriter : IDisposable
         _rowGroupRows = rowGroupRows;
         _stream = AtomicFile.CreateTmp(tmpPath);
         _output = new ManagedOutputStream(_stream, leaveOpen: true);
-        using var schema = PartFormat.CreateSchema();
-        using var properties = PartFormat.CreateWriterProperties(rowGroupRows);
+        _encoding = encoding ?? PartEncoding.Default;
         // ParquetSharp reads the key-value metadata at Close, so the sensor ranges are added by Finish.
         _keyValues = new Dictionary<string, string>(metadata.ToKeyValues());
-        _writer = new ParquetFileWriter(_output, schema, properties, _keyValues);
+    }
+
+    private ParquetFileWriter Open(ReadOnlySpan<long> firstTs)
+    {
+        using var schema = PartFormat.CreateSchema();
+        using var properties = PartFormat.CreateWriterProperties(_rowGroupRows, _encoding, _encoding.DictionaryFor(firstTs));
+        return _writer = new ParquetFileWriter(_output, schema, properties, _keyValues);
     }
 
     public string TmpPath { get; }
@@ -107,7 +115,7 @@ public sealed class PartWriter : IDisposable
     {
         if (_unfinished is { Count: > 0 } unfinished) WriteGroups(unfinished, onlyComplete: false);
         if (_sensorRanges is { } ranges && _rows >= SensorRanges.MinRows) _keyValues[SensorRanges.Key] = ranges.Encode();
-        _writer.Close();
+        (_writer ?? Open([])).Close();
         _stream.Flush(flushToDisk: true);
         _closed = true;
         var bytes = _stream.Length;
@@ -121,9 +129,9 @@ public sealed class PartWriter : IDisposable
     {
         if (!_closed)
         {
-            try { _writer.Close(); } catch (Exception e) when (e is ParquetException or IOException) { }
+            try { _writer?.Close(); } catch (Exception e) when (e is ParquetException or IOException) { }
         }
-        _writer.Dispose();
+        _writer?.Dispose();
         _output.Dispose();
         try { _stream.Dispose(); } catch (IOException) when (!_closed) { }
     }
@@ -156,7 +164,7 @@ public sealed class PartWriter : IDisposable
 
     private void WriteRowGroup(MetricRows rows, int start, int count)
     {
-        using var rowGroup = _writer.AppendRowGroup();
+        using var rowGroup = (_writer ?? Open(rows.TsMicros.Slice(start, count))).AppendRowGroup();
         using (var w = rowGroup.NextColumn().LogicalWriter<string>())
             w.WriteBatch(rows.SensorIds.Slice(start, count));
         var ts = rows.TsMicros.Slice(start, count);

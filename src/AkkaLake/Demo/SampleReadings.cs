@@ -39,9 +39,11 @@ public static class SampleReadings
     /// old rows are), with a binary COPY. Returns the number of rows. The table stores them in
     /// the order inserted: by time, as a running controller writes them, or with
     /// <paramref name="bySensor"/> each sensor's history together, as a bulk import leaves them.
+    /// Readings fall on the cadence exactly, or with <paramref name="jitter"/> each sensor at its
+    /// own phase within the cadence and up to 200 ms off it, as real sensors report.
     /// </summary>
     public static async Task<long> InsertAsync(NpgsqlConnection connection, int sensors, TimeSpan cadence, DateTimeOffset from, DateTimeOffset to,
-        int firstSensor = 0, TimeSpan? insertDelay = null, bool withOptionalColumns = true, bool bySensor = false, CancellationToken ct = default)
+        int firstSensor = 0, TimeSpan? insertDelay = null, bool withOptionalColumns = true, bool bySensor = false, bool jitter = false, CancellationToken ct = default)
     {
         await using (var ids = new NpgsqlCommand("INSERT INTO sensors SELECT format('sensor-%s', lpad(i::text, 4, '0')) FROM generate_series(@a, @b) i ON CONFLICT DO NOTHING", connection))
         {
@@ -52,8 +54,15 @@ public static class SampleReadings
         var columns = withOptionalColumns ? "sensor_id, ts, value, quality, inserted_at, samples, source" : "sensor_id, ts, value, quality, inserted_at";
         long rows = 0;
         await using var writer = await connection.BeginBinaryImportAsync($"COPY metrics ({columns}) FROM STDIN (FORMAT BINARY)", ct);
+        var cadenceMs = (long)cadence.TotalMilliseconds;
         async Task WriteAsync(int s, DateTimeOffset t)
         {
+            if (jitter)
+            {
+                var step = (t - from).Ticks / cadence.Ticks;
+                var offset = s * 1009L % cadenceMs + (s * 7919L + step * 104_729L) % 401 - 200;
+                t = t.AddMilliseconds(Math.Clamp(offset, 0, cadenceMs - 1));
+            }
             await writer.StartRowAsync(ct);
             await writer.WriteAsync(SensorId(s), NpgsqlDbType.Varchar, ct);
             await writer.WriteAsync(t, NpgsqlDbType.TimestampTz, ct);

@@ -73,6 +73,28 @@ public class PartFormatTests : IDisposable
         foreach (var g in groups) g.Dispose();
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Ts_is_dictionary_encoded_where_readings_share_instants_and_delta_encoded_where_each_is_its_own(bool aligned)
+    {
+        var rows = new MetricRows();
+        for (var sensor = 0; sensor < 30; sensor++)
+            for (var i = 0; i < 1000; i++)
+                rows.Add($"s-{sensor:D2}", i * 60_000_000L + (aligned ? 0 : sensor * 1_009_000L + i % 401), i, 0, null, null);
+        // The first row group decides: here it holds every sensor.
+        var path = WritePart(rows, rowGroupRows: 1_000_000);
+
+        using var reader = new ParquetSharp.ParquetFileReader(path);
+        using var group = reader.RowGroup(0);
+        var ts = group.MetaData.GetColumnChunkMetaData(1);
+        Assert.Equal(aligned, ts.Encodings.Contains(ParquetSharp.Encoding.RleDictionary));
+        Assert.Equal(!aligned, ts.Encodings.Contains(ParquetSharp.Encoding.DeltaBinaryPacked));
+        Assert.Contains(ParquetSharp.Encoding.ByteStreamSplit, group.MetaData.GetColumnChunkMetaData(2).Encodings);
+        using var back = new PartReader(path);
+        Assert.Equal(rows.TsMicros.ToArray().Order(), back.ReadAll().TsMicros.ToArray().Order());
+    }
+
     [Fact]
     public void A_row_group_never_passes_its_row_cap_even_inside_one_sensor()
     {
