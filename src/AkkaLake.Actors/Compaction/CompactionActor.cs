@@ -15,7 +15,8 @@ namespace AkkaLake.Actors.Compaction;
 /// Keeps file counts low: after every change of the lake (and on a timer) it plans merges, runs one
 /// at a time off the actor thread, and asks the coordinator to swap inputs for outputs in one
 /// commit. If the inputs changed meanwhile the commit is refused and the merge is planned again.
-/// A merge that throws makes the actor fail, and its backoff supervisor restarts it.
+/// A merge that throws makes the actor fail, and its backoff supervisor restarts it. Outputs no
+/// commit published are deleted off the actor thread: after a refused commit, or when it stops.
 /// </summary>
 public sealed class CompactionActor : ReceiveActor, IWithTimers
 {
@@ -33,11 +34,10 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
     private readonly CompactionPolicy _policy;
     private readonly IFaultPoints _faults;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly TaskFiles _outputs = new();
     private LakeManifest? _latest;
-    private CancellationTokenSource? _merging;
-    private Task<MergeResult>? _merge;
-    private bool _commitAsked;
     private readonly HashSet<(string Date, string Shard)> _overBudget = [];
+    private Activity _activity;
 
     public CompactionActor(IActorRef coordinator, LakeSettings settings, CompactionPolicy policy, IFaultPoints faults)
     {
@@ -45,6 +45,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         _settings = settings;
         _policy = policy;
         _faults = faults;
+        _activity = new Activity("compaction", "waiting for the lake to change", DateTimeOffset.UtcNow);
         Idle();
     }
 
@@ -59,29 +60,46 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         _coordinator.Tell(GetManifest.Instance);
     }
 
+    /// <summary>A merge under way is cancelled and its outputs, like any no commit published, are deleted; nothing waits.</summary>
+    protected override void PostStop() => _outputs.DeleteAll();
+
+    protected override void Unhandled(object message) => Defects.Unhandled(_log, Self, _activity.Doing, message);
+
+    private void Common()
+    {
+        Receive<Activity.Query>(_ => Sender.Tell(_activity));
+        Receive<LakeChanged>(c => _latest = c.Manifest);
+        Receive<ManifestSnapshot>(s => _latest = s.Manifest);
+        Receive<Check>(_ => { });
+    }
+
     private void Idle()
     {
+        Receive<Activity.Query>(_ => Sender.Tell(_activity));
         Receive<LakeChanged>(c => { _latest = c.Manifest; TryStart(); });
         Receive<ManifestSnapshot>(s => { _latest = s.Manifest; TryStart(); });
         Receive<Check>(_ => _coordinator.Tell(GetManifest.Instance));
     }
 
+    private void BecomeIdle()
+    {
+        _activity = new Activity("compaction", "waiting for the lake to change", DateTimeOffset.UtcNow);
+        Become(Idle);
+    }
+
     private void Busy()
     {
-        Receive<LakeChanged>(c => _latest = c.Manifest);
-        Receive<ManifestSnapshot>(s => _latest = s.Manifest);
-        Receive<Check>(_ => { });
+        Common();
         Receive<Merged>(m =>
         {
             _faults.Hit("compaction.before-commit");
             var removes = m.Job.Inputs.Select(f => new FileRemove(m.Job.Date, m.Job.Shard, f.Name)).ToList();
             _coordinator.Tell(new Commit(new LakeCommit(CommitKind.Compaction, m.RunId, [], [.. removes]), m.Result.Outputs, null));
-            _commitAsked = true;
+            _activity = _activity with { Doing = $"waiting for the commit of {Describe(m.Job)}" };
             Become(() => Committing(m));
         });
         Receive<MergeFailed>(f =>
         {
-            if (_merging?.IsCancellationRequested == true) return;
             _log.Error(f.Error, "Compaction of {Date} shard {Shard} failed", LakeLayout.DateKey(f.Job.Date), f.Job.Shard);
             throw new IOException($"Compaction of {LakeLayout.DateKey(f.Job.Date)}/{f.Job.Shard} failed.", f.Error);
         });
@@ -89,9 +107,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
 
     private void Committing(Merged merged)
     {
-        Receive<LakeChanged>(c => _latest = c.Manifest);
-        Receive<ManifestSnapshot>(s => _latest = s.Manifest);
-        Receive<Check>(_ => { });
+        Common();
         Receive<CommitSucceeded>(c =>
         {
             var job = merged.Job;
@@ -102,15 +118,16 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
                 [LakeLayout.DateKey(job.Date), job.Shard, job.Reason, job.Inputs.Count, job.InputBytes, merged.Result.Outputs.Count, bytesOut,
                     merged.Result.RowsOut, merged.Result.SupersededRows, (long)(DateTimeOffset.UtcNow - merged.StartedAt).TotalMilliseconds, merged.RunId]);
             _latest = c.Manifest;
-            Become(Idle);
+            BecomeIdle();
             TryStart();
         });
         Receive<CommitFailed>(f =>
         {
-            foreach (var o in merged.Result.Outputs) AtomicFile.DeleteQuietly(o.Written.TmpPath);
+            var outputs = merged.Result.Outputs.Select(o => o.Written.TmpPath).ToList();
+            _ = Task.Run(() => outputs.ForEach(AtomicFile.DeleteQuietly));
             _log.Info("Compaction of {Date} shard {Shard} was not committed ({Reason}); it will be planned again",
                 LakeLayout.DateKey(merged.Job.Date), merged.Job.Shard, f.Reason);
-            Become(Idle);
+            BecomeIdle();
             _coordinator.Tell(GetManifest.Instance);
         });
     }
@@ -132,19 +149,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         _overBudget.UnionWith(over.Select(o => (o.Date, o.Shard)));
     }
 
-    /// <summary>
-    /// A merge under way at shutdown is cancelled (the merger removes its unfinished outputs); one
-    /// that finished before the cancel reached it, whose commit was never asked for, leaves no
-    /// <c>.tmp</c> outputs behind either.
-    /// </summary>
-    protected override void PostStop()
-    {
-        _merging?.Cancel();
-        try { _merge?.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
-        if (_merge is { IsCompletedSuccessfully: true } merge && !_commitAsked)
-            foreach (var output in merge.Result.Outputs) AtomicFile.DeleteQuietly(output.Written.TmpPath);
-        _merging?.Dispose();
-    }
+    private static string Describe(CompactionJob job) => $"{LakeLayout.DateKey(job.Date)} shard {LakeLayout.ShardKey(job.Shard)}";
 
     private void TryStart()
     {
@@ -157,12 +162,15 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         var merger = new PartMerger(_settings.Roots, rowGroupRows: _settings.RowGroupRows);
         var target = _policy.TargetFileBytes;
         var started = DateTimeOffset.UtcNow;
-        _merging = new CancellationTokenSource();
-        var ct = _merging.Token;
-        var merge = Task.Run(() => merger.Merge(job, runId, target, ct), ct);
-        _merge = merge;
-        _commitAsked = false;
-        merge.PipeTo(Self, success: r => new Merged(job, runId, r, started), failure: e => new MergeFailed(job, e));
+        var outputs = _outputs;
+        Task.Run(() =>
+            {
+                var result = merger.Merge(job, runId, target, outputs.Stopped);
+                outputs.Keep(result.Outputs.Select(o => o.Written.TmpPath));
+                return result;
+            })
+            .PipeTo(Self, success: r => new Merged(job, runId, r, started), failure: e => new MergeFailed(job, e));
+        _activity = new Activity("compaction", $"merging {Describe(job)} ({job.Reason}): {job.Inputs.Count} files", started);
         Become(Busy);
     }
 }

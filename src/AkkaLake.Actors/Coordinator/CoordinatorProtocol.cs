@@ -54,4 +54,20 @@ public static class CoordinatorProtocol
     {
         public static readonly DeleteDueFiles Instance = new();
     }
+
+    /// <summary>Answered in every mode, at once: what the coordinator is doing and the manifest it holds.</summary>
+    public sealed record GetStatus
+    {
+        public static readonly GetStatus Instance = new();
+    }
+
+    /// <param name="Mode">opening, serving, or the file work under way (e.g. "committing backfill run …").</param>
+    /// <param name="Manifest">The manifest as the coordinator holds it; null while the lake is opening.</param>
+    public sealed record CoordinatorStatus(string Mode, LakeManifest? Manifest);
+
+    /// <summary>Stop once the file work under way is done (the daemon's orderly shutdown).</summary>
+    public sealed record Drain
+    {
+        public static readonly Drain Instance = new();
+    }
 }

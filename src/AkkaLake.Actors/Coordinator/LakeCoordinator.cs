@@ -21,17 +21,39 @@ namespace AkkaLake.Actors.Coordinator;
 /// One per lake. Takes the writer lock, loads the manifest and recovers the lake, then alone
 /// changes the manifest and the watermark, one commit at a time. It supervises the compaction and
 /// retention actors (restarted with backoff; their failures never stop replication). All file work
-/// runs off the actor thread and comes back as messages; requests that arrive meanwhile are stashed.
+/// (commits, undoing a failed one, deletions, replication.json) runs off the actor thread, in
+/// order (<see cref="SerialWork"/>), and comes back as a message of its own; requests that change
+/// the manifest wait in the stash meanwhile, and <see cref="GetStatus"/> is answered in every mode.
 /// </summary>
 public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
 {
-    private sealed record LoadFailed(Exception Error);
+    private sealed record Opened(LakeOpener.Opened Lake, ReplicationState? Replication);
+
+    private sealed record OpenFailed(Exception Error);
 
     private sealed record Committed(LakeManifest Manifest, IActorRef ReplyTo, string Description, ReplicationState? State);
 
     private sealed record CommitError(Exception Error, IActorRef ReplyTo, string Description);
 
+    private sealed record Undone(LakeManifest Manifest, PendingCommit? Commit, IActorRef ReplyTo, string Reason, bool Conflict);
+
+    private sealed record UndoFailed(Exception Error);
+
+    private sealed record StateSaved
+    {
+        public static readonly StateSaved Instance = new();
+    }
+
+    private sealed record StateSaveFailed(Exception Error);
+
     private sealed record DeletionsDone(LakeManifest Manifest, IReadOnlyList<string> Deleted, IReadOnlyList<string> Warnings);
+
+    private sealed record DeletionsFailed(Exception Error);
+
+    private sealed record LockReleased
+    {
+        public static readonly LockReleased Instance = new();
+    }
 
     private readonly LakeSettings _settings;
     private readonly IActorRef? _lifecycle;
@@ -39,25 +61,25 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     private readonly CompactionPolicy _policy;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CoordinatorLog _report;
-    private readonly ReplicationStateStore _stateStore;
     private readonly LakeChanges _changes;
+    private readonly SerialWork _work;
     private readonly List<IActorRef> _watchers = [];
     private readonly bool _reconcile;
     private readonly SortedSet<DateOnly> _daysToRebuild = [];
     private LakeLock? _lock;
-    private Task? _inFlight;
     private LakeManifest _manifest = null!;
     private ReplicationState? _replication;
+    private string _mode = "opening the lake";
 
-    public LakeCoordinator(LakeSettings settings, IActorRef? lifecycle, IFaultPoints? faults = null, CompactionPolicy? policy = null, bool reconcile = false)
+    public LakeCoordinator(LakeSettings settings, IActorRef? lifecycle, IFaultPoints faults, CompactionPolicy policy, bool reconcile, SerialWork work)
     {
         _reconcile = reconcile && settings.ReconcileInterval > TimeSpan.Zero;
         _settings = settings;
         _lifecycle = lifecycle;
-        _faults = faults ?? FaultPoints.None;
-        _policy = policy ?? CompactionPolicy.Default;
-        _stateStore = new ReplicationStateStore(settings.StatePath);
-        _changes = new LakeChanges(settings, new ManifestStore(settings.StatePath), _stateStore, _faults);
+        _faults = faults;
+        _policy = policy;
+        _work = work;
+        _changes = new LakeChanges(settings, new ManifestStore(settings.StatePath), _faults);
         _report = new CoordinatorLog(_log, settings);
         Loading();
     }
@@ -66,32 +88,50 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="reconcile">Check the lake against PostgreSQL on the schedule (the daemon; not one-off jobs).</param>
-    public static Props Props(LakeSettings settings, IActorRef? lifecycle, IFaultPoints? faults = null, CompactionPolicy? policy = null, bool reconcile = false) =>
-        Akka.Actor.Props.Create(() => new LakeCoordinator(settings, lifecycle, faults, policy, reconcile));
+    public static Props Props(LakeSettings settings, IActorRef? lifecycle, IFaultPoints? faults = null, CompactionPolicy? policy = null, bool reconcile = false)
+    {
+        // One per props, so every incarnation of this coordinator waits for the last one's file work.
+        var work = new SerialWork();
+        return Akka.Actor.Props.Create(() => new LakeCoordinator(settings, lifecycle, faults ?? FaultPoints.None, policy ?? CompactionPolicy.Default, reconcile, work));
+    }
 
     protected override void PreStart()
     {
         var settings = _settings;
-        Task.Run(() => LakeOpener.Open(settings, $"akkalake (pid {Environment.ProcessId})", createOrAdopt: true))
-            .PipeTo(Self, success: opened => opened, failure: e => new LoadFailed(e));
+        var changes = _changes;
+        _work.Then(() => new Opened(LakeOpener.Open(settings, $"akkalake (pid {Environment.ProcessId})", createOrAdopt: true), changes.LoadState()))
+            .PipeTo(Self, success: opened => opened, failure: e => new OpenFailed(e));
     }
+
+    /// <summary>Never waits: the lock is released now, or once the file work under way is done (a restarted coordinator opens the lake after that).</summary>
+    protected override void PostStop()
+    {
+        if (_lock is not { } held) return;
+        if (_work.Idle) held.Dispose();
+        else _work.Then(held.Dispose);
+    }
+
+    protected override void Unhandled(object message) => Defects.Unhandled(_log, Self, _mode, message);
+
+    private void ReceiveStatus() => Receive<GetStatus>(_ => Sender.Tell(new CoordinatorStatus(_mode, _manifest)));
 
     private void Loading()
     {
-        Receive<LakeOpener.Opened>(l =>
+        ReceiveStatus();
+        Receive<Opened>(o =>
         {
-            _lock = l.Lock;
-            _manifest = l.Manifest;
-            _replication = _stateStore.Load();
-            _report.Opened(_manifest, l.Recovery, l.Adopted);
+            _lock = o.Lake.Lock;
+            _manifest = o.Lake.Manifest;
+            _replication = o.Replication;
+            _report.Opened(_manifest, o.Lake.Recovery, o.Lake.Adopted);
             StartChildren();
             Timers.StartPeriodicTimer("delete-due", DeleteDueFiles.Instance, TimeSpan.FromSeconds(30));
-            _lifecycle?.Tell(new Ready(_manifest, l.Recovery));
-            Become(Serving);
+            _lifecycle?.Tell(new Ready(_manifest, o.Lake.Recovery));
+            BecomeServing();
             Stash.UnstashAll();
             Announce();
         });
-        Receive<LoadFailed>(f =>
+        Receive<OpenFailed>(f =>
         {
             _lifecycle?.Tell(new StartFailed(_report.CannotOpen(f.Error.Cause())));
             Context.Stop(Self);
@@ -108,7 +148,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         {
             var schedule = new ReconcileSchedule(_settings.ReconcileInterval, _settings.ReconcileRecentInterval);
             var tick = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, _settings.ReconcileRecentInterval.Ticks));
-            Supervised(ReconciliationActor.Props(Self, _settings, schedule, tick), "reconciliation");
+            Supervised(ReconciliationActor.Props(Self, _settings, schedule, tick, _faults), "reconciliation");
         }
     }
 
@@ -121,78 +161,115 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         foreach (var w in _watchers) w.Tell(new LakeChanged(_manifest));
     }
 
+    private void BecomeServing()
+    {
+        _mode = "serving";
+        Become(Serving);
+    }
+
     private void Serving()
     {
+        ReceiveStatus();
         Receive<GetManifest>(_ => Sender.Tell(new ManifestSnapshot(_manifest, _daysToRebuild.Count == 0 ? null : new SortedSet<DateOnly>(_daysToRebuild))));
         Receive<RebuildDay>(r => _daysToRebuild.Add(r.Day));
         Receive<RebuildTaken>(t => _daysToRebuild.Remove(t.Day));
         Receive<Commit>(c =>
         {
             var previous = _replication;
-            RunCommit($"{c.Change.Kind} run {c.Change.RunId}", current => _changes.Commit(current, c, previous));
+            var changes = _changes;
+            var lateWindow = _settings.LateWindowHours;
+            RunCommit($"{c.Change.Kind} run {c.Change.RunId}", current =>
+            {
+                var next = changes.Commit(current, c.Change, c.Parts);
+                return (next, c.Report?.ApplyTo(previous, next, lateWindow, null));
+            });
         });
-        Receive<MovePartition>(m => RunCommit($"move of {LakeLayout.DateKey(m.Date)} to {m.To}", current => (_changes.Move(current, m), null)));
-        Receive<ExpirePartition>(e => RunCommit($"expiry of {LakeLayout.DateKey(e.Date)}", current => (_changes.Expire(current, e), null)));
+        Receive<MovePartition>(m => RunCommit($"move of {LakeLayout.DateKey(m.Date)} to {m.To}", current => (_changes.Move(current, m.Date, m.From, m.To, m.Copied), null)));
+        Receive<ExpirePartition>(e => RunCommit($"expiry of {LakeLayout.DateKey(e.Date)}", current => (_changes.Expire(current, e.Date), null)));
         Receive<RecordFailure>(f =>
         {
             _replication = f.Report.ApplyTo(_replication, _manifest, _settings.LateWindowHours, f.Error);
-            var state = _replication;
-            var stateStore = _stateStore;
-            AfterInFlight(() =>
-            {
-                stateStore.Save(state);
-                return true;
-            }).PipeTo(Self, success: _ => Status.Success.Instance, failure: e => new Status.Failure(e));
+            SaveState(_replication);
         });
-        Receive<Status.Success>(_ => { });
-        Receive<Status.Failure>(f => _log.Warning("Could not write replication.json: {Error}", f.Cause.Message));
+        Receive<StateSaved>(_ => { });
+        Receive<StateSaveFailed>(f => _log.Warning("Could not write replication.json: {Error}; the manifest holds the watermark, and the next run writes the file again", f.Error.Cause().Message));
         Receive<DeleteDueFiles>(_ =>
         {
             if (!_manifest.PendingDeletions.Any(d => d.DueAt <= DateTimeOffset.UtcNow)) return;
             var manifest = _manifest;
             var changes = _changes;
-            Task.Run(() =>
+            _work.Then(() => changes.DeleteDue(manifest))
+                .PipeTo(Self, success: d => new DeletionsDone(d.Next, d.Deleted, d.Warnings), failure: e => new DeletionsFailed(e));
+            BecomeWorking("deleting files past their grace period");
+        });
+        Receive<Drain>(_ =>
+        {
+            // Released after the file work under way, before the stop, so whoever asked can open the lake at once.
+            var held = _lock;
+            _lock = null;
+            _work.Then(() =>
+                {
+                    held?.Dispose();
+                    return LockReleased.Instance;
+                })
+                .PipeTo(Self);
+            _mode = "releasing the lake to stop";
+            BecomeStacked(() =>
             {
-                var (next, deleted, warnings) = changes.DeleteDue(manifest);
-                return new DeletionsDone(next, deleted, warnings);
-            }).PipeTo(Self, success: d => d, failure: e => new Status.Failure(e));
-            BecomeStacked(Committing);
+                ReceiveStatus();
+                Receive<LockReleased>(_ => Context.Stop(Self));
+                ReceiveAny(_ => Stash.Stash());
+            });
         });
     }
 
-    /// <summary>Runs file work off the actor thread after the previous file work, so two writes of replication.json never overlap.</summary>
-    private Task<T> AfterInFlight<T>(Func<T> work)
+    /// <summary>Writes replication.json after the file work already asked for; its answer comes back as its own message.</summary>
+    private void SaveState(ReplicationState state)
     {
-        var task = (_inFlight ?? Task.CompletedTask).ContinueWith(_ => work(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-        _inFlight = task;
-        return task;
+        var changes = _changes;
+        _work.Then(() =>
+            {
+                changes.SaveState(state);
+                return StateSaved.Instance;
+            })
+            .PipeTo(Self, success: saved => saved, failure: e => new StateSaveFailed(e));
     }
 
-    /// <summary>Runs one manifest change off the actor thread; everything else waits in the stash until it is answered.</summary>
+    /// <summary>Runs one manifest change off the actor thread; requests that change the manifest wait in the stash until it is answered.</summary>
     private void RunCommit(string description, Func<LakeManifest, (LakeManifest Next, ReplicationState? State)> work)
     {
         var current = _manifest;
         var replyTo = Sender;
-        var changes = _changes;
-        var task = AfterInFlight(() =>
-        {
-            var (next, state) = work(current);
-            return new Committed(changes.DeleteAtOnceWithoutGrace(next), replyTo, description, state);
-        });
-        task.PipeTo(Self, success: r => r, failure: e => new CommitError(e, replyTo, description));
-        BecomeStacked(Committing);
+        _work.Then(() =>
+            {
+                var (next, state) = work(current);
+                return new Committed(next, replyTo, description, state);
+            })
+            .PipeTo(Self, success: r => r, failure: e => new CommitError(e, replyTo, description));
+        BecomeWorking("committing the " + description);
     }
 
-    private void Committing()
+    private void BecomeWorking(string what)
     {
+        _mode = what;
+        BecomeStacked(Working);
+    }
+
+    /// <summary>File work that changes the manifest is under way: its answer, and only its, is served; the rest waits.</summary>
+    private void Working()
+    {
+        ReceiveStatus();
         Receive<Committed>(c =>
         {
             _manifest = c.Manifest;
-            if (c.State is not null) _replication = c.State;
             _log.Debug("Committed {What} as commit {CommitSeq}", c.Description, c.Manifest.CommitSeq);
             c.ReplyTo.Tell(new CommitSucceeded(c.Manifest));
-            UnbecomeStacked();
-            Stash.UnstashAll();
+            if (c.State is { } state)
+            {
+                _replication = state;
+                SaveState(state);
+            }
+            Resume();
             Announce();
             if (_manifest.PendingDeletions.Any(d => d.DueAt <= DateTimeOffset.UtcNow)) Self.Tell(DeleteDueFiles.Instance);
         });
@@ -201,44 +278,47 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
             var error = e.Error.Cause();
             var conflict = error is ManifestConflictException;
             _report.NotCommitted(e.Description, error, conflict);
-            try
-            {
-                (_manifest, var undone) = _changes.UndoFailed(_manifest);
-                _report.Undid(undone);
-            }
-            catch (Exception recoveryError)
-            {
-                _log.Error(recoveryError, "Could not undo the failed commit; stopping so the lake is recovered on restart");
-                throw;
-            }
             LakeMetrics.CommitFailures.Add(1);
-            e.ReplyTo.Tell(new CommitFailed(error.Message, conflict));
-            UnbecomeStacked();
-            Stash.UnstashAll();
+            var inMemory = _manifest;
+            var changes = _changes;
+            _work.Then(() =>
+                {
+                    var (recovered, undone) = changes.UndoFailed(inMemory);
+                    return new Undone(recovered, undone, e.ReplyTo, error.Message, conflict);
+                })
+                .PipeTo(Self, success: u => u, failure: f => new UndoFailed(f));
+            _mode = "undoing the failed " + e.Description;
+        });
+        Receive<Undone>(u =>
+        {
+            _manifest = u.Manifest;
+            _report.Undid(u.Commit);
+            u.ReplyTo.Tell(new CommitFailed(u.Reason, u.Conflict));
+            Resume();
+        });
+        Receive<UndoFailed>(f =>
+        {
+            _log.Error(f.Error.Cause(), "Could not undo the failed commit; the coordinator restarts, and the lake is recovered when it opens again");
+            throw new IOException("The failed commit could not be undone.", f.Error.Cause());
         });
         Receive<DeletionsDone>(d =>
         {
             _manifest = d.Manifest;
             _report.DeletedDue(d.Deleted, d.Warnings);
-            UnbecomeStacked();
-            Stash.UnstashAll();
+            Resume();
         });
-        Receive<Status.Failure>(f =>
+        Receive<DeletionsFailed>(f =>
         {
-            _log.Warning("Deleting files past their grace period failed: {Error}", f.Cause.Message);
-            UnbecomeStacked();
-            Stash.UnstashAll();
+            _log.Warning("Deleting files past their grace period failed: {Error}; it is tried again in 30 s", f.Error.Cause().Message);
+            Resume();
         });
         ReceiveAny(_ => Stash.Stash());
     }
 
-    /// <summary>On shutdown a commit under way is let finish (it is atomic either way) before the lock is released.</summary>
-    protected override void PostStop()
+    private void Resume()
     {
-        var settled = true;
-        try { settled = _inFlight?.Wait(TimeSpan.FromSeconds(30)) ?? true; } catch (AggregateException) { }
-        // The compaction actor, a child, has stopped: a merge it asked to commit too late stays .tmp.
-        if (settled && _lock is not null) _changes.DeleteUnpublishedMerges(_manifest);
-        _lock?.Dispose();
+        _mode = "serving";
+        UnbecomeStacked();
+        Stash.UnstashAll();
     }
 }

@@ -2,7 +2,6 @@ using Akka.Hosting;
 using AkkaLake.Actors.Replication;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Storage;
-using AkkaLake.Core.Telemetry;
 
 namespace AkkaLake.Actors.Daemon;
 
@@ -12,7 +11,7 @@ public sealed class LakeDaemonActor;
 public static class AkkaLakeHostingExtensions
 {
     public static AkkaConfigurationBuilder AddLakeDaemon(this AkkaConfigurationBuilder builder, LakeSettings settings, ReplicationJob job,
-        Action<DaemonOutcome> onOutcome, IFaultPoints? faults = null, Action<DaysProgress>? onProgress = null) =>
+        DaemonListener listener, IFaultPoints? faults = null) =>
         builder.WithActors((system, registry) =>
-            registry.Register<LakeDaemonActor>(system.ActorOf(LakeDaemon.Props(settings, job, onOutcome, faults, onProgress), "lake")));
+            registry.Register<LakeDaemonActor>(system.ActorOf(LakeDaemon.Props(settings, job, listener, faults), "lake")));
 }

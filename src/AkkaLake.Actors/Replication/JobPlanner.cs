@@ -48,10 +48,9 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
     public SourceReads ReadsFor(LakeManifest manifest, IReadOnlySet<DateOnly>? daysToRebuild, bool knowsNoRowsBefore, DateTimeOffset now)
     {
         var metrics = manifest.Metrics;
-        var firstBackfill = metrics.ComputedThroughTs is null;
+        var firstBackfill = !metrics.FirstBackfillDone;
         TimeSpan? lagGuard = job is ReplicationJob.Backfill || firstBackfill ? null : settings.ReplicationLag;
-        var days = job is ReplicationJob.Backfill or ReplicationJob.Rebuild || firstBackfill || metrics.Backfill is { CompletedAt: null }
-            || metrics.Takeover is { CompletedAt: null } || daysToRebuild is { Count: > 0 };
+        var days = job is ReplicationJob.Backfill or ReplicationJob.Rebuild || metrics.NotReady is not null || daysToRebuild is { Count: > 0 };
         var backfillFrom = job is ReplicationJob.Rebuild
             ? null
             : ReplicationPlanner.BackfillFrom(manifest, settings.HotRetentionDays, DateOnly.FromDateTime(now.UtcDateTime), (job as ReplicationJob.Backfill)?.From);
@@ -65,7 +64,7 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
     {
         switch (job)
         {
-            case ReplicationJob.Backfill manual when manifest.Metrics.ComputedThroughTs is null || _firstBackfillByHand:
+            case ReplicationJob.Backfill manual when !manifest.Metrics.FirstBackfillDone || _firstBackfillByHand:
                 return FirstBackfill(manifest, manual, clock, noRowsBefore, now, backfillInOnePass);
             case ReplicationJob.Backfill manual:
                 if (_manualDays is null)
@@ -75,8 +74,8 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
                     ManualDays(days);
                 }
                 return NextManualDay(manifest, now);
-            case ReplicationJob.Rebuild when manifest.Metrics.ComputedThroughTs is null:
-                return new Decision.Refused("The lake's first backfill has not completed yet.");
+            case ReplicationJob.Rebuild when manifest.Metrics.NotReady is { } reason:
+                return new Decision.Refused(LakeNotReadyException.Refusal(reason));
             case ReplicationJob.Rebuild rebuild:
                 if (_manualDays is null) ManualDays(rebuild.Days);
                 return NextManualDay(manifest, now);

@@ -34,6 +34,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     }
 
     private const int MaxConflictRetries = 3;
+
+    /// <summary>How long a replication actor restarted after a failure waits before its first cycle.</summary>
+    public static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(5);
+
     private static readonly TimeSpan CommitAnswerTimeout = TimeSpan.FromMinutes(2);
 
     private readonly LakeSettings _settings;
@@ -63,8 +67,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         _job = job;
         _report = new ReplicationLog(_log, settings);
         _planner = new JobPlanner(job, settings, _log, _report);
-        _dataSource = NpgsqlDataSource.Create(DatabaseUrl.ToConnectionString(settings.DatabaseUrl
-            ?? throw new InvalidOperationException("No database configured: set --database-url, CORE_DATABASE_URL, or database_url in setup/config.json.")));
+        _dataSource = NpgsqlDataSource.Create(DatabaseUrl.ConnectionStringOf(settings));
         _exports = new StepExports(_dataSource, settings, Context.System.Materializer());
         Idle();
     }
@@ -83,6 +86,21 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Self.Tell(Tick.Instance);
     }
 
+    /// <summary>The actor itself failed: its parent is told, so the daemon can say replication is down and give up if it keeps failing.</summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        Context.Parent.Tell(new Crashed(reason.Message));
+        base.PreRestart(reason, message);
+    }
+
+    protected override void PostRestart(Exception reason)
+    {
+        _report.Started(_dataSource.ConnectionString);
+        Timers.StartSingleTimer("tick", Tick.Instance, RestartDelay);
+    }
+
+    protected override void Unhandled(object message) => Defects.Unhandled(_log, Self, "replicating", message);
+
     protected override void PostStop()
     {
         _exports.Drop();
@@ -91,7 +109,29 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     private void Idle()
     {
-        Receive<Tick>(_ => StartStep());
+        Receive<Tick>(_ =>
+        {
+            // A failure of the actor's own handler, not of a batch: the daemon's supervision is what it tests.
+            _faults.Hit("replication.tick");
+            StartStep();
+        });
+        IgnoreLate();
+    }
+
+    /// <summary>
+    /// Answers that come after their batch ended (its writer stopped, or its commit was given up
+    /// on), and a coordinator restart with no commit waiting: expected, logged, ignored.
+    /// </summary>
+    private void IgnoreLate()
+    {
+        Receive<CoordinatorRestarted>(_ => { });
+        Receive<BatchWriter.Exported>(_ => { });
+        Receive<BatchWriter.Written>(_ => _log.Debug("A batch that already ended reported its parts; its writer deleted them"));
+        Receive<BatchWriter.Failed>(_ => { });
+        Receive<BatchWriterStopped>(_ => { });
+        Receive<CommitUnanswered>(_ => { });
+        Receive<CommitSucceeded>(c => _log.Info("A commit given up on as unanswered landed after all (commit {CommitSeq}); the next step is planned from the manifest, so nothing is written twice", c.Manifest.CommitSeq));
+        Receive<CommitFailed>(_ => { });
     }
 
     private void StartStep()
@@ -112,6 +152,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Receive<SourceState>(p => Plan(snapshot!, p));
         Receive<Failed>(f => Fail(f));
         Receive<Tick>(_ => { });
+        IgnoreLate();
     }
 
     private void Plan(ManifestSnapshot snapshot, SourceState source)
@@ -165,6 +206,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             _ => Fail(new Failed("writing", new IOException("its batch writer failed and stopped; the batch's rows are written again on the retry")), batch));
         Receive<Failed>(f => Fail(f, batch));
         Receive<Tick>(_ => { });
+        IgnoreLate();
     }
 
     private void RequestCommit(ReplicationBatch batch, BatchWriter.Written written)
@@ -196,6 +238,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Receive<CoordinatorRestarted>(_ => Fail(new Failed("committing", new IOException("the coordinator failed during the commit and was restarted")), batch));
         Receive<CommitUnanswered>(_ => Fail(new Failed("committing", new TimeoutException($"the coordinator did not answer within {CommitAnswerTimeout.TotalSeconds:0} s")), batch));
         Receive<Tick>(_ => { });
+        IgnoreLate();
     }
 
     /// <summary>A batch that lost a race with compaction or retention is planned again at once, a few times; any other failure waits for the backoff.</summary>

@@ -19,4 +19,10 @@ public static class ReplicationProtocol
 
     /// <summary>Sent to the listener after each cycle (backfill days plus one incremental batch).</summary>
     public sealed record CycleCompleted(bool Succeeded, string? Error, LakeManifest? Manifest);
+
+    /// <summary>
+    /// Told to the parent when the replication actor itself failed (a defect, not a batch that did
+    /// not commit) and is being restarted; it starts again after <see cref="ReplicationActor.RestartDelay"/>.
+    /// </summary>
+    public sealed record Crashed(string Error);
 }

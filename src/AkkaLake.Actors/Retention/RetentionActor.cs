@@ -16,6 +16,7 @@ namespace AkkaLake.Actors.Retention;
 /// expires them from a hot-only lake. A move copies and verifies every file first, then asks the
 /// coordinator to make the cold copy authoritative; the hot files are deleted only after that
 /// commit and its grace period. A cold path that is unavailable leaves data hot and is retried.
+/// Copies, and deleting copies a refused commit left, run off the actor thread.
 /// </summary>
 public sealed class RetentionActor : ReceiveActor, IWithTimers
 {
@@ -37,6 +38,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
     private LakeManifest? _latest;
     private DateTimeOffset _coldUnavailableUntil = DateTimeOffset.MinValue;
     private DateTimeOffset _lastBudgetWarning = DateTimeOffset.MinValue;
+    private Activity _activity = new("retention", "waiting for a partition to pass the horizon", DateTimeOffset.UtcNow);
 
     public RetentionActor(IActorRef coordinator, LakeSettings settings, IFaultPoints faults)
     {
@@ -53,8 +55,17 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
 
     protected override void PreStart() => Timers.StartPeriodicTimer("check", Check.Instance, TimeSpan.FromMinutes(1));
 
+    protected override void Unhandled(object message) => Defects.Unhandled(_log, Self, _activity.Doing, message);
+
+    private void BecomeIdle()
+    {
+        _activity = new Activity("retention", "waiting for a partition to pass the horizon", DateTimeOffset.UtcNow);
+        Become(Idle);
+    }
+
     private void Idle()
     {
+        Receive<Activity.Query>(_ => Sender.Tell(_activity));
         Receive<LakeChanged>(c => { _latest = c.Manifest; TryStart(); });
         Receive<ManifestSnapshot>(s => { _latest = s.Manifest; TryStart(); });
         Receive<Check>(_ => _coordinator.Tell(GetManifest.Instance));
@@ -62,6 +73,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
 
     private void Waiting()
     {
+        Receive<Activity.Query>(_ => Sender.Tell(_activity));
         Receive<LakeChanged>(c => _latest = c.Manifest);
         Receive<ManifestSnapshot>(s => _latest = s.Manifest);
         Receive<Check>(_ => { });
@@ -85,6 +97,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
             {
                 case RetentionAction.Expire e:
                     _coordinator.Tell(new ExpirePartition(e.Date));
+                    _activity = new Activity("retention", $"expiring {LakeLayout.DateKey(e.Date)}", now);
                     Become(() => AwaitingCommit(e.Date, $"expired ({e.Reason}); PostgreSQL still has its rows", now, 0, action: "expired"));
                     return;
                 case RetentionAction.MoveToCold m when now >= _coldUnavailableUntil:
@@ -102,6 +115,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         _log.Debug("Moving {Date} to the cold path: {Reason}", LakeLayout.DateKey(move.Date), move.Reason);
         Task.Run(() => copier.Copy(manifest, move.Date, LakeLocation.Hot, LakeLocation.Cold))
             .PipeTo(Self, success: paths => new Copied(move.Date, paths, bytes, started), failure: e => new CopyFailed(move.Date, e));
+        _activity = new Activity("retention", $"copying {LakeLayout.DateKey(move.Date)} to the cold path", started);
         Become(Copying);
     }
 
@@ -111,6 +125,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         Receive<Copied>(c =>
         {
             _coordinator.Tell(new MovePartition(c.Date, LakeLocation.Hot, LakeLocation.Cold, c.Paths));
+            _activity = _activity with { Doing = $"waiting for the commit of the move of {LakeLayout.DateKey(c.Date)}" };
             Become(() => AwaitingCommit(c.Date, $"moved to the cold path {_settings.ColdPath}", c.StartedAt, c.Bytes, c.Paths, "moved"));
         });
         Receive<CopyFailed>(f =>
@@ -119,7 +134,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
             _coldUnavailableUntil = DateTimeOffset.UtcNow + RetryUnavailableAfter;
             _log.Warning("Could not move {Date} to the cold path, so it stays hot and will be retried in {RetryMinutes} min: {Error}",
                 LakeLayout.DateKey(f.Date), RetryUnavailableAfter.TotalMinutes, error.Message);
-            Become(Idle);
+            BecomeIdle();
         });
     }
 
@@ -132,15 +147,18 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
             _log.Info("Partition {Date} {What}: {Bytes} bytes ({Size}) in {DurationMs} ms",
                 LakeLayout.DateKey(date), what, bytes, LakeReportText.Bytes(bytes), (long)(DateTimeOffset.UtcNow - started).TotalMilliseconds);
             _latest = c.Manifest;
-            Become(Idle);
+            BecomeIdle();
             TryStart();
         });
         Receive<CommitFailed>(f =>
         {
             _log.Info("Retention of {Date} was not committed ({Reason}); it will be retried", LakeLayout.DateKey(date), f.Reason);
             if (coldCopies is not null)
-                new PartitionCopier(_settings.Roots).Discard(coldCopies, LakeLocation.Cold);
-            Become(Idle);
+            {
+                var copier = new PartitionCopier(_settings.Roots);
+                _ = Task.Run(() => copier.Discard(coldCopies, LakeLocation.Cold));
+            }
+            BecomeIdle();
             _coordinator.Tell(GetManifest.Instance);
         });
     }

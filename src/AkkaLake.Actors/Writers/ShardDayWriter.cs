@@ -75,7 +75,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     // Used by one write task at a time (the actor waits for each), never by the actor thread.
     private readonly Upserts _upserts;
     private readonly IFaultPoints _faults;
-    private readonly WriterFiles _files = new();
+    private readonly TaskFiles _files = new();
 
     public ShardDayWriter(Settings settings, IFaultPoints faults)
     {

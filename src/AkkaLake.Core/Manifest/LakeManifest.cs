@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using AkkaLake.Core.Layout;
 
 namespace AkkaLake.Core.Manifest;
@@ -28,6 +29,7 @@ public sealed record LakeManifest(
         [],
         ImmutableSortedDictionary<string, DatasetState>.Empty.Add(LakeLayout.Dataset, DatasetState.Empty));
 
+    [JsonIgnore]
     public DatasetState Metrics => Datasets.TryGetValue(LakeLayout.Dataset, out var d) ? d : DatasetState.Empty;
 
     public PartitionState? Partition(DateOnly date) => Metrics.Partitions.GetValueOrDefault(LakeLayout.DateKey(date));
@@ -48,6 +50,32 @@ public sealed record DatasetState(
     TakeoverState? Takeover = null)
 {
     public static readonly DatasetState Empty = new(null, null, ImmutableSortedDictionary<string, PartitionState>.Empty, ImmutableSortedDictionary<string, ExpiredPartition>.Empty);
+
+    public const string FirstBackfillRunning = "the lake's first backfill has not completed yet";
+
+    /// <summary>The first backfill (or a takeover's adoption) set the watermark: incremental replication goes on from it.</summary>
+    [JsonIgnore]
+    public bool FirstBackfillDone => ComputedThroughTs is not null;
+
+    /// <summary>
+    /// Why the lake's days are not yet final, so checks against PostgreSQL (reconciliation, parity)
+    /// and readiness wait: the first backfill or a takeover is still rebuilding them. Null once ready.
+    /// </summary>
+    [JsonIgnore]
+    public string? NotReady => !FirstBackfillDone ? FirstBackfillRunning
+        : Takeover is { CompletedAt: null } t ? $"the takeover of the first implementation's lake is still rebuilding days ({t.DaysLeft.Count} of {t.DaysTotal} left)"
+        : null;
+
+    /// <summary>The watermark of a ready lake; the one refusal (<see cref="LakeNotReadyException"/>) otherwise.</summary>
+    [JsonIgnore]
+    public DateTimeOffset ReadyWatermark => NotReady is { } reason ? throw new LakeNotReadyException(reason) : ComputedThroughTs!.Value;
+}
+
+/// <summary>Work that needs final days asked of a lake still backfilling or taking over.</summary>
+public sealed class LakeNotReadyException(string reason) : InvalidOperationException(Refusal(reason))
+{
+    /// <summary>The one way a refusal for <see cref="DatasetState.NotReady"/> is worded.</summary>
+    public static string Refusal(string reason) => $"The lake is not ready: {reason}; try again once it is.";
 }
 
 /// <summary>A partition that left a hot-only lake past the horizon; PostgreSQL still has its rows.</summary>
@@ -89,6 +117,7 @@ public sealed record PartFile(
     public const int FinalLevel = 1000;
 
     /// <summary>A file the controller's first implementation wrote, adopted by a takeover until its day is rebuilt.</summary>
+    [JsonIgnore]
     public bool IsFirstImplementation => RunId == TakeoverState.FirstImplementationRunId;
 }
 
@@ -109,6 +138,7 @@ public sealed record PendingCommit(long CommitSeq, CommitKind Kind, string RunId
 /// </summary>
 public sealed record PendingDeletion(LakeLocation Location, string Path, DateTimeOffset DueAt)
 {
+    [JsonIgnore]
     public string SupersededPath => LakeLayout.SupersededPath(Path);
 }
 

@@ -31,10 +31,7 @@ public sealed class ParityCheck(NpgsqlDataSource source, LakeRoots roots)
     public async Task<ParityReport> RunAsync(LakeManifest manifest, DateTimeOffset from, DateTimeOffset to,
         IReadOnlyList<string>? sensorIds, int? sample, CancellationToken ct, Action<int, int>? filesRead = null)
     {
-        var watermark = manifest.Metrics.ComputedThroughTs
-            ?? throw new InvalidOperationException("The lake has no watermark yet: its first backfill has not completed.");
-        if (manifest.Metrics.Takeover is { CompletedAt: null } takeover)
-            throw new InvalidOperationException($"The lake is being taken over from the controller's first implementation ({takeover.DaysLeft.Count} days left to rebuild); parity compares once the takeover is complete.");
+        var watermark = manifest.Metrics.ReadyWatermark;
         await using var connection = await source.OpenConnectionAsync(ct);
         var table = await SourceTable.DescribeAsync(connection, ct);
         if (sample is { } n)

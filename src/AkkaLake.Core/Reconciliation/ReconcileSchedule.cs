@@ -16,7 +16,7 @@ public sealed record ReconcileSchedule(TimeSpan Interval, TimeSpan RecentInterva
     public DateOnly? Next(LakeManifest manifest, IReadOnlyDictionary<DateOnly, DateTimeOffset> lastChecked, DateTimeOffset now)
     {
         var metrics = manifest.Metrics;
-        if (metrics.ComputedThroughTs is null || metrics.Takeover is { CompletedAt: null }) return null;
+        if (metrics.NotReady is not null) return null;
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         DateOnly? best = null;
         var mostOverdue = TimeSpan.MinValue;

@@ -10,8 +10,7 @@ public sealed class Reconciler(NpgsqlDataSource dataSource, LakeRoots roots)
 {
     public async Task<DayCheck> CheckAsync(LakeManifest manifest, DateOnly day, CancellationToken ct)
     {
-        var cursor = manifest.Metrics.ComputedThroughTs
-            ?? throw new InvalidOperationException("The lake has no watermark yet: its first backfill has not completed.");
+        var cursor = manifest.Metrics.ReadyWatermark;
         IReadOnlyDictionary<string, SensorDigest> source;
         await using (var connection = await dataSource.OpenConnectionAsync(ct))
         {

@@ -16,8 +16,8 @@ public static class ManualBackfill
     {
         if (to < from)
             return ([], $"--from {LakeLayout.DateKey(from)} is after --to {LakeLayout.DateKey(to)}.");
-        if (manifest.Metrics.ComputedThroughTs is null)
-            return ([], "The lake's first backfill has not completed yet.");
+        if (!manifest.Metrics.FirstBackfillDone)
+            return ([], LakeNotReadyException.Refusal(DatasetState.FirstBackfillRunning));
         var days = new List<DateOnly>();
         for (var day = to; day >= from; day = day.AddDays(-1)) days.Add(day);
         if (!replace)
@@ -34,7 +34,7 @@ public static class ManualBackfill
     /// <summary>The rebuild of one day against the current manifest; null when the day has no place in the lake.</summary>
     public static ReplicationStep.Rebuild? StepFor(LakeManifest manifest, DateOnly day, PartitionPlacement placement)
     {
-        var cursor = manifest.Metrics.ComputedThroughTs ?? throw new InvalidOperationException("The lake has no watermark yet.");
+        var cursor = manifest.Metrics.ComputedThroughTs ?? throw new LakeNotReadyException(DatasetState.FirstBackfillRunning);
         var location = placement.LocationFor(day);
         if (location is not { } placed) return null;
         var replaces = manifest.Metrics.Partitions.TryGetValue(LakeLayout.DateKey(day), out var partition)

@@ -88,7 +88,7 @@ public static class ReplicationPlanner
     {
         var dataset = manifest.Metrics;
         var backfill = dataset.Backfill;
-        if (dataset.ComputedThroughTs is null && backfill is null)
+        if (!dataset.FirstBackfillDone && backfill is null)
         {
             var today = DateOnly.FromDateTime(now.UtcDateTime);
             var cursor = CursorBounds.Compute(clock, lag, DateTimeOffset.MinValue).Through;

@@ -1,3 +1,4 @@
+using AkkaLake.Core.Configuration;
 using Npgsql;
 
 namespace AkkaLake.Core.Source;
@@ -8,6 +9,24 @@ namespace AkkaLake.Core.Source;
 /// </summary>
 public static class DatabaseUrl
 {
+    /// <summary>
+    /// The Npgsql connection string of a lake's database setting, the one check that there is
+    /// one: a missing or malformed setting is a settings error that never repeats the value.
+    /// </summary>
+    public static string ConnectionStringOf(LakeSettings settings)
+    {
+        if (settings.DatabaseUrl is null)
+            throw new SettingsException(["No database is configured: pass --database-url, set CORE_DATABASE_URL, or put database_url in setup/config.json under the data root."]);
+        try
+        {
+            return ToConnectionString(settings.DatabaseUrl);
+        }
+        catch (ArgumentException e)
+        {
+            throw new SettingsException([$"database-url (--database-url, CORE_DATABASE_URL or database_url in setup/config.json): {e.Message}"]);
+        }
+    }
+
     /// <summary>The Npgsql connection string; an <see cref="ArgumentException"/> whose message never repeats the value (it may hold a password).</summary>
     public static string ToConnectionString(string value)
     {

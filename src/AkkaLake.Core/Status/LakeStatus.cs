@@ -23,7 +23,8 @@ public sealed record StatusInputs(
     bool? ColdPathReachable,
     IReadOnlyList<LoggedProblem> RecentProblems,
     int LateWindowHours,
-    long? HotMaxBytes);
+    long? HotMaxBytes,
+    string? ReplicationDown = null);
 
 /// <summary>What <c>akkalake status</c> says: one verdict, the reasons for it, and the figures an operator looks at.</summary>
 public sealed record LakeStatus(
@@ -61,6 +62,7 @@ public sealed record LakeStatus(
         var degraded = new List<string>();
         if (s.Manifest is null) down.Add(s.ManifestProblem ?? "there is no lake here yet (no _state/manifest.json)");
         if (s.DaemonPid is null) down.Add("the daemon is not running (nobody holds the lake's writer lock)");
+        if (s.ReplicationDown is { } why) down.Add("replication is down: " + why);
 
         var metrics = s.Manifest?.Metrics;
         var watermark = metrics?.ComputedThroughTs;

@@ -25,8 +25,10 @@ public static partial class LakeStatusReader
             problem = e.Message;
         }
         bool? coldReachable = settings.ColdPath is { } cold ? ColdMarker.IsPresent(cold) : null;
-        return new StatusInputs(manifest, problem, new ReplicationStateStore(settings.StatePath).Load(), LakeLock.Holder(settings.StatePath)?.Pid,
-            coldReachable, RecentProblems(logDirectory, now.AddHours(-1)), settings.LateWindowHours, settings.HotMaxBytes);
+        var pid = LakeLock.Holder(settings.StatePath)?.Pid;
+        return new StatusInputs(manifest, problem, new ReplicationStateStore(settings.StatePath).Load(), pid,
+            coldReachable, RecentProblems(logDirectory, now.AddHours(-1)), settings.LateWindowHours, settings.HotMaxBytes,
+            DaemonState.LoadFor(settings.StatePath, pid)?.ReplicationDown);
     }
 
     /// <summary>Warnings and errors of the daemon's JSON log since <paramref name="since"/>, newest last.</summary>

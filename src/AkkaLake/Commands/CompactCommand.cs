@@ -3,7 +3,6 @@ using System.Globalization;
 using AkkaLake.Core.Compaction;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
-using AkkaLake.Core.Recovery;
 
 namespace AkkaLake.Commands;
 
@@ -25,7 +24,7 @@ public static class CompactCommand
             using var lake = OfflineLake.Open(settings, "compact");
             var jobs = CompactionPlanner.Force(lake.Manifest, day, result.GetValue(shard));
             var merger = new PartMerger(lake.Roots, rowGroupRows: settings.RowGroupRows);
-            var committer = new LakeCommitter(lake.Store, lake.Roots, Hosting.EnvironmentFaults.FromEnvironment());
+            var changes = new LakeChanges(settings, lake.Store, Hosting.EnvironmentFaults.FromEnvironment());
             var done = 0;
             var progress = Progress.For(result.InvocationConfiguration.Error, "compact", "shard-days");
             foreach (var job in jobs)
@@ -33,14 +32,13 @@ public static class CompactCommand
                 progress.Report(done, jobs.Count);
                 var runId = RunId.New(DateTimeOffset.UtcNow);
                 var merged = merger.Merge(job, runId, CompactionPolicy.Default.TargetFileBytes);
-                lake.Manifest = committer.Commit(lake.Manifest,
-                    new LakeCommit(CommitKind.Compaction, runId, [], [.. job.Inputs.Select(f => new FileRemove(job.Date, job.Shard, f.Name))]),
-                    merged.Outputs, DateTimeOffset.UtcNow, settings.DeleteGrace);
+                lake.Manifest = changes.Commit(lake.Manifest,
+                    new LakeCommit(CommitKind.Compaction, runId, [], [.. job.Inputs.Select(f => new FileRemove(job.Date, job.Shard, f.Name))]), merged.Outputs);
                 done++;
                 progress.WriteLine(output, $"[{done}/{jobs.Count}] {LakeLayout.DateKey(job.Date)} shard {LakeLayout.ShardKey(job.Shard)}: {job.Inputs.Count} files, {job.InputBytes:N0} bytes -> {merged.Outputs.Count} files, {merged.Outputs.Sum(o => o.Written.Bytes):N0} bytes; {merged.SupersededRows:N0} superseded versions dropped");
             }
             progress.Report(done, jobs.Count);
-            (lake.Manifest, _) = new LakeRecovery(lake.Store, lake.Roots).DeleteDue(lake.Manifest, DateTimeOffset.UtcNow, []);
+            (lake.Manifest, _, _) = changes.DeleteDue(lake.Manifest);
             output.WriteLine(jobs.Count == 0 ? "Nothing to compact."
                 : settings.DeleteGrace > TimeSpan.Zero
                     ? $"Compacted {jobs.Count} shard-days. The old files are out of readers' sight and are deleted after the grace period by the daemon, or at its next start."

@@ -3,7 +3,6 @@ using System.Globalization;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
-using AkkaLake.Core.Recovery;
 using AkkaLake.Core.Retention;
 
 namespace AkkaLake.Commands;
@@ -34,14 +33,8 @@ public static class MovePartitionCommand
             }
             try
             {
-                var copier = new PartitionCopier(lake.Roots);
-                var copied = copier.Copy(lake.Manifest, day, partition.Location, target);
-                var now = DateTimeOffset.UtcNow;
-                lake.Manifest = new LakeCommitter(lake.Store, lake.Roots, Hosting.EnvironmentFaults.FromEnvironment()).Switch(lake.Manifest,
-                    lake.Manifest.MovePartition(day, partition.Location, target, copied, now, now + settings.DeleteGrace),
-                    CommitKind.Move, RunId.New(now), copier.Publications(copied, target), now);
-                var warnings = new List<string>();
-                (lake.Manifest, _) = new LakeRecovery(lake.Store, lake.Roots).DeleteDue(lake.Manifest, now, warnings);
+                var copied = new PartitionCopier(lake.Roots).Copy(lake.Manifest, day, partition.Location, target);
+                lake.Manifest = new LakeChanges(settings, lake.Store, Hosting.EnvironmentFaults.FromEnvironment()).Move(lake.Manifest, day, partition.Location, target, copied);
             }
             catch (Exception e) when (e is LocationUnavailableException or IOException)
             {

@@ -32,7 +32,7 @@ public static class ParityCommand
             if (result.GetValue(ids) is not null && result.GetValue(sample) is not null)
                 throw new SettingsException(["Give --sensor-ids or --sample, not both."]);
             var manifest = new ManifestStore(settings.StatePath).Load() ?? throw new InvalidOperationException($"There is no lake at {settings.HotPath}.");
-            await using var dataSource = NpgsqlDataSource.Create(SettingsLoader.ConnectionString(settings));
+            await using var dataSource = NpgsqlDataSource.Create(Core.Source.DatabaseUrl.ConnectionStringOf(settings));
             var progress = result.GetValue(json) ? null : Progress.For(result.InvocationConfiguration.Error, "parity: reading the lake", "files");
             ParityReport report;
             try

@@ -35,14 +35,11 @@ public static class ReconcileCommand
             var output = result.InvocationConfiguration.Output;
             var error = result.InvocationConfiguration.Error;
             var manifest = new ManifestStore(settings.StatePath).Load() ?? throw new InvalidOperationException($"There is no lake at {settings.HotPath}.");
-            if (manifest.Metrics.ComputedThroughTs is not { } watermark)
-                throw new InvalidOperationException("The lake's first backfill has not completed yet; there is nothing to check.");
-            if (manifest.Metrics.Takeover is { CompletedAt: null })
-                throw new InvalidOperationException("The takeover of the first implementation's lake is still rebuilding days; reconcile once it is complete.");
+            var watermark = manifest.Metrics.ReadyWatermark;
             var days = DaysToCheck(manifest, settings, result.GetValue(from), result.GetValue(to), error);
 
             var checks = new List<DayCheck>();
-            await using (var dataSource = NpgsqlDataSource.Create(SettingsLoader.ConnectionString(settings)))
+            await using (var dataSource = NpgsqlDataSource.Create(Core.Source.DatabaseUrl.ConnectionStringOf(settings)))
             {
                 var reconciler = new Reconciler(dataSource, settings.Roots);
                 var progress = result.GetValue(json) ? null : Progress.For(error, "reconcile: checking", "days");

@@ -74,21 +74,6 @@ public static class SettingsLoader
         }
     }
 
-    /// <summary>The Npgsql connection string of the database setting; a missing or malformed one is a settings error that never repeats the value.</summary>
-    public static string ConnectionString(LakeSettings settings)
-    {
-        if (settings.DatabaseUrl is null)
-            throw new SettingsException(["No database is configured: pass --database-url, set CORE_DATABASE_URL, or put database_url in setup/config.json under the data root."]);
-        try
-        {
-            return Core.Source.DatabaseUrl.ToConnectionString(settings.DatabaseUrl);
-        }
-        catch (ArgumentException e)
-        {
-            throw new SettingsException([$"database-url (--database-url, CORE_DATABASE_URL or database_url in setup/config.json): {e.Message}"]);
-        }
-    }
-
     /// <summary><c>database_url</c> from the controller's <c>setup/config.json</c>, if there is one.</summary>
     public static string? ReadSetupDatabaseUrl(string dataRoot)
     {

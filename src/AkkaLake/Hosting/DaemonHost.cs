@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Hosting;
 using Akka.Logger.Serilog;
+using AkkaLake.Actors;
 using AkkaLake.Actors.Daemon;
 using AkkaLake.Actors.Replication;
 using AkkaLake.Core.Configuration;
@@ -50,13 +51,42 @@ public static class DaemonHost
         });
     }
 
+    /// <summary>Lets the coordinator finish the commit under way and release the lake before the actor system stops.</summary>
+    private static async Task DrainAsync(ActorRegistry registry, Serilog.ILogger logger)
+    {
+        if (!registry.TryGet<LakeDaemonActor>(out var daemon)) return;
+        try
+        {
+            await daemon.Ask<LakeDaemon.Drained>(Actors.Coordinator.CoordinatorProtocol.Drain.Instance, TimeSpan.FromSeconds(30));
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+        {
+            logger.Warning("The lake coordinator did not finish its work within 30 s of the stop; an unfinished commit is undone when the lake opens again");
+        }
+    }
+
+    /// <summary>Tells <c>akkalake status</c> whether replication runs, off the actor thread that reports it, in the order reported.</summary>
+    private static void SaveDaemonState(SerialWork writes, LakeSettings settings, string? replicationDown, Serilog.ILogger logger) =>
+        writes.Then(() =>
+        {
+            try
+            {
+                new Core.State.DaemonState(Environment.ProcessId, DateTimeOffset.UtcNow, replicationDown).Save(settings.StatePath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.Warning("Could not write {File}: {Error}", Core.State.DaemonState.FileName, e.Message);
+            }
+        });
+
     public static async Task<DaemonOutcome> RunAsync(LakeSettings settings, ReplicationJob job, Serilog.ILogger logger, CancellationToken ct,
         IFaultPoints? faults = null, Action<DaysProgress>? onProgress = null)
     {
         // Before any actor starts: a missing or malformed database setting is one line, never its value.
-        SettingsLoader.ConnectionString(settings);
+        Core.Source.DatabaseUrl.ConnectionStringOf(settings);
 
         var outcome = new TaskCompletionSource<DaemonOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stateWrites = new SerialWork();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Services.AddSerilog(logger);
@@ -71,8 +101,10 @@ public static class DaemonHost
                     loggers.AddLogger<SerilogLogger>();
                 })
                 .WithLakeHealthChecks(settings)
-                .AddHocon($"akka.coordinated-shutdown.exit-clr = off\nakka.loglevel = {AkkaLevel(logger)}", HoconAddMode.Prepend)
-                .AddLakeDaemon(settings, job, o => outcome.TrySetResult(o), faults ?? EnvironmentFaults.FromEnvironment(), onProgress);
+                // The host turns SIGTERM into an orderly stop (the coordinator drains first); Akka's own hook would stop the actors under it.
+                .AddHocon($"akka.coordinated-shutdown.exit-clr = off\nakka.coordinated-shutdown.run-by-clr-shutdown-hook = off\nakka.loglevel = {AkkaLevel(logger)}", HoconAddMode.Prepend)
+                .AddLakeDaemon(settings, job, new DaemonListener(o => outcome.TrySetResult(o), onProgress, down => SaveDaemonState(stateWrites, settings, down, logger)),
+                    faults ?? EnvironmentFaults.FromEnvironment());
         });
 
         // Akka's Serilog logger writes to the static logger; it gets ours plus the drain.
@@ -97,6 +129,7 @@ public static class DaemonHost
                 result.Succeeded ? (first == outcome.Task ? "the job is done" : "asked to stop") : result.Error);
             // Akka logs through an actor: under load its queue can take seconds to reach the sinks.
             await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(20), CancellationToken.None));
+            await DrainAsync(host.Services.GetRequiredService<ActorRegistry>(), logger);
             // Run the shutdown with the process's exit code, so Akka's own last line agrees with it.
             await CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>())
                 .Run(new DaemonExit(result.Succeeded ? Commands.ExitCodes.Ok : Commands.ExitCodes.Failed));

@@ -6,7 +6,8 @@ namespace AkkaLake.Hosting;
 /// Fault injection for crash tests, switched on only by the environment variable
 /// AKKALAKE_FAULTS (never by configuration files): <c>point=crash</c> aborts the process at that
 /// point as a power cut would, <c>point=pause:MS</c> sleeps there, <c>point=throw</c> throws
-/// there the first time the point is reached in the process. Several are separated by commas,
+/// there every time (a fault that persists, like a full disk), <c>point=throw:once</c> only the
+/// first time the point is reached in the process. Several are separated by commas,
 /// e.g. <c>commit.after-rename=crash,writer.after-part=throw</c>.
 /// </summary>
 public sealed class EnvironmentFaults : IFaultPoints
@@ -34,6 +35,8 @@ public sealed class EnvironmentFaults : IFaultPoints
         if (action.StartsWith("pause:", StringComparison.Ordinal) && int.TryParse(action[6..], out var ms))
             Thread.Sleep(ms);
         else if (action == "throw")
+            throw new InjectedFaultException(point);
+        else if (action == "throw:once")
         {
             lock (_thrown)
                 if (!_thrown.Add(point)) return;

@@ -35,6 +35,7 @@ public static class LakeHealth
     public static AkkaConfigurationBuilder WithLakeHealthChecks(this AkkaConfigurationBuilder akka, LakeSettings settings) =>
         akka.WithActorSystemLivenessCheck(tags: [Live])
             .WithHealthCheck("lake-coordinator", CoordinatorAsync, tags: [Live])
+            .WithHealthCheck("replication", ReplicationAsync, tags: [Live])
             .WithHealthCheck("freshness", (_, _, _) => Task.FromResult(Freshness(settings)), failureStatus: HealthStatus.Degraded, tags: [Live])
             .WithHealthCheck("lake-ready", (_, _, _) => Task.FromResult(Readiness()), tags: [Ready]);
 
@@ -53,11 +54,25 @@ public static class LakeHealth
         }
     }
 
+    private static async Task<HealthCheckResult> ReplicationAsync(ActorSystem system, ActorRegistry registry, CancellationToken ct)
+    {
+        if (!registry.TryGet<LakeDaemonActor>(out var daemon))
+            return HealthCheckResult.Unhealthy("the daemon has not started");
+        try
+        {
+            var health = await daemon.Ask<LakeDaemon.Health>(LakeDaemon.GetHealth.Instance, TimeSpan.FromSeconds(2), ct);
+            return health.ReplicationDown is { } why ? HealthCheckResult.Unhealthy("replication is down: " + why) : HealthCheckResult.Healthy("running");
+        }
+        catch (AskTimeoutException)
+        {
+            return HealthCheckResult.Unhealthy("the daemon did not answer within 2 s");
+        }
+    }
+
     private static HealthCheckResult Readiness() => LakeMetrics.Latest?.Metrics switch
     {
         null => HealthCheckResult.Unhealthy("the lake is not open yet"),
-        { ComputedThroughTs: null } => HealthCheckResult.Unhealthy("the first backfill is still running"),
-        { Takeover.CompletedAt: null } => HealthCheckResult.Unhealthy("the takeover of the first implementation's lake is still rebuilding days"),
+        { NotReady: { } reason } => HealthCheckResult.Unhealthy(reason),
         _ => HealthCheckResult.Healthy("open and backfilled"),
     };
 

@@ -47,4 +47,12 @@ public class LakeStatusTests
         Assert.Equal(Health.Healthy, LakeStatus.Judge(Inputs(problems: [new LoggedProblem(Now, "Warning", "slow")]), Now).Health);
         Assert.Equal(Health.Degraded, LakeStatus.Judge(Inputs(problems: [new LoggedProblem(Now, "Error", "broken")]), Now).Health);
     }
+
+    [Fact]
+    public void A_daemon_whose_replication_is_down_is_down_with_the_reason()
+    {
+        var status = LakeStatus.Judge(Inputs() with { ReplicationDown = "the replication actor failed (boom)" }, Now);
+        Assert.Equal(Health.Down, status.Health);
+        Assert.Contains("replication is down: the replication actor failed (boom)", status.Reasons);
+    }
 }

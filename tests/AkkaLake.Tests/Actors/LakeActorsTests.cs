@@ -93,10 +93,10 @@ public class LakeActorsTests : LakeTestKit
         Assert.All(move.Copied, path => Assert.True(File.Exists(LakeLayout.Resolve(lake.Roots.Cold!, PartitionCopier.StagedCopy(path))), path));
         Assert.All(move.Copied, path => Assert.True(File.Exists(LakeLayout.Resolve(lake.Roots.Hot, path)), path));
 
-        // Refused, the staged copies go and the partition stays hot.
+        // Refused, the staged copies go (off the actor's thread) and the partition stays hot.
         coordinator.Reply(new CommitFailed("the partition changed meanwhile", Conflict: true));
         coordinator.ExpectMsg<GetManifest>();
-        Assert.All(move.Copied, path => Assert.False(File.Exists(LakeLayout.Resolve(lake.Roots.Cold!, PartitionCopier.StagedCopy(path))), path));
+        AwaitAssert(() => Assert.All(move.Copied, path => Assert.False(File.Exists(LakeLayout.Resolve(lake.Roots.Cold!, PartitionCopier.StagedCopy(path))), path)), TimeSpan.FromSeconds(5));
         Assert.All(move.Copied, path => Assert.True(File.Exists(LakeLayout.Resolve(lake.Roots.Hot, path)), path));
     }
 
@@ -159,11 +159,11 @@ public class LakeActorsTests : LakeTestKit
         Assert.False(File.Exists(scratch));
         Assert.Empty(flushed.Rewrite.Removes);
 
-        // Stopped before a commit published them, it deletes its parts.
+        // Stopped before a commit published them, it deletes its parts (off its thread: it does not wait).
         Watch(writer);
         Sys.Stop(writer);
         ExpectTerminated(writer);
-        Assert.False(File.Exists(part.Written.TmpPath));
+        AwaitAssert(() => Assert.False(File.Exists(part.Written.TmpPath)), TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -207,7 +207,7 @@ public class LakeActorsTests : LakeTestKit
         var settings = SettingsFor(lake) with { DatabaseUrl = "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2" };
         var coordinator = CreateTestProbe();
 
-        Sys.ActorOf(ReconciliationActor.Props(coordinator, settings, ReconcileSchedule.Default, TimeSpan.FromMilliseconds(200)));
+        Sys.ActorOf(ReconciliationActor.Props(coordinator, settings, ReconcileSchedule.Default, TimeSpan.FromMilliseconds(200), FaultPoints.None));
         var messages = new List<object>();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(3);
         while (DateTime.UtcNow < deadline)

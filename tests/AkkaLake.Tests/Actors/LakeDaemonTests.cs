@@ -36,7 +36,7 @@ public class LakeDaemonTests : TestKit
         var children = new LakeDaemon.Children(
             _ => Props.Create(() => new StandIn(coordinator.Ref, null)),
             (c, _) => Props.Create(() => new StandIn(replication.Ref, c)));
-        var daemon = Sys.ActorOf(LakeDaemon.Props(children, repeats, o => outcomes.Ref.Tell(o), p => outcomes.Ref.Tell(p)));
+        var daemon = Sys.ActorOf(LakeDaemon.Props(children, repeats, new DaemonListener(o => outcomes.Ref.Tell(o), p => outcomes.Ref.Tell(p))));
         return new Run(daemon, coordinator, replication, outcomes, coordinator.ExpectMsg<Started>().Child);
     }
 

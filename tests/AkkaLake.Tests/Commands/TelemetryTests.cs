@@ -108,7 +108,7 @@ public class TelemetryTests(PostgresFixture postgres)
             Assert.Equal("Healthy", (string)JsonNode.Parse(body)!["status"]!);
         }
         var live = JsonNode.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/healthz"))!["checks"]!.AsObject();
-        Assert.Equal(["akka.actorsystem", "freshness", "lake-coordinator"], live.Select(c => c.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(["akka.actorsystem", "freshness", "lake-coordinator", "replication"], live.Select(c => c.Key).Order(StringComparer.Ordinal));
         daemon.Signal("TERM");
         Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
     }

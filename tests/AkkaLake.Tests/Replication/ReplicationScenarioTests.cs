@@ -169,9 +169,9 @@ public class ReplicationScenarioTests(PostgresFixture postgres) : LakeTestKit
         var second = Cycle(replication);
         Assert.False(second.Succeeded);
         Stop(replication, coordinator);
-        var state = new ReplicationStateStore(settings.StatePath).Load()!;
-        Assert.Equal(ReplicationState.Failed, state.LastRunStatus);
-        Assert.NotNull(state.LastRunError);
+        // Written off the coordinator's thread, which does not wait for it when it stops.
+        AwaitAssert(() => Assert.Equal(ReplicationState.Failed, new ReplicationStateStore(settings.StatePath).Load()?.LastRunStatus), TimeSpan.FromSeconds(5));
+        Assert.NotNull(new ReplicationStateStore(settings.StatePath).Load()!.LastRunError);
         var manifest = new ManifestStore(settings.StatePath).Load()!;
         Assert.Null(manifest.Metrics.ComputedThroughTs);
         Assert.Equal(0, manifest.CommitSeq);

@@ -6,7 +6,7 @@ public sealed class InjectedCrash(string point) : Exception($"injected crash at 
 
 /// <summary>
 /// Throws at one named point, standing in for the process dying there; with <paramref name="once"/>
-/// only the first time, as <c>AKKALAKE_FAULTS=point=throw</c> does.
+/// only the first time, as <c>AKKALAKE_FAULTS=point=throw:once</c> does.
 /// </summary>
 public sealed class ThrowingFaults(string point, bool once = false) : IFaultPoints
 {
