@@ -163,8 +163,10 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         var target = _policy.TargetFileBytes;
         var started = DateTimeOffset.UtcNow;
         var outputs = _outputs;
+        var faults = _faults;
         Task.Run(() =>
             {
+                faults.Hit("compaction.merge");
                 var result = merger.Merge(job, runId, target, outputs.Stopped);
                 outputs.Keep(result.Outputs.Select(o => o.Written.TmpPath));
                 return result;

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using AkkaLake.Actors.Writers;
 using AkkaLake.Core.Compaction;
 using AkkaLake.Core.Configuration;
@@ -186,11 +187,22 @@ public sealed class BatchWriter : ReceiveActor
         });
     }
 
-    /// <summary>Written and reported; the parent stops this actor once the commit is answered.</summary>
+    /// <summary>
+    /// Written (or failed) and reported; the parent stops this actor once the commit is answered.
+    /// What its writers and the export still send meanwhile is expected and has no use now.
+    /// </summary>
     private void Done()
     {
-        ReceiveAny(_ => { });
+        Receive<SourceChunk>(_ => { });
+        Receive<StreamDone>(_ => { });
+        Receive<Failed>(_ => { });
+        Receive<ShardDayWriter.Spilled>(_ => { });
+        Receive<ShardDayWriter.Flushed>(_ => { });
+        Receive<ShardDayWriter.WriteFailed>(_ => { });
+        Receive<WriterStopped>(_ => { });
     }
+
+    protected override void Unhandled(object message) => Defects.Unhandled(Context.GetLogger(), Self, "writing a batch", message);
 
     private void ReceiveFailures()
     {

@@ -155,7 +155,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
             _log.Info("Retention of {Date} was not committed ({Reason}); it will be retried", LakeLayout.DateKey(date), f.Reason);
             if (coldCopies is not null)
             {
-                var copier = new PartitionCopier(_settings.Roots);
+                var copier = new PartitionCopier(_settings.Roots, _faults);
                 _ = Task.Run(() => copier.Discard(coldCopies, LakeLocation.Cold));
             }
             BecomeIdle();

@@ -89,6 +89,8 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 
     public static Props Props(Settings settings, IFaultPoints faults) => Akka.Actor.Props.Create(() => new ShardDayWriter(settings, faults));
 
+    protected override void Unhandled(object message) => Defects.Unhandled(_log, Self, "writing its shard-day", message);
+
     private void Accepting()
     {
         Receive<Append>(a =>

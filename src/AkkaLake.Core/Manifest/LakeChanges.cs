@@ -68,14 +68,15 @@ public sealed class LakeChanges(LakeSettings settings, ManifestStore store, IFau
 
     public ReplicationState? LoadState() => _state.Load();
 
+    /// <summary>The commit has landed whatever happens here: a deletion that fails is left to the next deletion of what is due.</summary>
     private LakeManifest DeleteAtOnceWithoutGrace(LakeManifest committed)
     {
         if (settings.DeleteGrace != TimeSpan.Zero) return committed;
         try
         {
-            return _recovery.DeleteDue(committed, DateTimeOffset.UtcNow, []).Manifest;
+            return DeleteDue(committed).Next;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             return committed;
         }

@@ -82,6 +82,7 @@ public sealed class PartitionCopier(LakeRoots roots, IFaultPoints? faults = null
     /// <summary>Deletes the staged copies of a move that will not be committed.</summary>
     public void Discard(IEnumerable<string> copied, LakeLocation to)
     {
+        _faults.Hit("move.discard");
         foreach (var relative in copied) AtomicFile.DeleteQuietly(roots.Resolve(to, StagedCopy(relative)));
     }
 

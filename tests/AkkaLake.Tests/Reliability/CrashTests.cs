@@ -8,9 +8,10 @@ using Xunit.Abstractions;
 namespace AkkaLake.Tests.Reliability;
 
 /// <summary>
-/// Kills the real daemon again and again while PostgreSQL keeps receiving inserts, then checks
-/// that nothing was lost, doubled or corrupted. AKKALAKE_CRASH_CYCLES sets the number of
-/// kill/restart cycles (20 by default; the soak runs hundreds).
+/// Kills the real daemon again and again while PostgreSQL keeps receiving inserts, and runs it
+/// with writes that keep failing (replication.json, deleting superseded files), then checks that
+/// nothing was lost, doubled or corrupted. AKKALAKE_CRASH_CYCLES sets the number of kill/restart
+/// cycles (20 by default; the soak runs hundreds).
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public class CrashTests(PostgresFixture postgres, ITestOutputHelper output)
@@ -20,6 +21,9 @@ public class CrashTests(PostgresFixture postgres, ITestOutputHelper output)
         "move.after-copy-file", "move.after-manifest", "export.after-chunk", "writer.after-part", "commit.after-pending",
         "commit.after-rename", "commit.after-manifest", "compaction.before-commit",
     ];
+
+    /// <summary>Writes that fail for a whole daemon run, as on a full or failing disk: the daemon carries on.</summary>
+    private static readonly string[] FailingWrites = ["state.save", "delete.due"];
 
     [Fact]
     public async Task The_lake_equals_postgres_after_kills_at_random_moments_and_at_every_named_step()
@@ -50,6 +54,15 @@ public class CrashTests(PostgresFixture postgres, ITestOutputHelper output)
                 hit.Add(fault);
             if (!daemon.HasExited) daemon.Signal("KILL");
             daemon.WaitForExit(TimeSpan.FromSeconds(30));
+        }
+        foreach (var failing in FailingWrites)
+        {
+            using var daemon = DaemonProcess.Start(new Dictionary<string, string> { ["AKKALAKE_FAULTS"] = failing + "=throw" }, lake.Args("run"));
+            await daemon.WaitForOutputAsync("Replicated ", TimeSpan.FromSeconds(60));
+            await Task.Delay(TimeSpan.FromSeconds(12));
+            Assert.False(daemon.HasExited, daemon.Output);
+            daemon.Signal("TERM");
+            Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
         }
         await stop.CancelAsync();
         await inserts;

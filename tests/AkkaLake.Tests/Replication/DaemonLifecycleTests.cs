@@ -32,6 +32,39 @@ public class DaemonLifecycleTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_replication_actor_that_keeps_failing_is_reported_down_and_then_stops_the_daemon_with_exit_code_2()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var started = DateTime.UtcNow;
+
+        // The replication actor's own handler throws at every tick: the actor fails, not a batch.
+        using var daemon = DaemonProcess.Start(new Dictionary<string, string> { [Hosting.EnvironmentFaults.Variable] = "replication.tick=throw" },
+            [.. lake.Args("run"), "--metrics-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await daemon.WaitForOutputAsync("The replication actor failed", TimeSpan.FromSeconds(60));
+
+        using var http = new HttpClient();
+        var health = await http.GetAsync($"http://127.0.0.1:{port}/healthz");
+        var body = await health.Content.ReadAsStringAsync();
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        var replication = System.Text.Json.Nodes.JsonNode.Parse(body)!["checks"]!["replication"]!;
+        Assert.Equal("Unhealthy", (string)replication["status"]!);
+        Assert.Contains("replication is down", (string)replication["description"]!);
+        var status = CliRunner.Run(lake.Args("status"));
+        Assert.Equal(2, status.ExitCode);
+        Assert.Contains("replication is down", status.Output);
+
+        Assert.Equal(2, daemon.WaitForExit(TimeSpan.FromMinutes(2)));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromMinutes(2));
+        var reason = daemon.Output.Split('\n').Where(l => l.StartsWith("akkalake run failed", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["akkalake run failed: replication failed 5 times within 2 min; the last failure: injected fault at replication.tick"], reason);
+    }
+
+    [Fact]
     public async Task A_second_daemon_on_the_same_lake_exits_with_a_message_naming_the_first()
     {
         var source = await SourceDatabase.CreateAsync(postgres);
