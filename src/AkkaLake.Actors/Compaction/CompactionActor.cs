@@ -114,6 +114,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
             var bytesOut = merged.Result.Outputs.Sum(o => o.Written.Bytes);
             LakeMetrics.CompactionRuns.Add(1);
             LakeMetrics.CompactionBytes.Add(bytesOut);
+            LakeMetrics.MergeObserved(job.InputBytes, DateTimeOffset.UtcNow - merged.StartedAt);
             _log.Info("Compacted {Date} shard {Shard} ({Reason}): {Files} files, {BytesIn} bytes -> {Outputs} files, {BytesOut} bytes; {Rows} rows, {Superseded} superseded versions dropped, in {DurationMs} ms; run {RunId}",
                 [LakeLayout.DateKey(job.Date), job.Shard, job.Reason, job.Inputs.Count, job.InputBytes, merged.Result.Outputs.Count, bytesOut,
                     merged.Result.RowsOut, merged.Result.SupersededRows, (long)(DateTimeOffset.UtcNow - merged.StartedAt).TotalMilliseconds, merged.RunId]);

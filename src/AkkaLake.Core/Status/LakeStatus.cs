@@ -1,3 +1,4 @@
+using AkkaLake.Core.Compaction;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.State;
@@ -24,7 +25,8 @@ public sealed record StatusInputs(
     IReadOnlyList<LoggedProblem> RecentProblems,
     int LateWindowHours,
     long? HotMaxBytes,
-    string? ReplicationDown = null);
+    string? ReplicationDown = null,
+    double? CompactionBytesPerSecond = null);
 
 /// <summary>What <c>akkalake status</c> says: one verdict, the reasons for it, and the figures an operator looks at.</summary>
 public sealed record LakeStatus(
@@ -40,13 +42,10 @@ public sealed record LakeStatus(
     long HotBytes,
     long? HotMaxBytes,
     bool? ColdPathReachable,
-    IReadOnlyList<LoggedProblem> RecentProblems)
+    IReadOnlyList<LoggedProblem> RecentProblems,
+    CompactionBacklog? Backlog = null,
+    double? BacklogSecondsToClear = null)
 {
-    /// <summary>
-    /// Down: no readable lake, or no daemon keeping it. Degraded: the last run failed, the
-    /// watermark is further behind than the late window, the hot budget is exceeded, the cold path
-    /// is out of reach while partitions live there, or errors were logged in the last hour.
-    /// </summary>
     /// <summary>Why the lake is not fresh: the watermark past the late window, or a failed last run. Status and the health check share it.</summary>
     public static IEnumerable<string> FreshnessProblems(DateTimeOffset? watermark, ReplicationState? replication, int lateWindowHours, DateTimeOffset now)
     {
@@ -56,6 +55,12 @@ public sealed record LakeStatus(
             yield return $"the last run failed: {replication.LastRunError}";
     }
 
+    /// <summary>
+    /// Down: no readable lake, no daemon keeping it, or its replication down. Degraded: the last
+    /// run failed, the watermark is further behind than the late window, the hot budget is
+    /// exceeded, the cold path is out of reach while partitions live there, the lake holds more
+    /// than twice the files compaction leaves it with, or errors were logged in the last hour.
+    /// </summary>
     public static LakeStatus Judge(StatusInputs s, DateTimeOffset now)
     {
         var down = new List<string>();
@@ -73,6 +78,11 @@ public sealed record LakeStatus(
             degraded.Add($"the hot path holds {hotBytes:N0} bytes, over its budget of {max:N0}");
         if (s.ColdPathReachable == false && metrics?.Partitions.Values.Any(p => p.Location == LakeLocation.Cold) == true)
             degraded.Add("the cold path is not reachable while partitions live there (is the NAS mounted?)");
+        var backlog = s.Manifest is { } lake ? CompactionBacklog.Of(lake, DateOnly.FromDateTime(now.UtcDateTime), CompactionPolicy.Default) : null;
+        var timeToClear = backlog?.TimeToClear(s.CompactionBytesPerSecond);
+        if (backlog is { SlowsReads: true } over)
+            degraded.Add($"the lake holds {over.Files:N0} files, more than twice the {over.FinalFiles:N0} it holds once compaction catches up, so the controller's reads are slower: " +
+                $"{over.ShardDays:N0} shard-days over their file budget{(timeToClear is { } t ? $", about {Duration(t)} to merge" : "")}");
         var errors = s.RecentProblems.Count(p => p.Level == "Error" || p.Level == "Fatal");
         if (errors > 0)
             degraded.Add($"{errors} errors logged in the last hour");
@@ -86,6 +96,14 @@ public sealed record LakeStatus(
         };
         var health = down.Count > 0 ? Health.Down : degraded.Count > 0 ? Health.Degraded : Health.Healthy;
         return new LakeStatus(health, [.. down, .. degraded], s.DaemonPid, watermark, lag, s.Replication?.LastRunStatus, s.Replication?.LastRunAt,
-            s.Replication?.LastRunError, backfill, hotBytes, s.HotMaxBytes, s.ColdPathReachable, s.RecentProblems);
+            s.Replication?.LastRunError, backfill, hotBytes, s.HotMaxBytes, s.ColdPathReachable, s.RecentProblems, backlog, timeToClear?.TotalSeconds);
     }
+
+    /// <summary>A duration as an operator reads it: seconds, minutes or hours.</summary>
+    public static string Duration(TimeSpan t) => t.TotalSeconds switch
+    {
+        < 120 => $"{t.TotalSeconds:0} s",
+        < 7200 => $"{t.TotalMinutes:0} min",
+        _ => $"{t.TotalHours:0.0} h",
+    };
 }

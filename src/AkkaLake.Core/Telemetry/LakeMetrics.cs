@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using AkkaLake.Core.Compaction;
 using AkkaLake.Core.Manifest;
 
 namespace AkkaLake.Core.Telemetry;
@@ -26,6 +27,7 @@ public static class LakeMetrics
     public static readonly Counter<long> ReconciledDays = Meter.CreateCounter<long>("akkalake.reconcile.days", "{day}", "Days checked against PostgreSQL, by outcome: agree, differ, failed.");
 
     private static LakeManifest? _latest;
+    private static double _mergeBytesPerSecond;
 
     static LakeMetrics()
     {
@@ -35,7 +37,28 @@ public static class LakeMetrics
         Meter.CreateObservableGauge("akkalake.lake.files", () => PerLocation(p => p.FileCount), "{file}", "Committed files per location.");
         Meter.CreateObservableGauge("akkalake.lake.rows", () => PerLocation(p => p.Rows), "{row}", "Committed rows per location.");
         Meter.CreateObservableGauge("akkalake.lake.bytes", () => PerLocation(p => p.Bytes), "By", "Committed bytes per location.");
+        Meter.CreateObservableGauge("akkalake.compaction.backlog.shard_days", () => Backlog(b => b.ShardDays), "{shard_day}",
+            "Shard-days holding more files than their budget, which compaction will merge.");
+        Meter.CreateObservableGauge("akkalake.compaction.backlog.files", () => Backlog(b => b.ExcessFiles), "{file}",
+            "Files over the count compaction leaves the lake with.");
+        Meter.CreateObservableGauge("akkalake.compaction.backlog.time_to_clear", () =>
+            Backlog(b => b.TimeToClear(Volatile.Read(ref _mergeBytesPerSecond) is > 0 and var rate ? rate : null)?.TotalSeconds ?? double.NaN).Where(m => !double.IsNaN(m.Value)),
+            "s", "Estimated time for compaction to catch up, at the rate of its recent merges.");
     }
+
+    /// <summary>A merge's bytes read and time taken, folded into the rate the backlog's time to clear is estimated with.</summary>
+    public static void MergeObserved(long bytesIn, TimeSpan took)
+    {
+        if (took <= TimeSpan.Zero) return;
+        var rate = bytesIn / took.TotalSeconds;
+        var before = Volatile.Read(ref _mergeBytesPerSecond);
+        Volatile.Write(ref _mergeBytesPerSecond, before == 0 ? rate : 0.8 * before + 0.2 * rate);
+    }
+
+    private static IEnumerable<Measurement<T>> Backlog<T>(Func<CompactionBacklog, T> figure) where T : struct =>
+        Volatile.Read(ref _latest) is not { } manifest
+            ? []
+            : [new Measurement<T>(figure(CompactionBacklog.Of(manifest, DateOnly.FromDateTime(DateTime.UtcNow), CompactionPolicy.Default)))];
 
     /// <summary>The coordinator's latest manifest, as the health checks see it.</summary>
     public static LakeManifest? Latest => Volatile.Read(ref _latest);

@@ -43,6 +43,9 @@ public static class StatusCommand
         Line($"watermark: {(s.Watermark is { } w ? $"{Timestamps.Format(w)} ({Lag(s.LagSeconds!.Value)} behind)" : "none yet")}");
         Line($"last run:  {(s.LastRunAt is { } at ? $"{Timestamps.Format(at)} {s.LastRunStatus}{(s.LastRunError is { } e ? $": {e}" : "")}" : "none yet")}");
         if (s.Backfill is { } b) Line($"backfill:  {b}");
+        if (s.Backlog is { } backlog)
+            Line($"compaction: {(backlog.ShardDays == 0 ? "caught up" : $"{backlog.ShardDays:N0} shard-days over their file budget, {backlog.ExcessFiles:N0} files over the final count, " +
+                (s.BacklogSecondsToClear is { } left ? $"about {LakeStatus.Duration(TimeSpan.FromSeconds(left))} left" : "time left unknown until a merge is logged"))}");
         Line($"hot usage: {LakeReportText.Bytes(s.HotBytes)}{(s.HotMaxBytes is { } max ? $" of {LakeReportText.Bytes(max)} budget" : "")}");
         Line($"cold path: {(coldPath is null ? "none (hot-only deployment)" : $"{coldPath}, {(s.ColdPathReachable == true ? "reachable" : "NOT reachable")}")}");
         Line($"last hour: {s.RecentProblems.Count} warnings and errors in the log");

@@ -98,6 +98,9 @@ public class TelemetryTests(PostgresFixture postgres)
             later = await ScrapeAsync();
         }
         Assert.True(Sample(later, "akkalake_replication_rows_total") > rowsBefore, later);
+        // A lake just backfilled holds its final files: no compaction backlog.
+        Assert.Equal(0, Sample(later, "akkalake_compaction_backlog_files"));
+        Assert.Equal(0, Sample(later, "akkalake_compaction_backlog_shard_days"));
 
         // Health beside the metrics: live and fresh, ready once backfilled.
         foreach (var path in new[] { "healthz", "readyz" })
