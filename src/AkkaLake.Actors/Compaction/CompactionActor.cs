@@ -165,7 +165,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         var started = DateTimeOffset.UtcNow;
         var outputs = _outputs;
         var faults = _faults;
-        Task.Run(() =>
+        WriteSlots.RunAsync(() =>
             {
                 faults.Hit("compaction.merge");
                 var result = merger.Merge(job, runId, target, outputs.Stopped);

@@ -55,9 +55,6 @@ public sealed class BatchWriter : ReceiveActor
     private readonly BatchTally _tally = new();
     private readonly List<StagedPart> _parts = [];
     private readonly List<FileRemove> _replaced = [];
-    // How many writers sort, spill or merge at once: each holds a sorted copy of its rows or a
-    // merge's buffers meanwhile, so this bounds that memory (and uses the cores there are).
-    private readonly SemaphoreSlim _writeSlots = new(Math.Clamp(Environment.ProcessorCount, 1, 4));
 
     public BatchWriter(Job job, LakeSettings settings, IFaultPoints faults)
     {
@@ -147,7 +144,7 @@ public sealed class BatchWriter : ReceiveActor
         var (from, to) = _job.Step.CursorRange;
         return new ShardDayWriter.Settings(shardDay, location, root, _job.Step.PartKind,
             new PartMetadata(_job.RunId, _job.Step.CommitKind, from, to), _settings.RowGroupRows, CompactionPolicy.Default.TargetFileBytes,
-            Committed(shardDay, root), SpillArea.FileFor(_settings.TmpPath, _job.RunId, shardDay), _writeSlots);
+            Committed(shardDay, root), SpillArea.FileFor(_settings.TmpPath, _job.RunId, shardDay));
     }
 
     /// <summary>

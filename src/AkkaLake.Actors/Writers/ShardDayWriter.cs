@@ -15,7 +15,7 @@ namespace AkkaLake.Actors.Writers;
 /// merges its runs with what it still holds into the shard-day's final part (more only past the
 /// size target), leaving out rows the lake already holds unchanged, and rewrites the committed
 /// files holding older versions of the run's keys (<see cref="Upserts"/>). All file work runs off
-/// the actor thread, in one of the batch's write slots. Parts stay <c>.tmp</c> until the
+/// the actor thread, in one of the process's <see cref="WriteSlots"/>. Parts stay <c>.tmp</c> until the
 /// coordinator's commit publishes them; an abandoned or stopped writer deletes its own and its
 /// scratch file. A writer that fails is stopped, not restarted (it would forget its buffers), and
 /// its batch fails with it.
@@ -24,9 +24,8 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 {
     /// <param name="Committed">The shard-day's committed files the batch's rows may replace keys of (none for a whole-day rebuild).</param>
     /// <param name="ScratchFile">Where its spilled runs go.</param>
-    /// <param name="Slots">The batch's write slots: how many writers sort, spill or merge at once, which bounds their memory.</param>
     public sealed record Settings(ShardDay ShardDay, LakeLocation Location, string Root, PartKind Kind, PartMetadata Metadata, int RowGroupRows, long TargetFileBytes,
-        IReadOnlyList<CommittedPart> Committed, string ScratchFile, SemaphoreSlim Slots)
+        IReadOnlyList<CommittedPart> Committed, string ScratchFile)
     {
         /// <summary>Backfilled days are written whole, so their parts start at the final compaction level.</summary>
         public int Level => Kind == PartKind.Incremental ? 0 : PartFile.FinalLevel;
@@ -121,7 +120,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         var replyTo = Sender;
         var path = _settings.ScratchFile;
         var files = _files;
-        InSlot(() =>
+        WriteSlots.RunAsync(() =>
         {
             var rows = MetricRows.Sorted(buffers, pooled: true);
             try
@@ -151,7 +150,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         var settings = _settings;
         var upserts = _upserts;
         var files = _files;
-        InSlot(() =>
+        WriteSlots.RunAsync(() =>
         {
             var parts = WriteParts(settings, upserts, buffers, runs, files.Stopped);
             files.Keep(parts.Select(p => p.Written.TmpPath));
@@ -192,24 +191,6 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
             rest.ReturnToPool();
             if (runs.Count > 0) AtomicFile.DeleteQuietly(settings.ScratchFile);
         }
-    }
-
-    /// <summary>Runs file work on the thread pool once one of the batch's write slots is free.</summary>
-    private Task<T> InSlot<T>(Func<T> work)
-    {
-        var slots = _settings.Slots;
-        return Task.Run(async () =>
-        {
-            await slots.WaitAsync().ConfigureAwait(false);
-            try
-            {
-                return work();
-            }
-            finally
-            {
-                slots.Release();
-            }
-        });
     }
 
     private void Writing()

@@ -11,14 +11,18 @@ public sealed record MergeResult(IReadOnlyList<StagedPart> Outputs, long RowsIn,
 /// <summary>
 /// Streams a k-way merge of sorted part files into new sorted parts, keeping for each
 /// (sensor_id, ts) only the row of the newest data version. Memory is a batch per input plus one
-/// output batch, whatever the file sizes. Outputs roll over at the policy's size target.
+/// output batch, whatever the file sizes; the inputs' batches together hold at most
+/// <see cref="InputRows"/> rows, however many files are merged. Outputs roll over at the policy's size target.
 /// </summary>
 public sealed class PartMerger(LakeRoots roots, int batchRows = 65_536, int rowGroupRows = 1_000_000)
 {
+    public const int InputRows = 262_144;
+
     public MergeResult Merge(CompactionJob job, string runId, long targetFileBytes, CancellationToken ct = default)
     {
+        var perInput = Math.Min(batchRows, Math.Max(1_024, InputRows / Math.Max(1, job.Inputs.Count)));
         var inputs = job.Inputs
-            .Select(f => new Input(new PartReader(roots.Resolve(job.Location, LakeLayout.FilePath(job.Date, job.Shard, f.Name))), CompactionPlanner.Order(f), batchRows))
+            .Select(f => new Input(new PartReader(roots.Resolve(job.Location, LakeLayout.FilePath(job.Date, job.Shard, f.Name))), CompactionPlanner.Order(f), perInput))
             .ToList();
         var metadata = new PartMetadata(runId, CommitKind.Compaction,
             job.Inputs.Select(f => f.CursorFrom).Min(), job.Inputs.Select(f => f.CursorTo).Max(), [.. job.Inputs.Select(f => f.Name)]);

@@ -127,8 +127,7 @@ public class LakeActorsTests : LakeTestKit
         var day = new DateOnly(2026, 11, 20);
         var meta = new Core.Parquet.PartMetadata("run-7", CommitKind.Replication, null, DateTimeOffset.UtcNow);
         var scratch = Path.Combine(Path.GetDirectoryName(lake.Roots.Hot)!, "tmp", "writer.run");
-        using var slots = new SemaphoreSlim(1);
-        var settings = new ShardDayWriter.Settings(new Core.Replication.ShardDay(day, 0), LakeLocation.Hot, lake.Roots.Hot, PartKind.Incremental, meta, 1_000, 1L << 30, [], scratch, slots);
+        var settings = new ShardDayWriter.Settings(new Core.Replication.ShardDay(day, 0), LakeLocation.Hot, lake.Roots.Hot, PartKind.Incremental, meta, 1_000, 1L << 30, [], scratch);
         var writer = Sys.ActorOf(ShardDayWriter.Props(settings, FaultPoints.None));
         Core.Parquet.MetricRows Rows(int tick)
         {

@@ -1,0 +1,27 @@
+namespace AkkaLake.Core.Storage;
+
+/// <summary>
+/// How many pieces of heavy file work the process runs at once: a shard-day writer sorting and
+/// spilling or merging its runs, a compaction merge. Each holds rows or read buffers meanwhile,
+/// so one shared bound keeps them, together, within the daemon's memory (and uses up to four cores).
+/// </summary>
+public static class WriteSlots
+{
+    public static readonly int Count = Math.Clamp(Environment.ProcessorCount, 1, 4);
+
+    private static readonly SemaphoreSlim Slots = new(Count);
+
+    /// <summary>Runs <paramref name="work"/> on the thread pool once a slot is free.</summary>
+    public static Task<T> RunAsync<T>(Func<T> work) => Task.Run(async () =>
+    {
+        await Slots.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return work();
+        }
+        finally
+        {
+            Slots.Release();
+        }
+    });
+}
