@@ -26,6 +26,6 @@ public static class ColdMarker
         if (manifest.Metrics.Partitions.Values.Any(p => p.Location == LakeLocation.Cold))
             throw new LocationUnavailableException(
                 $"The cold path {coldRoot} has no {FileName} marker although the lake has partitions there: it looks like an empty mount point (is the NAS mounted?).");
-        AtomicFile.WriteAllBytes(Path.Combine(coldRoot, FileName), "This directory holds AkkaLake partitions moved off the hot path; the lake's manifest records which.\n"u8);
+        AtomicFile.WriteAllBytes(Path.Combine(coldRoot, FileName), "This directory holds AkkaLake partitions moved off the hot path; the lake's manifest records which.\n"u8.ToArray());
     }
 }

@@ -25,8 +25,9 @@ public sealed class ManifestStore(string statePath)
         return Parse(bytes, FilePath);
     }
 
+    /// <summary>Streamed into its file: a manifest of tens of thousands of files is written on every commit, and is never held as one large buffer.</summary>
     public void Save(LakeManifest manifest) =>
-        AtomicFile.WriteAllBytes(FilePath, JsonSerializer.SerializeToUtf8Bytes(manifest, LakeJson.Options));
+        AtomicFile.Write(FilePath, stream => JsonSerializer.Serialize(stream, manifest, LakeJson.Options));
 
     public static LakeManifest Parse(byte[] bytes, string source)
     {

@@ -9,18 +9,24 @@ public static class AtomicFile
 {
     public const string TmpSuffix = ".tmp";
 
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content)
+    public static void WriteAllBytes(string path, byte[] content) => Write(path, stream => stream.Write(content));
+
+    /// <summary>
+    /// Writes the file through <paramref name="write"/>, which streams into it: a large state file
+    /// (a manifest of many files) never needs to be held whole in memory.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write)
     {
         var directory = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(directory);
         var tmp = path + TmpSuffix;
         // Opened outside the try: a .tmp this call could not open is not its own to delete.
-        var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None);
+        var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
         try
         {
             using (stream)
             {
-                stream.Write(content);
+                write(stream);
                 stream.Flush(flushToDisk: true);
             }
             RestrictToOwner(tmp);

@@ -15,8 +15,8 @@ public class AtomicFileTests : IDisposable
     public void Write_replaces_the_whole_file_and_leaves_no_tmp_behind()
     {
         var path = _dir.Combine("_state", "manifest.json");
-        AtomicFile.WriteAllBytes(path, "first"u8);
-        AtomicFile.WriteAllBytes(path, "second"u8);
+        AtomicFile.WriteAllBytes(path, "first"u8.ToArray());
+        AtomicFile.Write(path, stream => stream.Write("second"u8));
         Assert.Equal("second", File.ReadAllText(path));
         Assert.Equal([path], Directory.GetFiles(_dir.Combine("_state")));
         if (!OperatingSystem.IsWindows())
