@@ -15,6 +15,9 @@ internal static class FormatSweep
     public static readonly PartEncoding[] Variants =
     [
         PartEncoding.Default,
+        new("ts dictionary up to 128 KiB a row group, else deltas; byte-stream-split value; zstd 3", Encoding.DeltaBinaryPacked, true, Encoding.ByteStreamSplit, 3, DictionaryPageBytes: 128 * 1024),
+        new("ts dictionary up to 32 KiB a row group, else deltas; byte-stream-split value; zstd 3", Encoding.DeltaBinaryPacked, true, Encoding.ByteStreamSplit, 3, DictionaryPageBytes: 32 * 1024),
+        new("ts dictionary where readings share instants, else deltas; byte-stream-split value; zstd 1", Encoding.DeltaBinaryPacked, null, Encoding.ByteStreamSplit, 1),
         new("delta ts, byte-stream-split value, zstd 3", Encoding.DeltaBinaryPacked, false, Encoding.ByteStreamSplit, 3),
         new("plain ts and value, zstd 3", Encoding.Plain, false, Encoding.Plain, 3),
         new("delta ts, plain value, zstd 3", Encoding.DeltaBinaryPacked, false, Encoding.Plain, 3),

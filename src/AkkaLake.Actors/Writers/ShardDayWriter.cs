@@ -59,9 +59,8 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 
     private sealed record WriteError(Exception Error, IActorRef ReplyTo);
 
-    /// <summary>Rows a merge reads of each run at a time, and writes out at a time.</summary>
+    /// <summary>Rows a merge reads of each run, and writes out, at a time: arrays small enough to die young.</summary>
     private const int MergeBatchRows = 8_192;
-    private const int MergeChunkRows = 65_536;
 
     private readonly Settings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -122,17 +121,10 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         var files = _files;
         WriteSlots.RunAsync(() =>
         {
-            var rows = MetricRows.Sorted(buffers, pooled: true);
-            try
-            {
-                var run = RunFile.Append(path, rows);
-                files.Keep([path]);
-                return run;
-            }
-            finally
-            {
-                rows.ReturnToPool();
-            }
+            // Written in the sorted order straight from the buffers, never copied whole.
+            var run = RunFile.Append(path, SortedRows.Of(buffers).Batches(MergeBatchRows));
+            files.Keep([path]);
+            return run;
         }).PipeTo(Self, success: run => new RunSpilled(run, replyTo), failure: e => new WriteError(e, replyTo));
         BecomeStacked(Writing);
     }
@@ -166,29 +158,23 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     /// <summary>The shard-day's rows, its runs merged with its buffers, into its final part(s).</summary>
     private static List<StagedPart> WriteParts(Settings settings, Upserts upserts, List<MetricRows> buffers, List<SpilledRun> runs, CancellationToken stopped)
     {
-        var rest = MetricRows.Sorted(buffers, pooled: true);
+        var rest = SortedRows.Of(buffers);
         try
         {
             using var output = new RollingPartWriter(settings.Root, settings.ShardDay, settings.Kind, settings.Metadata, settings.RowGroupRows, settings.TargetFileBytes);
-            if (runs.Count == 0)
+            var strings = new SharedStrings();
+            var sorted = runs.Count == 0
+                ? rest.Batches(MergeBatchRows)
+                : SortedMerge.Merge([.. runs.Select(r => RunFile.Read(r, MergeBatchRows, strings)), rest.Batches(MergeBatchRows)], MergeBatchRows);
+            foreach (var chunk in sorted)
             {
-                output.AppendLast(upserts.Resolve(rest));
-            }
-            else
-            {
-                var strings = new SharedStrings();
-                IEnumerable<MetricRows>[] inputs = [.. runs.Select(r => RunFile.Read(r, MergeBatchRows, strings)), [rest]];
-                foreach (var chunk in SortedMerge.Merge(inputs, MergeChunkRows))
-                {
-                    stopped.ThrowIfCancellationRequested();
-                    output.Append(upserts.Resolve(chunk));
-                }
+                stopped.ThrowIfCancellationRequested();
+                output.Append(upserts.Resolve(chunk));
             }
             return [.. output.Finish().Select(o => new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, o.FileName, o.Written, settings.Metadata, settings.Level))];
         }
         finally
         {
-            rest.ReturnToPool();
             if (runs.Count > 0) AtomicFile.DeleteQuietly(settings.ScratchFile);
         }
     }

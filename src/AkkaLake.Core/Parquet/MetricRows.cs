@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace AkkaLake.Core.Parquet;
 
 /// <summary>
@@ -14,7 +12,6 @@ public sealed class MetricRows
     private int?[] _quality;
     private int?[] _samples;
     private string?[] _source;
-    private bool _pooled;
 
     public MetricRows(int capacity = 1024)
     {
@@ -27,36 +24,10 @@ public sealed class MetricRows
         _source = new string?[capacity];
     }
 
-    private MetricRows(int capacity, bool pooled)
-    {
-        _pooled = pooled;
-        _sensorIds = ArrayPool<string>.Shared.Rent(capacity);
-        _tsMicros = ArrayPool<long>.Shared.Rent(capacity);
-        _values = ArrayPool<double>.Shared.Rent(capacity);
-        _quality = ArrayPool<int?>.Shared.Rent(capacity);
-        _samples = ArrayPool<int?>.Shared.Rent(capacity);
-        _source = ArrayPool<string?>.Shared.Rent(capacity);
-    }
-
-    /// <summary>
-    /// Gives the arrays of a buffer from <see cref="Sorted"/> with <c>pooled: true</c> back to the
-    /// pool; the buffer is empty afterwards. Does nothing for other buffers.
-    /// </summary>
-    public void ReturnToPool()
-    {
-        if (!_pooled) return;
-        _pooled = false;
-        ArrayPool<string>.Shared.Return(_sensorIds, clearArray: true);
-        ArrayPool<long>.Shared.Return(_tsMicros);
-        ArrayPool<double>.Shared.Return(_values);
-        ArrayPool<int?>.Shared.Return(_quality);
-        ArrayPool<int?>.Shared.Return(_samples);
-        ArrayPool<string?>.Shared.Return(_source, clearArray: true);
-        (_sensorIds, _tsMicros, _values, _quality, _samples, _source) = ([], [], [], [], [], []);
-        Count = 0;
-    }
-
     public int Count { get; private set; }
+
+    /// <summary>Rows it holds before it must grow.</summary>
+    public int Capacity => _sensorIds.Length;
 
     public ReadOnlySpan<string> SensorIds => _sensorIds.AsSpan(0, Count);
     public ReadOnlySpan<long> TsMicros => _tsMicros.AsSpan(0, Count);
@@ -100,21 +71,6 @@ public sealed class MetricRows
         Count += count;
     }
 
-    /// <summary>Removes the first <paramref name="count"/> rows, moving the rest to the front.</summary>
-    public void RemoveFirst(int count)
-    {
-        var rest = Count - count;
-        Array.Copy(_sensorIds, count, _sensorIds, 0, rest);
-        Array.Copy(_tsMicros, count, _tsMicros, 0, rest);
-        Array.Copy(_values, count, _values, 0, rest);
-        Array.Copy(_quality, count, _quality, 0, rest);
-        Array.Copy(_samples, count, _samples, 0, rest);
-        Array.Copy(_source, count, _source, 0, rest);
-        Array.Clear(_sensorIds, rest, count);
-        Array.Clear(_source, rest, count);
-        Count = rest;
-    }
-
     public void AddFrom(MetricRows other, int index) =>
         Add(other._sensorIds[index], other._tsMicros[index], other._values[index], other._quality[index], other._samples[index], other._source[index]);
 
@@ -126,79 +82,35 @@ public sealed class MetricRows
         (_sensorIds, _tsMicros, _values, _quality, _samples, _source) = (sorted._sensorIds, sorted._tsMicros, sorted._values, sorted._quality, sorted._samples, sorted._source);
     }
 
-    /// <summary>
-    /// The rows of all these buffers in one new buffer sorted by (sensor_id in UTF-8 byte order,
-    /// ts), gathered straight from the buffers (no joined copy first). Rows come from PostgreSQL
-    /// mostly in ts order and a shard-day holds few sensors, so this ranks the distinct ids once,
-    /// places rows by a stable counting sort on that rank, and sorts a sensor's run by ts only when
-    /// it is not in order. With <paramref name="pooled"/> the result's arrays come from the shared
-    /// pool (a part's sorted copy lives only while it is written, and would otherwise be a fresh
-    /// large-object allocation each time); the caller gives them back with <see cref="ReturnToPool"/>.
-    /// </summary>
-    public static MetricRows Sorted(IReadOnlyList<MetricRows> buffers, bool pooled = false)
+    /// <summary>The rows of all these buffers in one new buffer sorted by (sensor_id in UTF-8 byte order, ts) (see <see cref="SortedRows"/>).</summary>
+    public static MetricRows Sorted(IReadOnlyList<MetricRows> buffers)
     {
         if (buffers.Count == 1 && buffers[0].IsSorted()) return buffers[0];
-        var parts = buffers.ToArray();
-        var total = parts.Sum(p => p.Count);
-        var rankOf = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var part in parts)
-            foreach (var id in part.SensorIds) rankOf.TryAdd(id, 0);
-        var ids = rankOf.Keys.ToArray();
-        Array.Sort(ids, Utf8Order.Instance);
-        for (var r = 0; r < ids.Length; r++) rankOf[ids[r]] = r;
-
-        // A row's place is (buffer << 32 | index in it).
-        var ranks = ArrayPool<int>.Shared.Rent(total);
-        var starts = new int[ids.Length + 1];
-        var g = 0;
-        foreach (var part in parts)
-            foreach (var id in part.SensorIds)
-                starts[(ranks[g++] = rankOf[id]) + 1]++;
-        for (var r = 0; r < ids.Length; r++) starts[r + 1] += starts[r];
-        var order = ArrayPool<long>.Shared.Rent(total);
-        var next = (int[])starts.Clone();
-        g = 0;
-        for (var p = 0; p < parts.Length; p++)
-            for (var i = 0; i < parts[p].Count; i++)
-                order[next[ranks[g++]]++] = (long)p << 32 | (uint)i;
-
-        for (var r = 0; r < ids.Length; r++)
-        {
-            var run = order.AsSpan(starts[r], starts[r + 1] - starts[r]);
-            if (!RunIsSorted(run, parts))
-            {
-                var keys = new long[run.Length];
-                for (var k = 0; k < run.Length; k++) keys[k] = TsAt(parts, run[k]);
-                keys.AsSpan().Sort(run);
-            }
-        }
-
-        ArrayPool<int>.Shared.Return(ranks);
-        var sorted = pooled ? new MetricRows(total, pooled: true) : new MetricRows(total);
-        sorted.Count = total;
-        for (var i = 0; i < total; i++)
-        {
-            var from = parts[(int)(order[i] >> 32)];
-            var at = (int)order[i];
-            sorted._sensorIds[i] = from._sensorIds[at];
-            sorted._tsMicros[i] = from._tsMicros[at];
-            sorted._values[i] = from._values[at];
-            sorted._quality[i] = from._quality[at];
-            sorted._samples[i] = from._samples[at];
-            sorted._source[i] = from._source[at];
-        }
-        ArrayPool<long>.Shared.Return(order);
+        var order = SortedRows.Of(buffers);
+        var sorted = new MetricRows(order.Count);
+        order.GatherInto(sorted, 0, order.Count);
         return sorted;
     }
 
-    private static long TsAt(MetricRows[] parts, long place) => parts[(int)(place >> 32)]._tsMicros[(int)place];
-
-    private static bool RunIsSorted(ReadOnlySpan<long> run, MetricRows[] parts)
+    /// <summary>Appends rows of <paramref name="parts"/> at the places <paramref name="order"/> names (buffer &lt;&lt; 32 | index).</summary>
+    internal void Gather(MetricRows[] parts, ReadOnlySpan<long> order)
     {
-        for (var k = 1; k < run.Length; k++)
-            if (TsAt(parts, run[k - 1]) > TsAt(parts, run[k])) return false;
-        return true;
+        while (Count + order.Length > _sensorIds.Length) Grow();
+        foreach (var place in order)
+        {
+            var from = parts[(int)(place >> 32)];
+            var at = (int)place;
+            var i = Count++;
+            _sensorIds[i] = from._sensorIds[at];
+            _tsMicros[i] = from._tsMicros[at];
+            _values[i] = from._values[at];
+            _quality[i] = from._quality[at];
+            _samples[i] = from._samples[at];
+            _source[i] = from._source[at];
+        }
     }
+
+    internal long TsAt(int index) => _tsMicros[index];
 
     public bool IsSorted()
     {

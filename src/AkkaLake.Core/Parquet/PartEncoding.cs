@@ -13,7 +13,8 @@ namespace AkkaLake.Core.Parquet;
 /// <see cref="SharedInstants"/> rows, as readings taken on a common cadence do.
 /// </param>
 /// <param name="DataPageBytes">Target size of a data page; null for ParquetSharp's default (1 MiB).</param>
-public sealed record PartEncoding(string Name, Encoding Ts, bool? TsDictionary, Encoding Value, int ZstdLevel, long? DataPageBytes = null)
+/// <param name="DictionaryPageBytes">Past this size a column chunk's dictionary falls back to the plain encoding; null for ParquetSharp's default (1 MiB).</param>
+public sealed record PartEncoding(string Name, Encoding Ts, bool? TsDictionary, Encoding Value, int ZstdLevel, long? DataPageBytes = null, long? DictionaryPageBytes = null)
 {
     /// <summary>
     /// Measured against DuckDB's reader with the controller's four reads (docs/benchmarks.md,

@@ -64,6 +64,7 @@ public static class PartFormat
             .CreatedBy(PartMetadata.CreatedBy);
         if (!tsDictionary) builder.DisableDictionary("ts");
         if (encoding.DataPageBytes is { } page) builder.DataPagesize(page);
+        if (encoding.DictionaryPageBytes is { } dictionary) builder.DictionaryPagesizeLimit(dictionary);
         return builder.Build();
     }
 }

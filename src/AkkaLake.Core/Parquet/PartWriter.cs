@@ -10,19 +10,25 @@ public sealed record WrittenPart(string TmpPath, long Rows, long Bytes, long Min
 
 /// <summary>
 /// Writes sorted rows to a new <c>.tmp</c> part file, flushed to disk. Publishing it (the rename)
-/// is the commit's job, not the writer's. Rows may be added in chunks of any size: row groups are
-/// cut by <see cref="RowGroupEnd"/> whatever the chunks were, holding back at most one unfinished
-/// group, so a writer never needs all of a file's rows in memory.
+/// is the commit's job, not the writer's. Rows may be added in chunks of any size: they stream
+/// into a buffered row group (its pages encoded and compressed as they come), which closes at the
+/// first sensor boundary past <see cref="PartFormat.SensorAlignedRowGroupRows"/> rows or at the
+/// row cap, whatever the chunks were. Only the first group's rows are held raw, in a buffer kept
+/// for the next part, until they show how <c>ts</c> is to be encoded (<see cref="PartEncoding.DictionaryFor"/>).
 /// </summary>
 public sealed class PartWriter : IDisposable
 {
+    private const int Aligned = PartFormat.SensorAlignedRowGroupRows;
+
     private readonly FileStream _stream;
     private readonly ManagedOutputStream _output;
     private readonly PartEncoding _encoding;
-    // Opened with the first row group, whose ts decide their encoding.
-    private ParquetFileWriter? _writer;
     private readonly int _rowGroupRows;
     private readonly Dictionary<string, string> _keyValues;
+    private ParquetFileWriter? _writer;
+    // The first rows, until there are enough to choose the ts encoding from.
+    private MetricRows? _sample;
+    private Group? _group;
     private SensorRanges? _sensorRanges = new();
     private string? _lastSensorId;
     private long _lastTs;
@@ -30,8 +36,6 @@ public sealed class PartWriter : IDisposable
     private long _minTs = long.MaxValue;
     private long _maxTs = long.MinValue;
     private bool _closed;
-    // The rows of a group not yet complete: it ends at a sensor boundary the next chunk may bring.
-    private MetricRows? _unfinished;
 
     /// <param name="encoding">How ts and value are encoded; the lake's own unless the benchmark measures another.</param>
     public PartWriter(string tmpPath, PartMetadata metadata, int rowGroupRows, PartEncoding? encoding = null)
@@ -47,75 +51,108 @@ public sealed class PartWriter : IDisposable
         _keyValues = new Dictionary<string, string>(metadata.ToKeyValues());
     }
 
-    private ParquetFileWriter Open(ReadOnlySpan<long> firstTs)
-    {
-        using var schema = PartFormat.CreateSchema();
-        using var properties = PartFormat.CreateWriterProperties(_rowGroupRows, _encoding, _encoding.DictionaryFor(firstTs));
-        return _writer = new ParquetFileWriter(_output, schema, properties, _keyValues);
-    }
-
     public string TmpPath { get; }
 
-    /// <summary>Bytes written so far (row groups are written whole), to roll output files at a size target.</summary>
-    public long BytesWritten => _stream.Position;
+    /// <summary>Bytes written so far, the open row group's compressed pages included, to roll output files at a size target.</summary>
+    public long BytesWritten => _stream.Position + (_group?.CompressedBytes ?? 0);
+
+    /// <summary>Rows held raw before the file is opened: the first group's, up to the aligned size.</summary>
+    private int SampleRows => Math.Min(Aligned, _rowGroupRows);
 
     /// <summary>Appends rows that are sorted and sort after everything already written.</summary>
-    public void Append(MetricRows rows) => Append(rows, last: false);
-
-    /// <summary>Appends the last rows of the part: every group is written now, none held back (nor copied).</summary>
-    public void AppendLast(MetricRows rows) => Append(rows, last: true);
-
-    private void Append(MetricRows rows, bool last)
+    public void Append(MetricRows rows)
     {
         if (rows.Count == 0) return;
         CheckOrder(rows);
-        if (_unfinished is not { Count: > 0 } unfinished)
+        var start = 0;
+        if (_writer is null)
         {
-            var tail = WriteGroups(rows, onlyComplete: !last);
-            if (tail == rows.Count) return;
-            _unfinished ??= new MetricRows(PartFormat.SensorAlignedRowGroupRows);
-            _unfinished.AddRange(rows, tail, rows.Count - tail);
+            _sample ??= Samples.Rent(SampleRows);
+            start = Math.Min(rows.Count, SampleRows - _sample.Count);
+            _sample.AddRange(rows, 0, start);
+            if (_sample.Count < SampleRows) return;
+            OpenWithSample();
+        }
+        Write(rows, start);
+    }
+
+    /// <summary>Appends the last rows of the part; from a writer given all its rows at once, nothing is copied.</summary>
+    public void AppendLast(MetricRows rows)
+    {
+        if (_writer is not null || _sample is not null || rows.Count == 0)
+        {
+            Append(rows);
             return;
         }
-        unfinished.AddRange(rows, 0, rows.Count);
-        unfinished.RemoveFirst(WriteGroups(unfinished, onlyComplete: !last));
+        CheckOrder(rows);
+        Open(rows.TsMicros[..Math.Min(rows.Count, SampleRows)]);
+        Write(rows, 0);
     }
 
-    /// <summary>Writes the row groups of <paramref name="rows"/>; returns where the rows not written begin.</summary>
-    private int WriteGroups(MetricRows rows, bool onlyComplete)
+    private void OpenWithSample()
     {
-        var start = 0;
-        while (start < rows.Count)
+        var sample = _sample!;
+        Open(sample.TsMicros);
+        Write(sample, 0);
+        Samples.Return(sample);
+        _sample = null;
+    }
+
+    private void Open(ReadOnlySpan<long> firstTs)
+    {
+        using var schema = PartFormat.CreateSchema();
+        using var properties = PartFormat.CreateWriterProperties(_rowGroupRows, _encoding, _encoding.DictionaryFor(firstTs));
+        _writer = new ParquetFileWriter(_output, schema, properties, _keyValues);
+    }
+
+    /// <summary>Streams rows [start, Count) into row groups, closing each at the first sensor boundary past the aligned size, or at the cap.</summary>
+    private void Write(MetricRows rows, int start)
+    {
+        var ids = rows.SensorIds;
+        for (var i = start; i < rows.Count;)
         {
-            var end = RowGroupEnd(rows.SensorIds, start, _rowGroupRows);
-            // A group cut by the end of the rows at hand may go on in the next chunk.
-            if (onlyComplete && end == rows.Count && end - start < _rowGroupRows) break;
-            WriteRowGroup(rows, start, end - start);
-            start = end;
+            if (_group is { } open && (open.Rows >= _rowGroupRows || (open.Rows >= Aligned && !string.Equals(ids[i], open.LastSensorId, StringComparison.Ordinal))))
+                CloseGroup();
+            var group = _group ??= new Group(_writer!.AppendBufferedRowGroup());
+            var limit = Math.Min(rows.Count, i + (int)Math.Min(int.MaxValue, _rowGroupRows - group.Rows));
+            var end = group.Rows < Aligned ? Math.Min(limit, i + (int)(Aligned - group.Rows)) : i;
+            // A group that reached its size takes the rest of its last sensor's rows.
+            var sensor = end > i ? ids[end - 1] : group.LastSensorId;
+            while (end < limit && string.Equals(ids[end], sensor, StringComparison.Ordinal)) end++;
+            group.Write(rows, i, end - i);
+            Track(rows, i, end - i);
+            i = end;
         }
-        return start;
     }
 
-    /// <summary>
-    /// Where the row group starting at <paramref name="start"/> ends: at the first sensor boundary
-    /// once it holds <see cref="PartFormat.SensorAlignedRowGroupRows"/> rows, or at
-    /// <paramref name="maxRows"/>. Groups that end between sensors give each group a narrow
-    /// min/max of sensor_id, so a reader asking for a few sensors skips the others' groups.
-    /// </summary>
-    public static int RowGroupEnd(ReadOnlySpan<string> sensorIds, int start, int maxRows)
+    private void Track(MetricRows rows, int start, int count)
     {
-        var limit = Math.Min(sensorIds.Length, start + maxRows);
-        var end = start + PartFormat.SensorAlignedRowGroupRows;
-        if (end >= limit) return limit;
-        while (end < limit && string.Equals(sensorIds[end], sensorIds[end - 1], StringComparison.Ordinal)) end++;
-        return end;
+        var ts = rows.TsMicros.Slice(start, count);
+        foreach (var t in ts)
+        {
+            if (t < _minTs) _minTs = t;
+            if (t > _maxTs) _maxTs = t;
+        }
+        if (_sensorRanges is { } ranges && !ranges.Add(rows.SensorIds.Slice(start, count), ts)) _sensorRanges = null;
+        _rows += count;
+    }
+
+    private void CloseGroup()
+    {
+        _group?.Dispose();
+        _group = null;
     }
 
     public WrittenPart Finish()
     {
-        if (_unfinished is { Count: > 0 } unfinished) WriteGroups(unfinished, onlyComplete: false);
+        if (_writer is null)
+        {
+            if (_sample is not null) OpenWithSample();
+            else Open([]);
+        }
+        CloseGroup();
         if (_sensorRanges is { } ranges && _rows >= SensorRanges.MinRows) _keyValues[SensorRanges.Key] = ranges.Encode();
-        (_writer ?? Open([])).Close();
+        _writer!.Close();
         _stream.Flush(flushToDisk: true);
         _closed = true;
         var bytes = _stream.Length;
@@ -127,9 +164,17 @@ public sealed class PartWriter : IDisposable
     /// <summary>Before <see cref="Finish"/>, abandons the part: a full disk or failed write is not thrown again, the caller deletes the file.</summary>
     public void Dispose()
     {
+        if (_sample is { } sample) Samples.Return(sample);
         if (!_closed)
         {
-            try { _writer?.Close(); } catch (Exception e) when (e is ParquetException or IOException) { }
+            try
+            {
+                CloseGroup();
+                _writer?.Close();
+            }
+            catch (Exception e) when (e is ParquetException or IOException)
+            {
+            }
         }
         _writer?.Dispose();
         _output.Dispose();
@@ -162,29 +207,78 @@ public sealed class PartWriter : IDisposable
         _lastTs = rows.TsMicros[^1];
     }
 
-    private void WriteRowGroup(MetricRows rows, int start, int count)
+    /// <summary>
+    /// The first-group buffers (6 MB each at the aligned size), kept for the next part instead of
+    /// allocated for each: as many as parts are written at once (<see cref="WriteSlots"/>), no more.
+    /// </summary>
+    private static class Samples
     {
-        using var rowGroup = (_writer ?? Open(rows.TsMicros.Slice(start, count))).AppendRowGroup();
-        using (var w = rowGroup.NextColumn().LogicalWriter<string>())
-            w.WriteBatch(rows.SensorIds.Slice(start, count));
-        var ts = rows.TsMicros.Slice(start, count);
-        using (var w = (ColumnWriter<long>)rowGroup.NextColumn())
-            w.WriteBatch(ts);
-        using (var w = (ColumnWriter<double>)rowGroup.NextColumn())
-            w.WriteBatch(rows.Values.Slice(start, count));
-        using (var w = rowGroup.NextColumn().LogicalWriter<int?>())
-            w.WriteBatch(rows.Quality.Slice(start, count));
-        using (var w = rowGroup.NextColumn().LogicalWriter<int?>())
-            w.WriteBatch(rows.Samples.Slice(start, count));
-        using (var w = rowGroup.NextColumn().LogicalWriter<string?>())
-            w.WriteBatch(rows.Source.Slice(start, count));
+        private static readonly Stack<MetricRows> Kept = new();
 
-        foreach (var t in ts)
+        public static MetricRows Rent(int rows)
         {
-            if (t < _minTs) _minTs = t;
-            if (t > _maxTs) _maxTs = t;
+            lock (Kept)
+                if (Kept.TryPop(out var kept) && kept.Capacity >= rows) return kept;
+            return new MetricRows(rows);
         }
-        if (_sensorRanges is { } ranges && !ranges.Add(rows.SensorIds.Slice(start, count), ts)) _sensorRanges = null;
-        _rows += count;
+
+        public static void Return(MetricRows sample)
+        {
+            sample.Clear();
+            lock (Kept)
+                if (Kept.Count < WriteSlots.Count) Kept.Push(sample);
+        }
+    }
+
+    /// <summary>An open buffered row group and its column writers, which take rows batch by batch.</summary>
+    private sealed class Group : IDisposable
+    {
+        private readonly RowGroupWriter _rowGroup;
+        private readonly LogicalColumnWriter<string> _ids;
+        private readonly ColumnWriter<long> _ts;
+        private readonly ColumnWriter<double> _values;
+        private readonly LogicalColumnWriter<int?> _quality;
+        private readonly LogicalColumnWriter<int?> _samples;
+        private readonly LogicalColumnWriter<string?> _source;
+
+        public Group(RowGroupWriter rowGroup)
+        {
+            _rowGroup = rowGroup;
+            _ids = rowGroup.Column(0).LogicalWriter<string>();
+            _ts = (ColumnWriter<long>)rowGroup.Column(1);
+            _values = (ColumnWriter<double>)rowGroup.Column(2);
+            _quality = rowGroup.Column(3).LogicalWriter<int?>();
+            _samples = rowGroup.Column(4).LogicalWriter<int?>();
+            _source = rowGroup.Column(5).LogicalWriter<string?>();
+        }
+
+        public long Rows { get; private set; }
+        public string? LastSensorId { get; private set; }
+        public long CompressedBytes => _rowGroup.TotalCompressedBytes;
+
+        public void Write(MetricRows rows, int start, int count)
+        {
+            _ids.WriteBatch(rows.SensorIds.Slice(start, count));
+            _ts.WriteBatch(rows.TsMicros.Slice(start, count));
+            _values.WriteBatch(rows.Values.Slice(start, count));
+            _quality.WriteBatch(rows.Quality.Slice(start, count));
+            _samples.WriteBatch(rows.Samples.Slice(start, count));
+            _source.WriteBatch(rows.Source.Slice(start, count));
+            Rows += count;
+            LastSensorId = rows.SensorIds[start + count - 1];
+        }
+
+        /// <summary>Closes the row group: its pages reach the file.</summary>
+        public void Dispose()
+        {
+            _ids.Dispose();
+            _ts.Dispose();
+            _values.Dispose();
+            _quality.Dispose();
+            _samples.Dispose();
+            _source.Dispose();
+            _rowGroup.Close();
+            _rowGroup.Dispose();
+        }
     }
 }

@@ -18,24 +18,14 @@ public sealed class RollingPartWriter(string root, ShardDay shardDay, PartKind k
 
     public void Append(MetricRows sorted)
     {
-        if (sorted.Count > 0) Current().Append(sorted);
-    }
-
-    /// <summary>The last rows: written at once, none held back for the next chunk.</summary>
-    public void AppendLast(MetricRows sorted)
-    {
-        if (sorted.Count > 0) Current().AppendLast(sorted);
-    }
-
-    private PartWriter Current()
-    {
+        if (sorted.Count == 0) return;
         if (_current is { } full && full.BytesWritten >= targetBytes) Close();
         if (_current is null)
         {
             _currentName = LakeLayout.FileName(kind, metadata.RunId, _finished.Count);
             _current = new PartWriter(LakeLayout.Resolve(root, LakeLayout.FilePath(shardDay.Date, shardDay.Shard, _currentName)) + AtomicFile.TmpSuffix, metadata, rowGroupRows);
         }
-        return _current;
+        _current.Append(sorted);
     }
 
     /// <summary>The parts written, each finished and flushed to disk; none if no rows came.</summary>

@@ -12,6 +12,8 @@ public sealed class RowRouter(int shards, Func<DateOnly, LakeLocation?> location
     private const int MaxCachedSensors = 100_000;
     private readonly Dictionary<string, int> _shardOf = new(StringComparer.Ordinal);
     private readonly Dictionary<DateOnly, LakeLocation?> _locationOf = [];
+    // Reused from chunk to chunk: each is as large as a chunk.
+    private int[] _slotOf = [];
 
     /// <summary>
     /// Two passes: the first finds each row's shard-day and counts them, the second copies rows
@@ -20,7 +22,8 @@ public sealed class RowRouter(int shards, Func<DateOnly, LakeLocation?> location
     /// </summary>
     public RoutedRows Route(MetricRows rows)
     {
-        var slotOf = new int[rows.Count];
+        if (_slotOf.Length < rows.Count) _slotOf = new int[rows.Count];
+        var slotOf = _slotOf;
         var keys = new List<ShardDay>();
         var counts = new List<int>();
         var locations = new Dictionary<ShardDay, LakeLocation>();

@@ -48,6 +48,8 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         private readonly RowRouter _router;
         private readonly int _chunkRows;
         private readonly SharedStrings _strings = new();
+        // Decoded into, routed out of, and reused: a chunk's large arrays are not garbage for every chunk.
+        private readonly MetricRows _rows;
         private bool _ended;
 
         internal Reader(NpgsqlConnection connection, DayScan? dayScan, string copySql, RowRouter router, int chunkRows)
@@ -67,13 +69,15 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
             }
             _router = router;
             _chunkRows = chunkRows;
+            _rows = new MetricRows(chunkRows);
         }
 
         /// <summary>The next chunk, or null once the COPY is read to its end.</summary>
         public SourceChunk? Next()
         {
             if (_ended) return null;
-            var rows = new MetricRows(_chunkRows);
+            var rows = _rows;
+            rows.Clear();
             var chunk = new ChunkBuilder();
             int fields;
             while (rows.Count < _chunkRows && (fields = _copy.StartRow()) != -1)

@@ -17,14 +17,30 @@ public static class RunFile
     private const byte HasQuality = 1, HasSamples = 2, HasSource = 4;
     private const byte SensorFollows = 1, RunEnds = 0;
 
-    /// <summary>Appends sorted rows as one run at the end of <paramref name="path"/> (created if missing).</summary>
-    public static SpilledRun Append(string path, MetricRows sorted)
+    /// <summary>
+    /// Appends sorted rows, given in batches, as one run at the end of <paramref name="path"/>
+    /// (created if missing). A sensor whose rows span two batches is two blocks.
+    /// </summary>
+    public static SpilledRun Append(string path, IEnumerable<MetricRows> sortedBatches)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
         using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
         var offset = stream.Position;
         var output = new Output(stream);
         var sources = new Dictionary<string, int>(StringComparer.Ordinal);
+        long rows = 0;
+        foreach (var sorted in sortedBatches)
+        {
+            AppendBlocks(output, sources, sorted);
+            rows += sorted.Count;
+        }
+        output.Byte(RunEnds);
+        output.Flush();
+        return new SpilledRun(path, offset, stream.Position - offset, rows);
+    }
+
+    private static void AppendBlocks(Output output, Dictionary<string, int> sources, MetricRows sorted)
+    {
         var ids = sorted.SensorIds;
         for (var start = 0; start < sorted.Count;)
         {
@@ -61,9 +77,6 @@ public static class RunFile
             }
             start = end;
         }
-        output.Byte(RunEnds);
-        output.Flush();
-        return new SpilledRun(path, offset, stream.Position - offset, sorted.Count);
     }
 
     /// <summary>

@@ -15,6 +15,7 @@ public static class SortedMerge
     public static IEnumerable<MetricRows> Merge(IReadOnlyList<IEnumerable<MetricRows>> inputs, int chunkRows)
     {
         var cursors = new List<Cursor>();
+        var chunk = new MetricRows(chunkRows);
         try
         {
             foreach (var input in inputs)
@@ -23,7 +24,6 @@ public static class SortedMerge
                 if (cursor.Advance()) cursors.Add(cursor);
                 else cursor.Dispose();
             }
-            var chunk = new MetricRows(chunkRows);
             while (cursors.Count > 0)
             {
                 var min = 0;

@@ -95,15 +95,20 @@ public class PartFormatTests : IDisposable
         Assert.Equal(rows.TsMicros.ToArray().Order(), back.ReadAll().TsMicros.ToArray().Order());
     }
 
-    [Fact]
-    public void A_row_group_never_passes_its_row_cap_even_inside_one_sensor()
+    [Theory]
+    [InlineData(1, 500_000, 200_000, new long[] { 200_000, 200_000, 100_000 })]
+    [InlineData(1, 500_000, 1_000_000, new long[] { 500_000 })]
+    [InlineData(2, 200_000, 1_000_000, new long[] { 200_000, 200_000 })]
+    public void A_row_group_never_passes_its_row_cap_even_inside_one_sensor_and_takes_a_sensor_whole_past_the_aligned_size(int sensors, int readingsEach, int cap, long[] groups)
     {
-        var ids = Enumerable.Repeat("one-sensor", 500_000).ToArray();
-        Assert.Equal(200_000, PartWriter.RowGroupEnd(ids, 0, 200_000));
-        Assert.Equal(500_000, PartWriter.RowGroupEnd(ids, 0, 1_000_000));
-        string[] two = [.. Enumerable.Repeat("a", 200_000), .. Enumerable.Repeat("b", 200_000)];
-        Assert.Equal(200_000, PartWriter.RowGroupEnd(two, 0, 1_000_000));
-        Assert.Equal(400_000, PartWriter.RowGroupEnd(two, 200_000, 1_000_000));
+        var rows = new MetricRows();
+        for (var sensor = 0; sensor < sensors; sensor++)
+            for (var i = 0; i < readingsEach; i++)
+                rows.Add($"s-{sensor}", i, i, 0, null, null);
+        var path = WritePart(rows, rowGroupRows: cap);
+
+        using var reader = new ParquetSharp.ParquetFileReader(path);
+        Assert.Equal(groups, Enumerable.Range(0, reader.FileMetaData.NumRowGroups).Select(g => reader.RowGroup(g).MetaData.NumRows));
     }
 
     [Fact]
@@ -137,10 +142,8 @@ public class PartFormatTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 5000).Select(v => (double)v).Order(), rows.Values.ToArray().Order());
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Sorted_gathers_several_buffers_into_one_sorted_buffer_with_every_row(bool pooled)
+    [Fact]
+    public void Sorted_gathers_several_buffers_into_one_sorted_buffer_with_every_row()
     {
         var random = new Random(7);
         string[] ids = ["b", "a", "\uFB01x", "😀y", "A", ""];
@@ -150,13 +153,11 @@ public class PartFormatTests : IDisposable
             buffers[random.Next(buffers.Count)].Add(ids[random.Next(ids.Length)], random.Next(0, 100), i, i % 3 == 0 ? null : i, null, i % 2 == 0 ? "lora" : null);
         var all = buffers.SelectMany(b => Enumerable.Range(0, b.Count).Select(i => b[i])).ToList();
 
-        var sorted = MetricRows.Sorted(buffers, pooled);
+        var sorted = MetricRows.Sorted(buffers);
 
         Assert.True(sorted.IsSorted());
         Assert.Equal(all.Count, sorted.Count);
         Assert.Equal(all.OrderBy(r => r.Value), Enumerable.Range(0, sorted.Count).Select(i => sorted[i]).OrderBy(r => r.Value));
-        sorted.ReturnToPool();
-        Assert.Equal(pooled ? 0 : all.Count, sorted.Count);
     }
 
     [Fact]
