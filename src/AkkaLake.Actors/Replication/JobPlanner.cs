@@ -35,6 +35,7 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
     private int _manualDaysTotal;
     private bool _firstBackfillByHand;
     private long _dayWorkRows;
+    private int _daysRead;
     private DateTimeOffset? _dayWorkStarted;
 
     /// <summary>Days asked for by hand done of those asked for; null for the daemon's own steps.</summary>
@@ -110,20 +111,22 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
     }
 
     /// <summary>How far the day-at-a-time work a committed step belongs to has got; null for an incremental batch or a single repair.</summary>
-    public DaysProgress? ProgressAfter(ReplicationStep step, DateTimeOffset batchStartedAt, long rows)
+    /// <param name="noRowsBefore">Days before this hold no rows: a backfill records them without reading them.</param>
+    public DaysProgress? ProgressAfter(ReplicationStep step, DateTimeOffset batchStartedAt, long rows, DateOnly noRowsBefore)
     {
-        var (done, total) = step switch
+        var (done, total, toRead) = step switch
         {
-            { IsDay: false } => (0, 0),
-            _ when ManualProgress is { } manual => manual,
-            ReplicationStep.Backfill b => (b.After.DaysDone.Count, b.After.TotalDays()),
-            ReplicationStep.Rebuild { TakeoverAfter: { } t } => (t.DaysTotal - t.DaysLeft.Count, t.DaysTotal),
-            _ => (0, 0),
+            { IsDay: false } => (0, 0, 0),
+            _ when ManualProgress is { } manual => (manual.Done, manual.Total, manual.Total - manual.Done),
+            ReplicationStep.Backfill b => (b.After.DaysDone.Count, b.After.TotalDays(), b.After.DaysLeft().Count(d => d >= noRowsBefore)),
+            ReplicationStep.Rebuild { TakeoverAfter: { } t } => (t.DaysTotal - t.DaysLeft.Count, t.DaysTotal, t.DaysLeft.Count),
+            _ => (0, 0, 0),
         };
         if (total == 0) return null;
         _dayWorkStarted ??= batchStartedAt;
         _dayWorkRows += rows;
-        return new DaysProgress(done, total, _dayWorkRows, DateTimeOffset.UtcNow - _dayWorkStarted.Value);
+        _daysRead++;
+        return new DaysProgress(done, total, _dayWorkRows, DateTimeOffset.UtcNow - _dayWorkStarted.Value, _daysRead, toRead);
     }
 
     /// <summary>A day asked for by hand that did not commit goes back to the front of the queue.</summary>

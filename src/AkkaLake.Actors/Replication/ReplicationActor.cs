@@ -222,7 +222,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         Receive<CommitSucceeded>(c =>
         {
-            var progress = _planner.ProgressAfter(batch.Step, batch.StartedAt, written.Tally.Rows);
+            var progress = _planner.ProgressAfter(batch.Step, batch.StartedAt, written.Tally.Rows, _noRowsBefore ?? default);
             if (progress is not null) _listener?.Tell(progress);
             _report.Committed(batch, written, c.Manifest, progress);
             EndBatch(batch, "committed", written);

@@ -16,7 +16,6 @@ internal sealed class ReplicationLog(ILoggingAdapter log, LakeSettings settings)
     private const string SoFar = "; {DaysDone} of {DaysTotal} days done, {RowsSoFar} rows so far, about {EtaSeconds} s left";
 
     // A long backfill or takeover says how it goes every 10 s at most; at Debug every day.
-    private readonly Throttle _progress = new(TimeSpan.FromSeconds(10));
     private bool _warnedAboutVisibility;
     private bool _warnedClockSetBack;
     private bool? _saidOnePass;
@@ -41,11 +40,10 @@ internal sealed class ReplicationLog(ILoggingAdapter log, LakeSettings settings)
         object[] figures = [tally.Rows, written.Parts.Count, written.Parts.Sum(p => p.Written.Bytes), (long)duration.TotalMilliseconds,
             Math.Round(tally.Rows / Math.Max(duration.TotalSeconds, 0.001)), watermark, lag, batch.RunId];
         object[] soFar = progress is null ? [] : [progress.DaysDone, progress.DaysTotal, progress.Rows, Math.Round(progress.Left?.TotalSeconds ?? 0)];
-        var level = progress is null || progress.Complete || _progress.Due(DateTimeOffset.UtcNow) ? LogLevel.InfoLevel : LogLevel.DebugLevel;
         switch (batch.Step)
         {
             case ReplicationStep.Backfill { EmptyDaysBefore: > 0 } b:
-                log.Log(level, "Backfilled {Date}: " + Summary, [LakeLayout.DateKey(b.Day), .. figures]);
+                log.Info("Backfilled {Date}: " + Summary, [LakeLayout.DateKey(b.Day), .. figures]);
                 log.Info("The source has no rows older than {Date}: the {EmptyDays} older days of the hot horizon are recorded as empty without scanning them",
                     LakeLayout.DateKey(b.Day), b.EmptyDaysBefore);
                 break;
@@ -56,22 +54,22 @@ internal sealed class ReplicationLog(ILoggingAdapter log, LakeSettings settings)
                 log.Debug("Backfilled {Date}: no rows", LakeLayout.DateKey(b.Day));
                 break;
             case ReplicationStep.Backfill b when progress is { Complete: false }:
-                log.Log(level, "Backfilled {Date}: " + Summary + SoFar, [LakeLayout.DateKey(b.Day), .. figures, .. soFar]);
+                log.Info("Backfilled {Date}: " + Summary + SoFar, [LakeLayout.DateKey(b.Day), .. figures, .. soFar]);
                 break;
             case ReplicationStep.Backfill b:
-                log.Log(level, "Backfilled {Date}: " + Summary, [LakeLayout.DateKey(b.Day), .. figures]);
+                log.Info("Backfilled {Date}: " + Summary, [LakeLayout.DateKey(b.Day), .. figures]);
                 break;
             case ReplicationStep.Rebuild { TakeoverAfter: { } t } r:
-                log.Log(level, "Took over {Date}: rebuilt from PostgreSQL, replacing {Replaced} files; {DaysLeft} of {DaysTotal} days left: " + Summary,
+                log.Info("Took over {Date}: rebuilt from PostgreSQL, replacing {Replaced} files; {DaysLeft} of {DaysTotal} days left: " + Summary,
                     [LakeLayout.DateKey(r.Day), r.Replaces.Count, t.DaysLeft.Count, t.DaysTotal, .. figures]);
                 if (t.CompletedAt is not null)
                     log.Info("Takeover complete: every day of the first implementation's lake is rebuilt; incremental replication continues from {Watermark}", watermark);
                 break;
             case ReplicationStep.Rebuild r when progress is { Complete: false }:
-                log.Log(level, "Rebuilt {Date}, replacing {Replaced} files: " + Summary + SoFar, [LakeLayout.DateKey(r.Day), r.Replaces.Count, .. figures, .. soFar]);
+                log.Info("Rebuilt {Date}, replacing {Replaced} files: " + Summary + SoFar, [LakeLayout.DateKey(r.Day), r.Replaces.Count, .. figures, .. soFar]);
                 break;
             case ReplicationStep.Rebuild r:
-                log.Log(level, "Rebuilt {Date}, replacing {Replaced} files: " + Summary, [LakeLayout.DateKey(r.Day), r.Replaces.Count, .. figures]);
+                log.Info("Rebuilt {Date}, replacing {Replaced} files: " + Summary, [LakeLayout.DateKey(r.Day), r.Replaces.Count, .. figures]);
                 break;
             case ReplicationStep.Incremental when batch.HeldBackByLag > 0:
                 log.Info("Replicated " + Summary + "; {HeldBack} rows inserted in the last {LagGuardSeconds} s wait for the lag guard (CORE_ANALYSIS_REPLICATION_LAG_SECONDS) and go in a later batch",

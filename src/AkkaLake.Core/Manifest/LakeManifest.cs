@@ -158,6 +158,13 @@ public sealed record BackfillState(
 {
     /// <summary>Days from <see cref="FromDate"/> through <see cref="ToDate"/>; the backfill is complete when all are done.</summary>
     public int TotalDays() => LakeLayout.ParseDateKey(ToDate).DayNumber - LakeLayout.ParseDateKey(FromDate).DayNumber + 1;
+
+    /// <summary>The days not done yet.</summary>
+    public IEnumerable<DateOnly> DaysLeft()
+    {
+        for (var day = LakeLayout.ParseDateKey(FromDate); day <= LakeLayout.ParseDateKey(ToDate); day = day.AddDays(1))
+            if (!DaysDone.Contains(LakeLayout.DateKey(day))) yield return day;
+    }
 }
 
 /// <summary>

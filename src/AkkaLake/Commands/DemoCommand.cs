@@ -30,9 +30,9 @@ public static class DemoCommand
         {
             var output = result.InvocationConfiguration.Output;
             if (result.GetValue(global.DatabaseUrl) is not null || result.GetValue(global.Config) is not null)
-                throw new SettingsException(["demo starts its own PostgreSQL and takes no configuration file: --database-url and --config are for the other commands."]);
+                throw new BadInputException("demo starts its own PostgreSQL and takes no configuration file: --database-url and --config are for the other commands.");
             if (result.GetValue(days) is < 1 or > 366 || result.GetValue(sensors) is < 1 or > 10_000)
-                throw new SettingsException(["demo takes --days from 1 to 366 and --sensors from 1 to 10000."]);
+                throw new BadInputException("demo takes --days from 1 to 366 and --sensors from 1 to 10000.");
             var root = result.GetValue(global.DataRoot) ?? Directory.CreateTempSubdirectory("akkalake-demo-").FullName;
             var settings = LakeSettingsParser.Parse(new Dictionary<string, string?>
             {
@@ -44,7 +44,7 @@ public static class DemoCommand
                 [LakeSettingsParser.ReplicationLagSeconds.Key] = "0",
             });
             if (new ManifestStore(settings.StatePath).Exists)
-                throw new SettingsException([$"demo writes a fresh lake, and {settings.HotPath} already holds one: give a new --data-root or none."]);
+                throw new BadInputException($"demo writes a fresh lake, and {settings.HotPath} already holds one: give a new --data-root or none.");
 
             await output.WriteLineAsync("Starting a throwaway PostgreSQL…");
             using var server = LocalPostgresServer.Start();
