@@ -54,6 +54,7 @@ public sealed class LakeDaemon : ReceiveActor
     private IActorRef? _replication;
     private string? _replicationDown;
     private IActorRef? _drainRequester;
+    private bool _coordinatorStopped;
 
     /// <summary>How the daemon makes its two children; a test puts stand-ins in their place.</summary>
     /// <param name="Coordinator">The coordinator's props, given the daemon it reports to.</param>
@@ -85,7 +86,12 @@ public sealed class LakeDaemon : ReceiveActor
                 _replication.Tell(ReplicationProtocol.CoordinatorRestarted.Instance);
         });
         Receive<DaysProgress>(p => _listener.OnProgress?.Invoke(p));
-        Receive<CoordinatorProtocol.StartFailed>(f => _listener.OnOutcome(new DaemonOutcome(false, f.Reason)));
+        Receive<CoordinatorProtocol.StartFailed>(f =>
+        {
+            // The coordinator stops after saying why: that stop is this failure, not another.
+            _coordinatorStopped = true;
+            _listener.OnOutcome(new DaemonOutcome(false, f.Reason));
+        });
         Receive<ReplicationProtocol.CycleCompleted>(c =>
         {
             if (c.Succeeded) ReplicationIs(null);
@@ -95,12 +101,19 @@ public sealed class LakeDaemon : ReceiveActor
         Receive<GetHealth>(_ => Sender.Tell(new Health(_replicationDown)));
         Receive<CoordinatorProtocol.Drain>(_ =>
         {
-            _drainRequester = Sender;
             if (_replication is { } replication) Context.Stop(replication);
+            if (_coordinatorStopped)
+            {
+                Sender.Tell(Drained.Instance);
+                return;
+            }
+            _drainRequester = Sender;
             coordinator.Tell(CoordinatorProtocol.Drain.Instance);
         });
         Receive<Terminated>(t =>
         {
+            if (t.ActorRef.Equals(coordinator) && _coordinatorStopped) return;
+            if (t.ActorRef.Equals(coordinator)) _coordinatorStopped = true;
             if (_drainRequester is { } asker)
             {
                 if (t.ActorRef.Equals(coordinator)) asker.Tell(Drained.Instance);

@@ -37,6 +37,13 @@ public sealed record LakeSettings
     /// <summary>How a first backfill reads PostgreSQL (see <see cref="Source.BackfillPass"/>).</summary>
     public BackfillRead FirstBackfillRead { get; init; }
 
+    /// <summary>Where each setting's value came from (<c>--shards</c>, <c>CORE_ANALYSIS_LAKE_SHARDS</c>, a file, the default), by key, for messages about it.</summary>
+    public IReadOnlyDictionary<string, string> Origins { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Where the value of the setting with this key came from; its environment variable when not known.</summary>
+    public string OriginOf(LakeSettingsParser.Setting setting) =>
+        Origins.TryGetValue(setting.Key, out var origin) ? origin : setting.EnvironmentVariable ?? setting.Path;
+
     public string StatePath => Path.Combine(HotPath, "_state");
 
     public Layout.LakeRoots Roots => new(HotPath, ColdPath);

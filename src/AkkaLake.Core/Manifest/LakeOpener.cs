@@ -40,7 +40,8 @@ public static class LakeOpener
             else if (manifest.Shards != settings.Shards)
             {
                 throw new InvalidOperationException(
-                    $"The lake at {settings.HotPath} was built with {manifest.Shards} shards but CORE_ANALYSIS_LAKE_SHARDS is {settings.Shards}. Set it back to {manifest.Shards}, or rebuild the lake into an empty hot path.");
+                    $"The lake at {settings.HotPath} was built with {manifest.Shards} shards, but {settings.OriginOf(LakeSettingsParser.Shards)} sets {settings.Shards}; " +
+                    $"a lake's shard count is fixed: use {manifest.Shards}, or write a new lake into an empty hot path.");
             }
             ColdPathMemory.RememberConfigured(settings);
             var (recovered, report) = new LakeRecovery(store, roots).Recover(manifest, now);

@@ -39,16 +39,16 @@ public static class BackfillCommand
         if (days is { } n)
         {
             if (from is not null || to is not null)
-                throw new SettingsException(["Give either --days or --from/--to, not both."]);
-            if (n < 1) throw new SettingsException([$"--days must be at least 1; got {n}."]);
+                throw new BadInputException("Give either --days or --from/--to, not both.");
+            if (n < 1) throw new BadInputException($"--days must be at least 1; got {n}.");
             return (today.AddDays(1 - n), today);
         }
         if (from is null || to is null)
-            throw new SettingsException(["Give --days N, or both --from and --to."]);
+            throw new BadInputException("Give --days N, or both --from and --to.");
         return (ParseDay("--from", from), ParseDay("--to", to));
     }
 
     internal static DateOnly ParseDay(string option, string value) =>
         Core.Layout.LakeLayout.TryParseDateKey(value)
-            ?? throw new SettingsException([$"{option} must be a date as YYYY-MM-DD; got \"{value}\"."]);
+            ?? throw new BadInputException($"{option} must be a date as YYYY-MM-DD; got \"{value}\".");
 }

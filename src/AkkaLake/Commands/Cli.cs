@@ -38,15 +38,23 @@ public static class Cli
         };
         try
         {
-            return Build().Parse(args).Invoke(configuration);
+            var parsed = Build().Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                // A command line that does not parse is bad input, not a finding of verify or parity (exit 1).
+                foreach (var problem in parsed.Errors) configuration.Error.WriteLine(problem.Message);
+                configuration.Error.WriteLine("See akkalake --help.");
+                return ExitCodes.BadInput;
+            }
+            return parsed.Invoke(configuration);
         }
-        catch (Exception e) when (e is SettingsException or LakeLockedException or ManifestUnreadableException or InvalidOperationException)
+        catch (Exception e) when (e is SettingsException or BadInputException or LakeLockedException or ManifestUnreadableException or InvalidOperationException)
         {
             // Known failures are one clear line for the operator, not a stack trace.
             configuration.Error.WriteLine(e.Message);
             return e switch
             {
-                SettingsException => ExitCodes.BadConfiguration,
+                SettingsException or BadInputException => ExitCodes.BadInput,
                 LakeLockedException => ExitCodes.LakeBusy,
                 _ => ExitCodes.Failed,
             };

@@ -19,7 +19,7 @@ public static class CompactCommand
             var settings = global.LoadSettings(result);
             var output = result.InvocationConfiguration.Output;
             DateOnly? day = result.GetValue(date) is { } d
-                ? LakeLayout.TryParseDateKey(d) ?? throw new Core.Configuration.SettingsException([$"--date must be YYYY-MM-DD; got \"{d}\"."])
+                ? LakeLayout.TryParseDateKey(d) ?? throw new BadInputException($"--date must be YYYY-MM-DD; got \"{d}\".")
                 : null;
             using var lake = OfflineLake.Open(settings, "compact");
             var jobs = CompactionPlanner.Force(lake.Manifest, day, result.GetValue(shard));

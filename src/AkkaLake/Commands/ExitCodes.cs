@@ -5,6 +5,7 @@ public static class ExitCodes
     public const int Ok = 0;
     public const int Mismatch = 1;
     public const int Failed = 2;
-    public const int BadConfiguration = 3;
+    /// <summary>Bad settings or input: a malformed value, an argument that does not parse, SQL that is not one SELECT.</summary>
+    public const int BadInput = 3;
     public const int LakeBusy = 4;
 }

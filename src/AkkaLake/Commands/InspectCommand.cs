@@ -19,7 +19,7 @@ public static class InspectCommand
             if (result.GetValue(view))
             {
                 var manifest = new ManifestStore(settings.StatePath).Load()
-                    ?? throw new Core.Configuration.SettingsException([$"There is no lake at {settings.HotPath}."]);
+                    ?? throw new InvalidOperationException($"There is no lake at {settings.HotPath}.");
                 result.InvocationConfiguration.Output.WriteLine(DuckDbView.CreateStatement(manifest, settings));
                 return ExitCodes.Ok;
             }

@@ -21,11 +21,11 @@ public static class MovePartitionCommand
             var settings = global.LoadSettings(result);
             var raw = result.GetValue(date)!;
             var day = LakeLayout.TryParseDateKey(raw)
-                ?? throw new SettingsException([$"--date must be YYYY-MM-DD; got \"{raw}\"."]);
+                ?? throw new BadInputException($"--date must be YYYY-MM-DD; got \"{raw}\".");
             var target = LakeLocation.Parse(result.GetValue(to)!);
             using var lake = OfflineLake.Open(settings, "move-partition");
             var partition = lake.Manifest.Partition(day)
-                ?? throw new SettingsException([$"The lake has no partition {raw}."]);
+                ?? throw new BadInputException($"The lake has no partition {raw}.");
             if (partition.Location == target)
             {
                 result.InvocationConfiguration.Output.WriteLine($"{raw} is already {target}.");

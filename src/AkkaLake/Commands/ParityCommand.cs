@@ -28,9 +28,9 @@ public static class ParityCommand
             var settings = global.LoadSettings(result);
             var window = (Parse("--from", result.GetValue(from)!), Parse("--to", result.GetValue(to)!));
             if (window.Item2 <= window.Item1)
-                throw new SettingsException([$"--to ({Timestamps.Format(window.Item2)}) must be after --from ({Timestamps.Format(window.Item1)}): the window [from, to) is empty."]);
+                throw new BadInputException($"--to ({Timestamps.Format(window.Item2)}) must be after --from ({Timestamps.Format(window.Item1)}): the window [from, to) is empty.");
             if (result.GetValue(ids) is not null && result.GetValue(sample) is not null)
-                throw new SettingsException(["Give --sensor-ids or --sample, not both."]);
+                throw new BadInputException("Give --sensor-ids or --sample, not both.");
             var manifest = new ManifestStore(settings.StatePath).Load() ?? throw new InvalidOperationException($"There is no lake at {settings.HotPath}.");
             await using var dataSource = NpgsqlDataSource.Create(Core.Source.DatabaseUrl.ConnectionStringOf(settings));
             var progress = result.GetValue(json) ? null : Progress.For(result.InvocationConfiguration.Error, "parity: reading the lake", "files");
@@ -68,5 +68,5 @@ public static class ParityCommand
     private static DateTimeOffset Parse(string option, string value) =>
         DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)
             ? t
-            : throw new SettingsException([$"{option} must be a timestamp (RFC 3339) or a date; got \"{value}\"."]);
+            : throw new BadInputException($"{option} must be a timestamp (RFC 3339) or a date; got \"{value}\".");
 }

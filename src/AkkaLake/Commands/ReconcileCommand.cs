@@ -87,13 +87,13 @@ public static class ReconcileCommand
     private static List<DateOnly> DaysToCheck(LakeManifest manifest, LakeSettings settings, string? from, string? to, TextWriter error)
     {
         if ((from is null) != (to is null))
-            throw new SettingsException(["Give both --from and --to, or neither (every hot day)."]);
+            throw new BadInputException("Give both --from and --to, or neither (every hot day).");
         var partitions = manifest.Metrics.Partitions.Select(p => (Day: LakeLayout.ParseDateKey(p.Key), p.Value.Location));
         if (from is null)
             return [.. partitions.Where(p => p.Location == LakeLocation.Hot).Select(p => p.Day).OrderDescending()];
         var (first, last) = (BackfillCommand.ParseDay("--from", from), BackfillCommand.ParseDay("--to", to!));
         if (last < first)
-            throw new SettingsException([$"--to {to} is before --from {from}."]);
+            throw new BadInputException($"--to {to} is before --from {from}.");
         var inRange = partitions.Where(p => p.Day >= first && p.Day <= last).ToList();
         var unreachable = inRange.Count(p => p.Location == LakeLocation.Cold && settings.ColdPath is null);
         if (unreachable > 0)

@@ -19,7 +19,7 @@ public static class SqlCommand
         {
             var settings = global.LoadSettings(result);
             var manifest = new ManifestStore(settings.StatePath).Load()
-                ?? throw new SettingsException([$"There is no lake at {settings.HotPath}."]);
+                ?? throw new InvalidOperationException($"There is no lake at {settings.HotPath}.");
             using var sandbox = new SandboxedQuery(manifest, settings);
             try
             {
@@ -29,12 +29,12 @@ public static class SqlCommand
             catch (QueryRefusedException e)
             {
                 result.InvocationConfiguration.Error.WriteLine(e.Message);
-                return ExitCodes.BadConfiguration;
+                return ExitCodes.BadInput;
             }
             catch (DuckDBException e)
             {
-                result.InvocationConfiguration.Error.WriteLine($"DuckDB: {e.Message}");
-                return ExitCodes.Failed;
+                result.InvocationConfiguration.Error.WriteLine(SandboxedQuery.FirstLine(e.Message));
+                return SandboxedQuery.IsTheQuerys(e) ? ExitCodes.BadInput : ExitCodes.Failed;
             }
             return ExitCodes.Ok;
         });

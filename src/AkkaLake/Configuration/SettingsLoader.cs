@@ -20,19 +20,23 @@ public static class SettingsLoader
 
     public static LakeSettings Load(string? configFile, IReadOnlyDictionary<string, string?> flags, Func<string, string?> environment)
     {
-        var config = LoadHocon(configFile).WithFallback(LakeSettingsParser.Defaults);
+        var file = LoadHocon(configFile);
+        var config = file.WithFallback(LakeSettingsParser.Defaults);
+        var fileName = configFile ?? Path.Combine(AppContext.BaseDirectory, DefaultFileName);
         var values = new Dictionary<string, string?>();
+        var origins = new Dictionary<string, string>();
         foreach (var setting in LakeSettingsParser.All)
         {
             values[setting.Key] = ReadString(config, setting.Path);
+            origins[setting.Key] = file.HasPath(setting.Path) ? $"{setting.Path} in {fileName}" : "the default";
             if (setting.EnvironmentVariable is { } name && environment(name) is { Length: > 0 } fromEnvironment)
-                values[setting.Key] = fromEnvironment;
+                (values[setting.Key], origins[setting.Key]) = (fromEnvironment, name);
         }
         foreach (var (key, value) in flags)
             if (!string.IsNullOrWhiteSpace(value))
-                values[key] = value;
+                (values[key], origins[key]) = (value, "--" + key);
 
-        var settings = LakeSettingsParser.Parse(values);
+        var settings = LakeSettingsParser.Parse(values) with { Origins = origins };
         if (settings.ColdPath is null && new ColdPathMemory(settings.StatePath).Recall() is { } remembered)
             settings = settings with { ColdPath = remembered, ColdPathRemembered = true };
         return settings.DatabaseUrl is null ? settings with { DatabaseUrl = ReadSetupDatabaseUrl(settings.DataRoot) } : settings;

@@ -126,7 +126,7 @@ public static class DaemonHost
             const string marker = "AkkaLake is stopping";
             var drained = drain.Expect(marker);
             Logging.GetLogger(host.Services.GetRequiredService<ActorSystem>(), typeof(DaemonHost)).Info(marker + ": {Reason}",
-                result.Succeeded ? (first == outcome.Task ? "the job is done" : "asked to stop") : result.Error);
+                result.Succeeded ? (first == outcome.Task ? "the job is done" : "asked to stop") : "the run failed (the error is above)");
             // Akka logs through an actor: under load its queue can take seconds to reach the sinks.
             await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(20), CancellationToken.None));
             await DrainAsync(host.Services.GetRequiredService<ActorRegistry>(), logger);

@@ -6,8 +6,9 @@ using Serilog.Formatting.Compact;
 namespace AkkaLake.Hosting;
 
 /// <summary>
-/// Structured logs: a readable console, plus a daily rolling file of compact JSON (one event per
-/// line) under <c>${data_root}/logs/</c>. AKKALAKE_LOG_LEVEL sets the level (default Information).
+/// Structured logs: a readable console on standard output, plus a daily rolling file of compact
+/// JSON (one event per line) under <c>${data_root}/logs/</c>. AKKALAKE_LOG_LEVEL sets the level
+/// (default Information). Standard error is left to a failed command's one line.
 /// </summary>
 public static class LakeLogging
 {
@@ -27,8 +28,7 @@ public static class LakeLogging
                 .Filter.ByExcluding(IsAkkaInternal)
                 .WriteTo.Console(
                     restrictedToMinimumLevel: consoleMinimum,
-                    outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}",
-                    standardErrorFromLevel: LogEventLevel.Error));
+                    outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj}{NewLine}{Exception}"));
         return configuration.CreateLogger();
     }
 

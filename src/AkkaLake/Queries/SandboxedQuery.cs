@@ -4,6 +4,7 @@ using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Inspection;
 using AkkaLake.Core.Manifest;
 using DuckDB.NET.Data;
+using DuckDB.NET.Native;
 
 namespace AkkaLake.Queries;
 
@@ -15,8 +16,9 @@ public sealed class QueryRefusedException(string message) : Exception(message);
 /// to write nothing. DuckDB may touch only those files (<c>enable_external_access = false</c> with
 /// them as <c>allowed_paths</c>), loads no extension, and its configuration is locked before the
 /// user's SQL runs. Since an allowed path could still be overwritten by a <c>COPY … TO</c>, only
-/// SELECT statements run: DuckDB's own parser decides (<c>json_serialize_sql</c> serialises
-/// SELECT statements only). What does not fit in memory spills under <c>tmp-path</c>.
+/// one SELECT statement runs: DuckDB's own parser decides (<c>json_serialize_sql</c> serialises
+/// SELECT statements only). What the sandbox forbids at run time (reading another file) is
+/// refused too, in DuckDB's own first line. What does not fit in memory spills under <c>tmp-path</c>.
 /// </summary>
 public sealed class SandboxedQuery : IDisposable
 {
@@ -39,8 +41,27 @@ public sealed class SandboxedQuery : IDisposable
         Execute(DuckDbView.CreateStatement(manifest, settings));
     }
 
-    /// <summary>Runs a query; refuses anything but SELECT statements.</summary>
+    /// <summary>Runs one SELECT statement; refuses anything else, and what the sandbox forbids.</summary>
     public DbDataReader Run(string sql)
+    {
+        Check(sql);
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteReader();
+    }
+
+    /// <summary>An error of the query itself (a file the sandbox forbids, a name that does not exist), not of DuckDB or the lake.</summary>
+    /// DuckDB.NET reports errors raised while preparing as Invalid, so the message's kind decides those.
+    public static bool IsTheQuerys(DuckDBException e) =>
+        e.ErrorType is DuckDBErrorType.Permission or DuckDBErrorType.Binder or DuckDBErrorType.Catalog or DuckDBErrorType.Parser
+        || QueryErrorKinds.Any(kind => e.Message.StartsWith(kind, StringComparison.Ordinal));
+
+    private static readonly string[] QueryErrorKinds = ["Permission Error", "Binder Error", "Catalog Error", "Parser Error"];
+
+    /// <summary>DuckDB's message runs on with the query and a caret; its first line says what is wrong.</summary>
+    public static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd();
+
+    private void Check(string sql)
     {
         using (var check = _connection.CreateCommand())
         {
@@ -52,12 +73,12 @@ public sealed class SandboxedQuery : IDisposable
                 var reason = parsed.RootElement.TryGetProperty("error_message", out var m) ? m.GetString() : null;
                 throw new QueryRefusedException(parsed.RootElement.GetProperty("error_type").GetString() == "not implemented"
                     ? "akkalake sql runs SELECT queries only: it reads the lake and writes nothing."
-                    : $"The query does not parse: {reason}");
+                    : $"The query does not parse: {FirstLine(reason ?? "")}");
             }
+            var statements = parsed.RootElement.GetProperty("statements").GetArrayLength();
+            if (statements != 1)
+                throw new QueryRefusedException($"akkalake sql runs one SELECT statement at a time; this holds {statements}.");
         }
-        var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteReader();
     }
 
     private void Execute(string sql)

@@ -92,8 +92,8 @@ public class LakeDaemonTests : TestKit
     public void Days_of_progress_reach_the_listener_in_order()
     {
         var run = Start(repeats: false);
-        run.Daemon.Tell(new DaysProgress(1, 3, 100, TimeSpan.FromSeconds(1)));
-        run.Daemon.Tell(new DaysProgress(2, 3, 250, TimeSpan.FromSeconds(2)));
+        run.Daemon.Tell(new DaysProgress(1, 3, 100, TimeSpan.FromSeconds(1), 1, 2));
+        run.Daemon.Tell(new DaysProgress(2, 3, 250, TimeSpan.FromSeconds(2), 2, 1));
         Assert.Equal(1, run.Outcomes.ExpectMsg<DaysProgress>().DaysDone);
         Assert.Equal(2, run.Outcomes.ExpectMsg<DaysProgress>().DaysDone);
     }

@@ -8,15 +8,7 @@ namespace AkkaLake.Tests.Deploy;
 
 public class DeployTests
 {
-    private static readonly string Repo = FindRepo();
-    private static string Deploy(string file) => Path.Combine(Repo, "deploy", file);
-
-    private static string FindRepo()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AkkaLake.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("AkkaLake.sln not found above the test directory.");
-    }
+    private static string Deploy(string file) => Repository.PathOf("deploy", file);
 
     private static (int Code, string Output) Bash(params string[] args)
     {

@@ -94,7 +94,9 @@ public class DaemonLifecycleTests(PostgresFixture postgres)
         var result = CliRunner.Run(args);
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("was built with 2 shards but CORE_ANALYSIS_LAKE_SHARDS is 4", result.Error);
+        // Named by where the 4 came from (the flag here), once, on one line.
+        Assert.Equal($"akkalake run failed: The lake at {lake.HotPath} was built with 2 shards, but --shards sets 4; a lake's shard count is fixed: use 2, or write a new lake into an empty hot path.",
+            result.Error.Trim());
         Assert.Equal(manifestBefore, File.ReadAllText(Path.Combine(lake.HotPath, "_state", "manifest.json")));
     }
 }

@@ -40,12 +40,15 @@ public abstract class LakeTestKit : TestKit, IDisposable
         return LakeSettingsParser.Parse(values);
     }
 
+    private readonly HashSet<IActorRef> _coordinators = [];
+
     /// <summary>Starts a coordinator and waits until it has loaded and recovered the lake.</summary>
     protected IActorRef StartCoordinator(LakeSettings settings, IFaultPoints? faults = null, CompactionPolicy? policy = null)
     {
         var lifecycle = CreateTestProbe();
         var coordinator = Sys.ActorOf(LakeCoordinator.Props(settings, lifecycle, faults, policy));
         lifecycle.ExpectMsg<CoordinatorProtocol.Ready>(TimeSpan.FromSeconds(20));
+        _coordinators.Add(coordinator);
         return coordinator;
     }
 
@@ -60,6 +63,7 @@ public abstract class LakeTestKit : TestKit, IDisposable
     protected LakeManifest Manifest(IActorRef coordinator) =>
         coordinator.Ask<CoordinatorProtocol.ManifestSnapshot>(CoordinatorProtocol.GetManifest.Instance, TimeSpan.FromSeconds(10)).Result.Manifest;
 
+    /// <summary>Stops the actors; a stopped coordinator releases the lake once its file work is done, which this waits for too.</summary>
     protected void Stop(params IActorRef[] actors)
     {
         foreach (var actor in actors)
@@ -68,6 +72,10 @@ public abstract class LakeTestKit : TestKit, IDisposable
             Sys.Stop(actor);
             ExpectTerminated(actor, TimeSpan.FromSeconds(30));
         }
+        if (!actors.Any(_coordinators.Contains))
+            return;
+        foreach (var state in Directory.GetDirectories(Dir.Path, "_state", SearchOption.AllDirectories))
+            AwaitCondition(() => Core.Locking.LakeLock.Holder(state) is null, TimeSpan.FromSeconds(30));
     }
 
     /// <summary>DuckDB over exactly the files the manifest on disk commits.</summary>
