@@ -30,23 +30,27 @@ public sealed record CompactionBacklog(int ShardDays, int ExcessFiles, long Byte
             foreach (var (shardKey, shard) in partition.Shards)
             {
                 var count = shard.Files.Count;
+                var after = FinalCount(date, shardKey, partition.Location, shard, today, policy);
                 files += count;
-                var budget = date < today ? policy.RestFiles : policy.MaxFiles;
-                var merges = count > budget && !shard.Files.Any(f => f.IsFirstImplementation) &&
-                    CompactionPlanner.PlanShardDay(date, LakeLayout.ParseShardKey(shardKey), partition.Location, shard.Files, today, policy) is not null;
-                if (!merges)
-                {
-                    final += count;
-                    continue;
-                }
-                var shardBytes = shard.Files.Sum(f => f.Bytes);
-                var after = date < today ? (int)Math.Max(1, (shardBytes + policy.TargetFileBytes - 1) / policy.TargetFileBytes) : policy.MaxFiles;
+                final += after;
+                if (after == count) continue;
                 shardDays++;
                 excess += count - after;
-                final += after;
-                bytes += shardBytes;
+                bytes += shard.Files.Sum(f => f.Bytes);
             }
         }
         return new CompactionBacklog(shardDays, excess, bytes, files, final);
+    }
+
+    /// <summary>The files a shard-day holds once compaction has caught up: what it holds now unless compaction will merge it.</summary>
+    public static int FinalCount(DateOnly date, string shardKey, LakeLocation location, ShardState shard, DateOnly today, CompactionPolicy policy)
+    {
+        var count = shard.Files.Count;
+        var budget = date < today ? policy.RestFiles : policy.MaxFiles;
+        var merges = count > budget && !shard.Files.Any(f => f.IsFirstImplementation) &&
+            CompactionPlanner.PlanShardDay(date, LakeLayout.ParseShardKey(shardKey), location, shard.Files, today, policy) is not null;
+        if (!merges) return count;
+        var shardBytes = shard.Files.Sum(f => f.Bytes);
+        return date < today ? (int)Math.Max(1, (shardBytes + policy.TargetFileBytes - 1) / policy.TargetFileBytes) : policy.MaxFiles;
     }
 }

@@ -5,6 +5,7 @@ using AkkaLake.Core.State;
 
 namespace AkkaLake.Core.Status;
 
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<Health>))]
 public enum Health
 {
     Healthy = 0,
@@ -26,7 +27,20 @@ public sealed record StatusInputs(
     int LateWindowHours,
     long? HotMaxBytes,
     string? ReplicationDown = null,
-    double? CompactionBytesPerSecond = null);
+    double? CompactionBytesPerSecond = null)
+{
+    /// <summary>The last day's runs, compactions, moves, deletions and reconciliations, newest first.</summary>
+    public IReadOnlyList<LakeEvent> Events { get; init; } = [];
+
+    /// <summary>What reconciliation last said of each day it spoke of (<see cref="Status.ReconcileMarks"/>), by date key.</summary>
+    public IReadOnlyDictionary<string, string> ReconcileMarks { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Lag behind PostgreSQL over the last hour, oldest first.</summary>
+    public IReadOnlyList<LagPoint> LagHistory { get; init; } = [];
+}
+
+/// <summary>How far the first backfill or takeover is: days done of days to do.</summary>
+public sealed record DaysDone(string Work, int Done, int Total);
 
 /// <summary>What <c>akkalake status</c> says: one verdict, the reasons for it, and the figures an operator looks at.</summary>
 public sealed record LakeStatus(
@@ -46,6 +60,21 @@ public sealed record LakeStatus(
     CompactionBacklog? Backlog = null,
     double? BacklogSecondsToClear = null)
 {
+    /// <summary>The first backfill's or takeover's progress while it runs.</summary>
+    public DaysDone? Progress { get; init; }
+
+    /// <summary>The lake as a map: a row per retained day, newest first, a cell per shard-day.</summary>
+    public IReadOnlyList<MapDay> Map { get; init; } = [];
+
+    /// <summary>Lag behind PostgreSQL over the last hour, oldest first.</summary>
+    public IReadOnlyList<LagPoint> LagHistory { get; init; } = [];
+
+    /// <summary>The last day's runs, compactions, moves, deletions and reconciliations, newest first.</summary>
+    public IReadOnlyList<LakeEvent> Events { get; init; } = [];
+
+    /// <summary>When this status was taken.</summary>
+    public DateTimeOffset At { get; init; }
+
     /// <summary>Why the lake is not fresh: the watermark past the late window, or a failed last run. Status and the health check share it.</summary>
     public static IEnumerable<string> FreshnessProblems(DateTimeOffset? watermark, ReplicationState? replication, int lateWindowHours, DateTimeOffset now)
     {
@@ -94,9 +123,23 @@ public sealed record LakeStatus(
             { Backfill.CompletedAt: { } done } => $"first backfill completed {Timestamps.Format(done)}",
             _ => null,
         };
+        DaysDone? progress = metrics switch
+        {
+            { Backfill: { CompletedAt: null } b } => new DaysDone("first backfill", b.DaysDone.Count, b.TotalDays()),
+            { Takeover: { CompletedAt: null } t } => new DaysDone("takeover", t.DaysTotal - t.DaysLeft.Count, t.DaysTotal),
+            _ => null,
+        };
         var health = down.Count > 0 ? Health.Down : degraded.Count > 0 ? Health.Degraded : Health.Healthy;
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
         return new LakeStatus(health, [.. down, .. degraded], s.DaemonPid, watermark, lag, s.Replication?.LastRunStatus, s.Replication?.LastRunAt,
-            s.Replication?.LastRunError, backfill, hotBytes, s.HotMaxBytes, s.ColdPathReachable, s.RecentProblems, backlog, timeToClear?.TotalSeconds);
+            s.Replication?.LastRunError, backfill, hotBytes, s.HotMaxBytes, s.ColdPathReachable, s.RecentProblems, backlog, timeToClear?.TotalSeconds)
+        {
+            At = now,
+            Progress = progress,
+            Map = s.Manifest is { } m ? LakeMap.Of(m, s.ReconcileMarks, today, CompactionPolicy.Default) : [],
+            LagHistory = s.LagHistory,
+            Events = s.Events,
+        };
     }
 
     /// <summary>A duration as an operator reads it: seconds, minutes or hours.</summary>

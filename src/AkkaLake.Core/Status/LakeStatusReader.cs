@@ -26,25 +26,41 @@ public static partial class LakeStatusReader
         }
         bool? coldReachable = settings.ColdPath is { } cold ? ColdMarker.IsPresent(cold) : null;
         var pid = LakeLock.Holder(settings.StatePath)?.Pid;
-        var log = ReadLog(logDirectory, now.AddHours(-1));
+        var log = ReadLog(logDirectory, now);
         return new StatusInputs(manifest, problem, new ReplicationStateStore(settings.StatePath).Load(), pid,
             coldReachable, log.Problems, settings.LateWindowHours, settings.HotMaxBytes,
-            DaemonState.LoadFor(settings.StatePath, pid)?.ReplicationDown, log.CompactionBytesPerSecond);
+            DaemonState.LoadFor(settings.StatePath, pid)?.ReplicationDown, log.CompactionBytesPerSecond)
+        {
+            Events = log.Events,
+            ReconcileMarks = log.ReconcileMarks,
+            LagHistory = log.LagHistory,
+        };
     }
 
-    /// <summary>Warnings and errors of the daemon's JSON log since <paramref name="since"/>, newest last.</summary>
-    public static IReadOnlyList<LoggedProblem> RecentProblems(string logDirectory, DateTimeOffset since) => ReadLog(logDirectory, since).Problems;
+    /// <summary>What the daemon's JSON log says: of the last hour, and of the last day (events, reconciliation).</summary>
+    private sealed record LogDigest(
+        IReadOnlyList<LoggedProblem> Problems,
+        double? CompactionBytesPerSecond,
+        IReadOnlyList<LakeEvent> Events,
+        IReadOnlyDictionary<string, string> ReconcileMarks,
+        IReadOnlyList<LagPoint> LagHistory);
 
     /// <summary>
-    /// What the daemon's JSON log says since <paramref name="since"/>: its warnings and errors, and
-    /// how fast compaction merged (bytes read over time spent, from its "Compacted" lines).
+    /// What the daemon's JSON log says: the last hour's warnings and errors, how fast compaction
+    /// merged (bytes read over time spent, from its "Compacted" lines) and the lag each batch
+    /// reported; the last day's events, newest first, and what reconciliation said of each day.
     /// </summary>
-    private static (IReadOnlyList<LoggedProblem> Problems, double? CompactionBytesPerSecond) ReadLog(string logDirectory, DateTimeOffset since)
+    private static LogDigest ReadLog(string logDirectory, DateTimeOffset now)
     {
-        if (!Directory.Exists(logDirectory)) return ([], null);
+        var hourAgo = now.AddHours(-1);
+        var dayAgo = now.AddDays(-1);
         var problems = new List<LoggedProblem>();
+        var events = new List<LakeEvent>();
+        var marks = new Dictionary<string, string>(StringComparer.Ordinal);
+        var lag = new List<LagPoint>();
+        if (!Directory.Exists(logDirectory)) return new LogDigest(problems, null, events, marks, lag);
         long mergedBytes = 0, mergeMs = 0;
-        foreach (var file in Directory.GetFiles(logDirectory, "akkalake-*.json").Where(f => File.GetLastWriteTimeUtc(f) >= since.UtcDateTime).Order(StringComparer.Ordinal))
+        foreach (var file in Directory.GetFiles(logDirectory, "akkalake-*.json").Where(f => File.GetLastWriteTimeUtc(f) >= dayAgo.UtcDateTime).Order(StringComparer.Ordinal))
         {
             using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             using var reader = new StreamReader(stream);
@@ -55,8 +71,17 @@ public static partial class LakeStatusReader
                     using var doc = JsonDocument.Parse(line);
                     var root = doc.RootElement;
                     var at = DateTimeOffset.Parse(root.GetProperty("@t").GetString()!, CultureInfo.InvariantCulture);
-                    if (at < since) continue;
-                    if (root.TryGetProperty("@mt", out var template) && template.GetString()!.StartsWith("Compacted ", StringComparison.Ordinal) &&
+                    if (at < dayAgo) continue;
+                    var template = root.TryGetProperty("@mt", out var mt) ? mt.GetString()! : "";
+                    if (LakeEvents.KindOf(template) is { } kind)
+                        events.Add(LakeEvents.Of(root, at, kind, Render(root)));
+                    if (root.TryGetProperty("Date", out var date) && date.ValueKind == JsonValueKind.String &&
+                        ReconcileMarks.After(marks.GetValueOrDefault(date.GetString()!), template) is { } mark)
+                        marks[date.GetString()!] = mark;
+                    if (at < hourAgo) continue;
+                    if (template.StartsWith("Replicated", StringComparison.Ordinal) && root.TryGetProperty("LagSeconds", out var lagSeconds) && lagSeconds.ValueKind == JsonValueKind.Number)
+                        lag.Add(new LagPoint(at, lagSeconds.GetDouble()));
+                    if (template.StartsWith("Compacted ", StringComparison.Ordinal) &&
                         root.TryGetProperty("BytesIn", out var bytesIn) && root.TryGetProperty("DurationMs", out var durationMs))
                     {
                         mergedBytes += bytesIn.GetInt64();
@@ -71,7 +96,8 @@ public static partial class LakeStatusReader
                 }
             }
         }
-        return (problems, mergeMs > 0 ? mergedBytes * 1000.0 / mergeMs : null);
+        events.Reverse();
+        return new LogDigest(problems, mergeMs > 0 ? mergedBytes * 1000.0 / mergeMs : null, [.. events.Take(LakeEvents.MaxEvents)], marks, lag);
     }
 
     /// <summary>The message template with its properties filled in, as the console shows it.</summary>

@@ -56,6 +56,9 @@ public static class DemoCommand
                 var firstDay = DateOnly.FromDateTime(now.UtcDateTime).AddDays(1 - result.GetValue(days));
                 var rows = await SampleReadings.InsertAsync(connection, result.GetValue(sensors), TimeSpan.FromMinutes(1),
                     new DateTimeOffset(firstDay.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero), now.AddMinutes(-1), insertDelay: TimeSpan.FromSeconds(2), ct: ct);
+                // As autovacuum would in time: the run's plan and its start line quote PostgreSQL's estimates.
+                await using (var analyze = new NpgsqlCommand("ANALYZE metrics", connection))
+                    await analyze.ExecuteNonQueryAsync(ct);
                 await output.WriteLineAsync($"Generated {rows:N0} readings for {result.GetValue(sensors)} sensors over {result.GetValue(days)} days ({firstDay:yyyy-MM-dd} to today, UTC).");
             }
 
@@ -76,11 +79,15 @@ public static class DemoCommand
             await output.WriteLineAsync(QueryPerDay(settings));
             await output.WriteLineAsync($"The lake is at {settings.HotPath} (logs under {Path.Combine(settings.DataRoot, "logs")}); the PostgreSQL server has been removed.");
             var pathFlags = $"--data-root {settings.DataRoot}" + (result.GetValue(global.HotPath) is null ? "" : $" --hot-path {settings.HotPath}") + (settings.ColdPath is null ? "" : $" --cold-path {settings.ColdPath}");
-            await output.WriteLineAsync($"Look at it again with: akkalake {pathFlags} --shards {settings.Shards} inspect   (or sql \"SELECT …\", verify)");
+            await output.WriteLineAsync($"Look at it again with: {Invocation()} {pathFlags} --shards {settings.Shards} inspect   (or status --html lake.html, sql \"SELECT …\", verify)");
             return ExitCodes.Ok;
         });
         return command;
     }
+
+    /// <summary>How this program was started, as a command that runs it again: through <c>dotnet run</c> in a checkout, else its own path.</summary>
+    private static string Invocation() =>
+        Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? "dotnet run --project src/AkkaLake --" : Environment.ProcessPath ?? "akkalake";
 
     private static string QueryPerDay(LakeSettings settings)
     {

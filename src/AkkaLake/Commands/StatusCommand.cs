@@ -1,17 +1,16 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using AkkaLake.Core;
 using AkkaLake.Core.Inspection;
-using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Status;
-using AkkaLake.Hosting;
+using AkkaLake.Core.Storage;
+using AkkaLake.Status;
 
 namespace AkkaLake.Commands;
 
 /// <summary>
-/// <c>akkalake status [--json]</c>: one screen on how the daemon and the lake are doing, for a
+/// <c>akkalake status [--json] [--html FILE]</c>: one screen on how the daemon and the lake are doing, for a
 /// person or a monitoring script. Exit 0 healthy, 1 degraded, 2 down. Reads only, so it works
 /// beside the running daemon.
 /// </summary>
@@ -19,15 +18,21 @@ public static class StatusCommand
 {
     public static Command Create(GlobalOptions global)
     {
-        var json = new Option<bool>("--json") { Description = "Print the status as JSON." };
-        var command = new Command("status", "Is the daemon running, how far behind is the lake, did the last run fail: exit 0 healthy, 1 degraded, 2 down.") { json };
+        var json = new Option<bool>("--json") { Description = "Print the status as JSON (the document the status page draws)." };
+        var html = new Option<FileInfo?>("--html") { Description = "Also write the status page, as the daemon serves it, to this file.", HelpName = "FILE" };
+        var command = new Command("status", "Is the daemon running, how far behind is the lake, did the last run fail: exit 0 healthy, 1 degraded, 2 down.") { json, html };
         command.SetAction(result =>
         {
             var settings = global.LoadSettings(result);
-            var now = DateTimeOffset.UtcNow;
-            var status = LakeStatus.Judge(LakeStatusReader.Read(settings, Path.GetDirectoryName(LakeLogging.LogFilePath(settings))!, now), now);
+            var status = StatusPage.Take(settings, DateTimeOffset.UtcNow);
             var output = result.InvocationConfiguration.Output;
-            output.WriteLine(result.GetValue(json) ? JsonSerializer.Serialize(status, LakeJson.Options) : Render(status, settings.ColdPath));
+            if (result.GetValue(html) is { } page)
+            {
+                if (page.Directory is { Exists: false } missing)
+                    throw new BadInputException($"--html {page.FullName}: the directory {missing.FullName} does not exist.");
+                AtomicFile.WriteAllBytes(page.FullName, Encoding.UTF8.GetBytes(StatusPage.Html(status)));
+            }
+            output.WriteLine(result.GetValue(json) ? StatusPage.Json(status) : Render(status, settings.ColdPath));
             return (int)status.Health;
         });
         return command;

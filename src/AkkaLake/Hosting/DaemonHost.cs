@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using AkkaLake.Core.Telemetry;
 using Serilog;
 
@@ -42,13 +43,18 @@ public static class DaemonHost
     {
         var otlp = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 };
         if (!otlp && settings.MetricsPort is null) return;
-        services.AddOpenTelemetry().WithMetrics(metrics =>
-        {
-            metrics.AddMeter(LakeMetrics.MeterName);
-            if (otlp) metrics.AddOtlpExporter();
-            if (settings.MetricsPort is { } port)
-                metrics.AddPrometheusHttpListener(o => { o.Host = "127.0.0.1"; o.Port = port; });
-        });
+        var version = typeof(DaemonHost).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource
+                .AddService("akkalake", serviceVersion: version)
+                .AddAttributes([new("akkalake.lake.path", settings.HotPath)]))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(LakeMetrics.MeterName);
+                if (otlp) metrics.AddOtlpExporter();
+                if (settings.MetricsPort is { } port)
+                    metrics.AddPrometheusHttpListener(o => { o.Host = "127.0.0.1"; o.Port = port; });
+            });
     }
 
     /// <summary>Lets the coordinator finish the commit under way and release the lake before the actor system stops.</summary>
@@ -93,6 +99,7 @@ public static class DaemonHost
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         AddMetricsExport(builder.Services, settings);
         LakeHealth.Add(builder.Services, settings);
+        StatusEndpoint.Add(builder.Services, settings);
         builder.Services.AddAkka("akkalake", (akka, _) =>
         {
             akka.ConfigureLoggers(loggers =>

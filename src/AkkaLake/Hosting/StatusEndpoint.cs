@@ -1,0 +1,107 @@
+using System.Net;
+using System.Text;
+using AkkaLake.Core.Configuration;
+using AkkaLake.Core.Status;
+using AkkaLake.Core.Telemetry;
+using AkkaLake.Status;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace AkkaLake.Hosting;
+
+/// <summary>
+/// The status page on the metrics port: <c>/</c> the page, <c>/status.json</c> the document it
+/// draws (the shape of <c>status --json</c>). Beside them it samples the lag every 10 s into a
+/// bounded hour of history, which only the running daemon can know.
+/// </summary>
+public sealed class StatusEndpoint(LakeSettings settings, int port) : BackgroundService
+{
+    private static readonly TimeSpan SampleEvery = TimeSpan.FromSeconds(10);
+    private readonly LagHistory _lag = LagHistory.LastHour();
+
+    public static void Add(IServiceCollection services, LakeSettings settings)
+    {
+        if (settings.MetricsPort is { } port)
+            services.AddHostedService(_ => new StatusEndpoint(settings, port));
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var listener = new HttpListener();
+        // The longest prefix wins, so /metrics/, /healthz/ and /readyz/ stay with their listeners.
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        await using var stop = stoppingToken.Register(listener.Stop);
+        var sampling = SampleAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+            {
+                break;
+            }
+            await AnswerAsync(context);
+        }
+        await sampling;
+    }
+
+    private async Task AnswerAsync(HttpListenerContext context)
+    {
+        var response = context.Response;
+        try
+        {
+            var path = context.Request.Url!.AbsolutePath;
+            if (path is not ("/" or "/status.json"))
+            {
+                response.StatusCode = 404;
+                return;
+            }
+            // Read from the lake's files and log off the request thread: a slow disk delays a page, never the daemon.
+            var status = await Task.Run(() => StatusPage.Take(settings, DateTimeOffset.UtcNow, _lag.Snapshot()));
+            var (body, type) = path == "/" ? (StatusPage.Html(status), "text/html; charset=utf-8") : (StatusPage.Json(status), "application/json");
+            response.ContentType = type;
+            response.Headers["Cache-Control"] = "no-store";
+            var bytes = Encoding.UTF8.GetBytes(body);
+            response.ContentLength64 = bytes.Length;
+            await response.OutputStream.WriteAsync(bytes);
+        }
+        catch (Exception e) when (e is IOException or HttpListenerException or UnauthorizedAccessException)
+        {
+            response.StatusCode = 500;
+        }
+        finally
+        {
+            response.Close();
+        }
+    }
+
+    private async Task SampleAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(SampleEvery);
+        do
+        {
+            if (LakeMetrics.Latest?.Metrics.ComputedThroughTs is { } watermark)
+            {
+                var now = DateTimeOffset.UtcNow;
+                _lag.Add(new LagPoint(now, Math.Max(0, (now - watermark).TotalSeconds)));
+            }
+        }
+        while (await NextAsync(timer, stoppingToken));
+    }
+
+    private static async Task<bool> NextAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}
