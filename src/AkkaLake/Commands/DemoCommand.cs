@@ -85,9 +85,9 @@ public static class DemoCommand
         return command;
     }
 
-    /// <summary>How this program was started, as a command that runs it again: through <c>dotnet run</c> in a checkout, else its own path.</summary>
+    /// <summary>A command that runs this program again: its own executable when it is one (installed, or built), else <c>dotnet run</c> in the checkout.</summary>
     private static string Invocation() =>
-        Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? "dotnet run --project src/AkkaLake --" : Environment.ProcessPath ?? "akkalake";
+        Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "akkalake" ? path : "dotnet run --project src/AkkaLake --";
 
     private static string QueryPerDay(LakeSettings settings)
     {

@@ -76,11 +76,14 @@ public class LakeCommandsTests(PostgresFixture postgres)
             $"SELECT * FROM read_csv('{outside}')",
             "SELECT * FROM read_csv('/etc/passwd')",
             "SELECT * FROM glob('/etc/*')",
+            "SELECT 'a' AS x; SELECT 'b' AS y",
         ];
         foreach (var sql in refused)
         {
+            // Refused as the README says: exit 3 and one line.
             var result = CliRunner.Run(lake.Args("sql", sql));
-            Assert.True(result.ExitCode != 0, $"{sql} was allowed: {result.Output}");
+            Assert.True(result.ExitCode == 3, $"{sql} exited {result.ExitCode}: {result.Output}{result.Error}");
+            Assert.Single(result.Error.Trim().Split('\n'));
             Assert.DoesNotContain("secret", result.Output);
             Assert.DoesNotContain("root:", result.Output);
         }
