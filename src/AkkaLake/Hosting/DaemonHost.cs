@@ -98,7 +98,7 @@ public static class DaemonHost
         builder.Services.AddSerilog(logger);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         AddMetricsExport(builder.Services, settings);
-        LakeHealth.Add(builder.Services, settings);
+        LakeHealth.Add(builder.Services);
         StatusEndpoint.Add(builder.Services, settings);
         builder.Services.AddAkka("akkalake", (akka, _) =>
         {

@@ -5,16 +5,18 @@ using AkkaLake.Core.Status;
 using AkkaLake.Core.Telemetry;
 using AkkaLake.Status;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 
 namespace AkkaLake.Hosting;
 
 /// <summary>
-/// The status page on the metrics port: <c>/</c> the page, <c>/status.json</c> the document it
-/// draws (the shape of <c>status --json</c>). Beside them it samples the lag every 10 s into a
+/// The daemon's page on the metrics port, beside the Prometheus exporter's <c>/metrics</c>: <c>/</c>
+/// the status page, <c>/status.json</c> the document it draws (the shape of <c>status --json</c>),
+/// <c>/healthz</c> and <c>/readyz</c> the health checks. It samples the lag every 10 s into a
 /// bounded hour of history, which only the running daemon can know.
 /// </summary>
-public sealed class StatusEndpoint(LakeSettings settings, int port) : BackgroundService
+public sealed class StatusEndpoint(LakeSettings settings, HealthCheckService health, int port) : BackgroundService
 {
     private static readonly TimeSpan SampleEvery = TimeSpan.FromSeconds(10);
     private readonly LagHistory _lag = LagHistory.LastHour();
@@ -22,13 +24,13 @@ public sealed class StatusEndpoint(LakeSettings settings, int port) : Background
     public static void Add(IServiceCollection services, LakeSettings settings)
     {
         if (settings.MetricsPort is { } port)
-            services.AddHostedService(_ => new StatusEndpoint(settings, port));
+            services.AddHostedService(sp => new StatusEndpoint(settings, sp.GetRequiredService<HealthCheckService>(), port));
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var listener = new HttpListener();
-        // The longest prefix wins, so /metrics/, /healthz/ and /readyz/ stay with their listeners.
+        // On Unix, HttpListeners of one process share a port by path prefix, the longest winning: /metrics/ stays the exporter's.
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
         await using var stop = stoppingToken.Register(listener.Stop);
@@ -44,17 +46,22 @@ public sealed class StatusEndpoint(LakeSettings settings, int port) : Background
             {
                 break;
             }
-            await AnswerAsync(context);
+            await AnswerAsync(context, stoppingToken);
         }
         await sampling;
     }
 
-    private async Task AnswerAsync(HttpListenerContext context)
+    private async Task AnswerAsync(HttpListenerContext context, CancellationToken ct)
     {
         var response = context.Response;
         try
         {
             var path = context.Request.Url!.AbsolutePath;
+            if (path.StartsWith("/healthz", StringComparison.Ordinal) || path.StartsWith("/readyz", StringComparison.Ordinal))
+            {
+                await LakeHealth.AnswerAsync(health, context, ct);
+                return;
+            }
             if (path is not ("/" or "/status.json"))
             {
                 response.StatusCode = 404;
@@ -69,7 +76,7 @@ public sealed class StatusEndpoint(LakeSettings settings, int port) : Background
             response.ContentLength64 = bytes.Length;
             await response.OutputStream.WriteAsync(bytes);
         }
-        catch (Exception e) when (e is IOException or HttpListenerException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or HttpListenerException or UnauthorizedAccessException or OperationCanceledException)
         {
             response.StatusCode = 500;
         }

@@ -12,15 +12,12 @@ public class CompactionBacklogTests : IDisposable
 
     public void Dispose() => _lake.Dispose();
 
-    private static IEnumerable<(string Id, long Ts, double Value)> Readings(DateOnly day, int tick) =>
-        Enumerable.Range(0, 5).Select(s => ($"sensor-{s}", Timestamps.ToMicros(new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddMinutes(tick)), (double)tick));
-
     [Fact]
     public void A_finished_day_in_many_parts_counts_each_part_over_its_one_final_file_and_slows_reads()
     {
         var day = Today.AddDays(-1);
-        for (var t = 0; t < 6; t++) _lake.Tick(day, Readings(day, t));
-        _lake.Tick(Today, Readings(Today, 0));
+        for (var t = 0; t < 6; t++) _lake.Tick(day, LakeFixture.FiveSensorsAt(day, t));
+        _lake.Tick(Today, LakeFixture.FiveSensorsAt(Today, 0));
 
         var backlog = CompactionBacklog.Of(_lake.Manifest, Today, CompactionPolicy.Default);
 
@@ -35,7 +32,7 @@ public class CompactionBacklogTests : IDisposable
     public void Status_is_degraded_while_the_controller_would_read_more_than_twice_the_final_files_and_says_how_long_merging_takes()
     {
         var day = Today.AddDays(-1);
-        for (var t = 0; t < 6; t++) _lake.Tick(day, Readings(day, t));
+        for (var t = 0; t < 6; t++) _lake.Tick(day, LakeFixture.FiveSensorsAt(day, t));
         var inputs = new StatusInputs(_lake.Manifest, null, null, 42, null, [], 48, null, CompactionBytesPerSecond: 100);
 
         var status = LakeStatus.Judge(inputs, LakeFixture.T0);
@@ -49,9 +46,9 @@ public class CompactionBacklogTests : IDisposable
     [Fact]
     public void Today_within_its_file_budget_and_finished_days_at_rest_are_no_backlog()
     {
-        for (var t = 0; t < 8; t++) _lake.Tick(Today, Readings(Today, t));
+        for (var t = 0; t < 8; t++) _lake.Tick(Today, LakeFixture.FiveSensorsAt(Today, t));
         var yesterday = Today.AddDays(-1);
-        for (var t = 0; t < 2; t++) _lake.Tick(yesterday, Readings(yesterday, t));
+        for (var t = 0; t < 2; t++) _lake.Tick(yesterday, LakeFixture.FiveSensorsAt(yesterday, t));
 
         var backlog = CompactionBacklog.Of(_lake.Manifest, Today, CompactionPolicy.Default);
 

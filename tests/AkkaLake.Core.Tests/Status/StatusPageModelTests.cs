@@ -14,15 +14,12 @@ public class StatusPageModelTests : IDisposable
 
     public void Dispose() => _lake.Dispose();
 
-    private static IEnumerable<(string Id, long Ts, double Value)> Readings(DateOnly day, int tick) =>
-        Enumerable.Range(0, 5).Select(s => ($"sensor-{s}", Timestamps.ToMicros(new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddMinutes(tick)), (double)tick));
-
     [Fact]
     public void The_map_has_a_row_per_day_newest_first_and_a_cell_per_shard_day_with_its_files_against_the_final_count()
     {
         var yesterday = Today.AddDays(-1);
-        for (var t = 0; t < 4; t++) _lake.Tick(yesterday, Readings(yesterday, t));
-        _lake.Tick(Today, Readings(Today, 0));
+        for (var t = 0; t < 4; t++) _lake.Tick(yesterday, LakeFixture.FiveSensorsAt(yesterday, t));
+        _lake.Tick(Today, LakeFixture.FiveSensorsAt(Today, 0));
         var marks = new Dictionary<string, string> { [LakeLayout.DateKey(yesterday)] = ReconcileMarks.Differs };
 
         var map = LakeMap.Of(_lake.Manifest, marks, Today, CompactionPolicy.Default);

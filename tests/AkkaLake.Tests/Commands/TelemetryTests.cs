@@ -85,6 +85,8 @@ public class TelemetryTests(PostgresFixture postgres)
             await Task.Delay(500);
             first = await ScrapeAsync();
         }
+        // The OpenTelemetry resource names the service, not unknown_service.
+        Assert.Contains("service_name=\"akkalake\"", first);
         var rowsBefore = Sample(first, "akkalake_replication_rows_total");
         Assert.True(rowsBefore > 0);
         Assert.InRange(Sample(first, "akkalake_watermark_lag_seconds"), 0, 600);

@@ -9,7 +9,6 @@ using AkkaLake.Core.Status;
 using AkkaLake.Core.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Hosting;
 
 namespace AkkaLake.Hosting;
 
@@ -17,20 +16,15 @@ namespace AkkaLake.Hosting;
 /// The daemon's health, as Akka.Hosting health checks (Microsoft.Extensions.Diagnostics.HealthChecks):
 /// liveness (the actor system and the lake coordinator are up), readiness (the lake is open and
 /// its first backfill or takeover is done), freshness (the watermark within the late window, the
-/// last run not failed). Served on the metrics port: <c>/healthz</c> liveness and freshness,
-/// <c>/readyz</c> readiness; 200 or 503 with the checks as JSON.
+/// last run not failed). Served on the metrics port by <see cref="StatusEndpoint"/>: <c>/healthz</c>
+/// liveness and freshness, <c>/readyz</c> readiness; 200 or 503 with the checks as JSON.
 /// </summary>
 public static class LakeHealth
 {
     private const string Live = "live";
     private const string Ready = "ready";
 
-    public static void Add(IServiceCollection services, LakeSettings settings)
-    {
-        services.AddHealthChecks();
-        if (settings.MetricsPort is { } port)
-            services.AddHostedService(sp => new Endpoint(sp.GetRequiredService<HealthCheckService>(), port));
-    }
+    public static void Add(IServiceCollection services) => services.AddHealthChecks();
 
     public static AkkaConfigurationBuilder WithLakeHealthChecks(this AkkaConfigurationBuilder akka, LakeSettings settings) =>
         akka.WithActorSystemLivenessCheck(tags: [Live])
@@ -83,41 +77,17 @@ public static class LakeHealth
         return problems.Count > 0 ? HealthCheckResult.Degraded(string.Join("; ", problems)) : HealthCheckResult.Healthy("within the late window");
     }
 
-    /// <summary>
-    /// Answers <c>/healthz</c> and <c>/readyz</c> beside the Prometheus exporter's <c>/metrics</c>:
-    /// on Unix, HttpListeners of one process share a port by their path prefixes.
-    /// </summary>
-    private sealed class Endpoint(HealthCheckService health, int port) : BackgroundService
+    /// <summary>Answers <c>/healthz</c> (liveness and freshness) or <c>/readyz</c>: 200, or 503 when unhealthy, with the checks as JSON.</summary>
+    public static async Task AnswerAsync(HealthCheckService health, HttpListenerContext context, CancellationToken ct)
     {
-        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        var tag = context.Request.Url!.AbsolutePath.StartsWith("/readyz", StringComparison.Ordinal) ? Ready : Live;
+        var report = await health.CheckHealthAsync(r => r.Tags.Contains(tag), ct);
+        context.Response.StatusCode = report.Status == HealthStatus.Unhealthy ? 503 : 200;
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.OutputStream, new
         {
-            using var listener = new HttpListener();
-            listener.Prefixes.Add($"http://127.0.0.1:{port}/healthz/");
-            listener.Prefixes.Add($"http://127.0.0.1:{port}/readyz/");
-            listener.Start();
-            await using var stop = stoppingToken.Register(listener.Stop);
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await listener.GetContextAsync();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-                {
-                    return;
-                }
-                var tag = context.Request.Url!.AbsolutePath.StartsWith("/readyz", StringComparison.Ordinal) ? Ready : Live;
-                var report = await health.CheckHealthAsync(r => r.Tags.Contains(tag), stoppingToken);
-                context.Response.StatusCode = report.Status == HealthStatus.Unhealthy ? 503 : 200;
-                context.Response.ContentType = "application/json";
-                await JsonSerializer.SerializeAsync(context.Response.OutputStream, new
-                {
-                    status = report.Status.ToString(),
-                    checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
-                }, cancellationToken: stoppingToken);
-                context.Response.Close();
-            }
-        }
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+        }, cancellationToken: ct);
     }
 }
