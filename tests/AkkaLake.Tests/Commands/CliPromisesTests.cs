@@ -8,6 +8,16 @@ namespace AkkaLake.Tests.Commands;
 [Collection(PostgresCollection.Name)]
 public class CliPromisesTests(PostgresFixture postgres)
 {
+    /// <summary>A lake with two hours of readings in it.</summary>
+    private async Task<LakeUnderTest> BackfilledLakeAsync(int shards)
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await source.InsertStampedNowAsync(0, DateTimeOffset.UtcNow.AddHours(-2), DateTimeOffset.UtcNow.AddMinutes(-5), TimeSpan.FromMinutes(20));
+        var lake = new LakeUnderTest(source.ConnectionString, shards);
+        lake.RunOnce();
+        return lake;
+    }
+
     private static string[] Lines(string text) => text.Trim().Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     [Fact]
@@ -33,10 +43,7 @@ public class CliPromisesTests(PostgresFixture postgres)
     [Fact]
     public async Task A_shard_count_that_does_not_match_the_lake_names_the_flag_that_set_it_once()
     {
-        var source = await SourceDatabase.CreateAsync(postgres);
-        await source.InsertStampedNowAsync(0, DateTimeOffset.UtcNow.AddHours(-2), DateTimeOffset.UtcNow.AddMinutes(-5), TimeSpan.FromMinutes(20));
-        using var lake = new LakeUnderTest(source.ConnectionString, shards: 4);
-        lake.RunOnce();
+        using var lake = await BackfilledLakeAsync(shards: 4);
         var args = lake.Args("run", "--once");
         args[Array.IndexOf(args, "--shards") + 1] = "8";
 
@@ -51,10 +58,7 @@ public class CliPromisesTests(PostgresFixture postgres)
     [Fact]
     public async Task Moving_a_partition_the_lake_does_not_have_is_bad_input_not_a_configuration_problem()
     {
-        var source = await SourceDatabase.CreateAsync(postgres);
-        await source.InsertStampedNowAsync(0, DateTimeOffset.UtcNow.AddHours(-2), DateTimeOffset.UtcNow.AddMinutes(-5), TimeSpan.FromMinutes(20));
-        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
-        lake.RunOnce();
+        using var lake = await BackfilledLakeAsync(shards: 2);
 
         var result = CliRunner.Run(lake.Args("move-partition", "--date", "2020-01-01", "--to", "cold"));
 
