@@ -107,7 +107,8 @@ public sealed record LakeStatus(
             degraded.Add($"the hot path holds {hotBytes:N0} bytes, over its budget of {max:N0}");
         if (s.ColdPathReachable == false && metrics?.Partitions.Values.Any(p => p.Location == LakeLocation.Cold) == true)
             degraded.Add("the cold path is not reachable while partitions live there (is the NAS mounted?)");
-        var backlog = s.Manifest is { } lake ? CompactionBacklog.Of(lake, DateOnly.FromDateTime(now.UtcDateTime), CompactionPolicy.Default) : null;
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var backlog = s.Manifest is { } lake ? CompactionBacklog.Of(lake, today, CompactionPolicy.Default) : null;
         var timeToClear = backlog?.TimeToClear(s.CompactionBytesPerSecond);
         if (backlog is { SlowsReads: true } over)
             degraded.Add($"the lake holds {over.Files:N0} files, more than twice the {over.FinalFiles:N0} it holds once compaction catches up, so the controller's reads are slower: " +
@@ -116,21 +117,16 @@ public sealed record LakeStatus(
         if (errors > 0)
             degraded.Add($"{errors} errors logged in the last hour");
 
-        string? backfill = metrics switch
+        (string? backfill, DaysDone? progress) = metrics switch
         {
-            { Backfill: { CompletedAt: null } b } => $"first backfill in progress: {b.DaysDone.Count} days done of {b.FromDate} to {b.ToDate}",
-            { Takeover: { CompletedAt: null } t } => $"taking over the first implementation's lake: {t.DaysTotal - t.DaysLeft.Count} of {t.DaysTotal} days rebuilt",
-            { Backfill.CompletedAt: { } done } => $"first backfill completed {Timestamps.Format(done)}",
-            _ => null,
-        };
-        DaysDone? progress = metrics switch
-        {
-            { Backfill: { CompletedAt: null } b } => new DaysDone("first backfill", b.DaysDone.Count, b.TotalDays()),
-            { Takeover: { CompletedAt: null } t } => new DaysDone("takeover", t.DaysTotal - t.DaysLeft.Count, t.DaysTotal),
-            _ => null,
+            { Backfill: { CompletedAt: null } b } => ($"first backfill in progress: {b.DaysDone.Count} days done of {b.FromDate} to {b.ToDate}",
+                new DaysDone("first backfill", b.DaysDone.Count, b.TotalDays())),
+            { Takeover: { CompletedAt: null } t } => ($"taking over the first implementation's lake: {t.DaysTotal - t.DaysLeft.Count} of {t.DaysTotal} days rebuilt",
+                new DaysDone("takeover", t.DaysTotal - t.DaysLeft.Count, t.DaysTotal)),
+            { Backfill.CompletedAt: { } done } => ($"first backfill completed {Timestamps.Format(done)}", (DaysDone?)null),
+            _ => (null, null),
         };
         var health = down.Count > 0 ? Health.Down : degraded.Count > 0 ? Health.Degraded : Health.Healthy;
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
         return new LakeStatus(health, [.. down, .. degraded], s.DaemonPid, watermark, lag, s.Replication?.LastRunStatus, s.Replication?.LastRunAt,
             s.Replication?.LastRunError, backfill, hotBytes, s.HotMaxBytes, s.ColdPathReachable, s.RecentProblems, backlog, timeToClear?.TotalSeconds)
         {

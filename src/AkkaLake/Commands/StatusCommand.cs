@@ -45,7 +45,7 @@ public static class StatusCommand
         Line($"status:    {s.Health.ToString().ToUpperInvariant()}");
         foreach (var reason in s.Reasons) Line($"           - {reason}");
         Line($"daemon:    {(s.DaemonPid is { } pid ? $"running (pid {pid})" : "not running")}");
-        Line($"watermark: {(s.Watermark is { } w ? $"{Timestamps.Format(w)} ({Lag(s.LagSeconds!.Value)} behind)" : "none yet")}");
+        Line($"watermark: {(s.Watermark is { } w ? $"{Timestamps.Format(w)} ({LakeStatus.Duration(TimeSpan.FromSeconds(s.LagSeconds!.Value))} behind)" : "none yet")}");
         Line($"last run:  {(s.LastRunAt is { } at ? $"{Timestamps.Format(at)} {s.LastRunStatus}{(s.LastRunError is { } e ? $": {e}" : "")}" : "none yet")}");
         if (s.Backfill is { } b) Line($"backfill:  {b}");
         if (s.Backlog is { } backlog)
@@ -58,11 +58,4 @@ public static class StatusCommand
             Line($"           {p.At.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {p.Level.ToUpperInvariant()[..3]} {p.Message}");
         return sb.ToString().TrimEnd();
     }
-
-    private static string Lag(double seconds) => seconds switch
-    {
-        < 120 => $"{seconds:0} s",
-        < 7200 => $"{seconds / 60:0} min",
-        _ => $"{seconds / 3600:0.0} h",
-    };
 }

@@ -118,7 +118,8 @@ public sealed class LocalPostgresServer : IDisposable
             throw new InvalidOperationException($"{Path.GetFileName(file)} failed with exit code {process.ExitCode}: {stderr.Result}{stdout.Result}");
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nothing listens on now.</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -53,10 +53,9 @@ public sealed class SandboxedQuery : IDisposable
     /// <summary>An error of the query itself (a file the sandbox forbids, a name that does not exist), not of DuckDB or the lake.</summary>
     /// DuckDB.NET reports errors raised while preparing as Invalid, so the message's kind decides those.
     public static bool IsTheQuerys(DuckDBException e) =>
-        e.ErrorType is DuckDBErrorType.Permission or DuckDBErrorType.Binder or DuckDBErrorType.Catalog or DuckDBErrorType.Parser
-        || QueryErrorKinds.Any(kind => e.Message.StartsWith(kind, StringComparison.Ordinal));
+        QueryErrorTypes.Any(type => e.ErrorType == type || e.Message.StartsWith($"{type} Error", StringComparison.Ordinal));
 
-    private static readonly string[] QueryErrorKinds = ["Permission Error", "Binder Error", "Catalog Error", "Parser Error"];
+    private static readonly DuckDBErrorType[] QueryErrorTypes = [DuckDBErrorType.Permission, DuckDBErrorType.Binder, DuckDBErrorType.Catalog, DuckDBErrorType.Parser];
 
     /// <summary>DuckDB's message runs on with the query and a caret; its first line says what is wrong.</summary>
     public static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd();

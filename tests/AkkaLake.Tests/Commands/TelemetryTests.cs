@@ -69,10 +69,7 @@ public class TelemetryTests(PostgresFixture postgres)
         var source = await SourceDatabase.CreateAsync(postgres);
         await source.InsertStampedNowAsync(0, t0.AddHours(-2), t0.AddMinutes(-1), TimeSpan.FromMinutes(5));
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = Demo.LocalPostgresServer.FreePort();
 
         using var daemon = DaemonProcess.Start([.. lake.Args("run"), "--metrics-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         await daemon.WaitForOutputAsync("Backfill of", TimeSpan.FromSeconds(60));

@@ -36,10 +36,7 @@ public class DaemonLifecycleTests(PostgresFixture postgres)
     {
         var source = await SourceDatabase.CreateAsync(postgres);
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = LocalPostgresServer.FreePort();
         var started = DateTime.UtcNow;
 
         // The replication actor's own handler throws at every tick: the actor fails, not a batch.

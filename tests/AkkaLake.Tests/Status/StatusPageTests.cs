@@ -20,7 +20,7 @@ public partial class StatusPageTests(PostgresFixture postgres)
         await source.InsertStampedNowAsync(0, t0.AddDays(-2), t0.AddMinutes(-5), TimeSpan.FromMinutes(20));
         // Today and yesterday are checked against PostgreSQL every 2 s.
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 4, extraConfig: "reconcile-recent-interval-seconds = 2");
-        var port = FreePort();
+        var port = Demo.LocalPostgresServer.FreePort().ToString(CultureInfo.InvariantCulture);
         using var daemon = DaemonProcess.Start([.. lake.Args("run"), "--metrics-port", port]);
         await daemon.WaitForOutputAsync("Backfill of", TimeSpan.FromSeconds(60));
         var url = $"http://127.0.0.1:{port}/";
@@ -67,15 +67,6 @@ public partial class StatusPageTests(PostgresFixture postgres)
         Assert.Equal("rebuilt", DayMark(offline, yesterday));
         Assert.Contains("the daemon is not running", offline);
         Assert.Matches("data-kind=\"reconcile\"", offline);
-    }
-
-    private static string FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port.ToString(CultureInfo.InvariantCulture);
     }
 
     private static List<(string Date, string Shard, int Files)> Cells(string dom) =>
