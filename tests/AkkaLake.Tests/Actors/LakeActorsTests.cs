@@ -4,7 +4,6 @@ using AkkaLake.Actors.Reconciliation;
 using AkkaLake.Actors.Replication;
 using AkkaLake.Actors.Retention;
 using AkkaLake.Actors.Writers;
-using AkkaLake.Core;
 using AkkaLake.Core.Compaction;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
@@ -22,9 +21,6 @@ namespace AkkaLake.Tests.Actors;
 /// <summary>The compaction, retention, reconciliation, replication, shard-day writer and coordinator actors alone, a probe in the coordinator's place; a lake on disk, no PostgreSQL.</summary>
 public class LakeActorsTests : LakeTestKit
 {
-    private static IEnumerable<(string Id, long Ts, double Value)> Readings(DateOnly day, int tick) =>
-        Enumerable.Range(0, 5).Select(s => ($"sensor-{s}", Timestamps.ToMicros(new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddMinutes(tick)), (double)tick));
-
     private static LakeSettings SettingsFor(LakeFixture lake) => LakeSettingsParser.Parse(new Dictionary<string, string?>
     {
         ["hot-path"] = lake.Roots.Hot,
@@ -37,7 +33,7 @@ public class LakeActorsTests : LakeTestKit
     {
         using var lake = new LakeFixture(withCold: false);
         var day = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-2);
-        for (var tick = 0; tick < 4; tick++) lake.Tick(day, Readings(day, tick));
+        for (var tick = 0; tick < 4; tick++) lake.Tick(day, LakeFixture.FiveSensorsAt(day, tick));
         var coordinator = CreateTestProbe();
 
         Sys.ActorOf(CompactionActor.Props(coordinator, SettingsFor(lake), CompactionPolicy.Default, FaultPoints.None));
@@ -61,7 +57,7 @@ public class LakeActorsTests : LakeTestKit
     {
         using var lake = new LakeFixture(withCold: false);
         var day = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-2);
-        for (var tick = 0; tick < 4; tick++) lake.Tick(day, Readings(day, tick));
+        for (var tick = 0; tick < 4; tick++) lake.Tick(day, LakeFixture.FiveSensorsAt(day, tick));
         var coordinator = CreateTestProbe();
 
         // The merge is done; the actor fails just before asking for the commit and is restarted.
@@ -79,8 +75,8 @@ public class LakeActorsTests : LakeTestKit
     {
         using var lake = new LakeFixture(withCold: true);
         var day = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-100);
-        lake.Tick(day, Readings(day, 0));
-        lake.Tick(day, Readings(day, 1));
+        lake.Tick(day, LakeFixture.FiveSensorsAt(day, 0));
+        lake.Tick(day, LakeFixture.FiveSensorsAt(day, 1));
         var coordinator = CreateTestProbe();
 
         var retention = Sys.ActorOf(RetentionActor.Props(coordinator, SettingsFor(lake), FaultPoints.None));
@@ -132,7 +128,7 @@ public class LakeActorsTests : LakeTestKit
         Core.Parquet.MetricRows Rows(int tick)
         {
             var rows = new Core.Parquet.MetricRows();
-            foreach (var (id, ts, value) in Readings(day, tick)) rows.Add(id, ts, value, 1, null, null);
+            foreach (var (id, ts, value) in LakeFixture.FiveSensorsAt(day, tick)) rows.Add(id, ts, value, 1, null, null);
             return rows;
         }
 
@@ -152,7 +148,7 @@ public class LakeActorsTests : LakeTestKit
         {
             var rows = reader.ReadAll();
             Assert.True(rows.IsSorted());
-            Assert.Equal(Readings(day, 0).Concat(Readings(day, 1)).Concat(Readings(day, 2)).Select(r => (r.Item1, r.Item2)).Order(),
+            Assert.Equal(LakeFixture.FiveSensorsAt(day, 0).Concat(LakeFixture.FiveSensorsAt(day, 1)).Concat(LakeFixture.FiveSensorsAt(day, 2)).Select(r => (r.Item1, r.Item2)).Order(),
                 Enumerable.Range(0, rows.Count).Select(i => (rows.SensorIds[i], rows.TsMicros[i])).Order());
         }
         Assert.False(File.Exists(scratch));
@@ -173,7 +169,7 @@ public class LakeActorsTests : LakeTestKit
         var day = new DateOnly(2026, 11, 20);
         var meta = new Core.Parquet.PartMetadata("run-1", CommitKind.Replication, null, DateTimeOffset.UtcNow);
         var rows = new Core.Parquet.MetricRows();
-        foreach (var (id, ts, value) in Readings(day, 0)) rows.Add(id, ts, value, 1, null, null);
+        foreach (var (id, ts, value) in LakeFixture.FiveSensorsAt(day, 0)) rows.Add(id, ts, value, 1, null, null);
         var name = LakeLayout.FileName(PartKind.Incremental, "run-1", 0);
         var tmp = LakeLayout.Resolve(settings.HotPath, LakeLayout.FilePath(day, 0, name)) + AtomicFile.TmpSuffix;
         Directory.CreateDirectory(Path.GetDirectoryName(tmp)!);
@@ -202,7 +198,7 @@ public class LakeActorsTests : LakeTestKit
     {
         using var lake = new LakeFixture(withCold: false);
         var day = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-3);
-        lake.Tick(day, Readings(day, 0));
+        lake.Tick(day, LakeFixture.FiveSensorsAt(day, 0));
         var settings = SettingsFor(lake) with { DatabaseUrl = "Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2" };
         var coordinator = CreateTestProbe();
 

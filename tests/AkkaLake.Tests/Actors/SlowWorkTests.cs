@@ -2,7 +2,6 @@ using Akka.Actor;
 using AkkaLake.Actors;
 using AkkaLake.Actors.Compaction;
 using AkkaLake.Actors.Retention;
-using AkkaLake.Core;
 using AkkaLake.Core.Compaction;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
@@ -23,9 +22,6 @@ public class SlowWorkTests : LakeTestKit
     private static readonly TimeSpan Slow = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan InTime = TimeSpan.FromMilliseconds(700);
 
-    private static IEnumerable<(string Id, long Ts, double Value)> Readings(DateOnly day, int tick) =>
-        Enumerable.Range(0, 5).Select(s => ($"sensor-{s}", Timestamps.ToMicros(new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddMinutes(tick)), (double)tick));
-
     private static LakeSettings SettingsFor(LakeFixture lake) => LakeSettingsParser.Parse(new Dictionary<string, string?>
     {
         ["hot-path"] = lake.Roots.Hot,
@@ -40,7 +36,7 @@ public class SlowWorkTests : LakeTestKit
     {
         using var lake = new LakeFixture(withCold: false);
         var day = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-2);
-        for (var tick = 0; tick < 4; tick++) lake.Tick(day, Readings(day, tick));
+        for (var tick = 0; tick < 4; tick++) lake.Tick(day, LakeFixture.FiveSensorsAt(day, tick));
         var coordinator = CreateTestProbe();
         var compaction = Sys.ActorOf(CompactionActor.Props(coordinator, SettingsFor(lake), CompactionPolicy.Default, new ScriptedFaults().Pause("compaction.merge", Slow)));
         coordinator.ExpectMsg<GetManifest>();
@@ -65,7 +61,7 @@ public class SlowWorkTests : LakeTestKit
     {
         using var lake = new LakeFixture(withCold: true);
         var day = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-100);
-        lake.Tick(day, Readings(day, 0));
+        lake.Tick(day, LakeFixture.FiveSensorsAt(day, 0));
         var coordinator = CreateTestProbe();
         var retention = Sys.ActorOf(RetentionActor.Props(coordinator, SettingsFor(lake), new ScriptedFaults().Pause("move.discard", Slow)));
         retention.Tell(new ManifestSnapshot(lake.Manifest), coordinator);
