@@ -135,7 +135,7 @@ public sealed class BatchWriter : ReceiveActor
             }
             writer.Tell(new ShardDayWriter.Append(rows));
         }
-        _budget.Added(chunk.Rows.ByShardDay.Select(r => (r.Key, (long)r.Value.Count)));
+        _budget.Added(chunk.Rows.ByShardDay.Select(r => (r.Key, RoutedRows.RowsIn(r.Value))));
     }
 
     private ShardDayWriter.Settings WriterSettings(ShardDay shardDay, LakeLocation location)

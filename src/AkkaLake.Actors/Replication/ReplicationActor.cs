@@ -68,7 +68,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         _report = new ReplicationLog(_log, settings);
         _planner = new JobPlanner(job, settings, _log, _report);
         _dataSource = NpgsqlDataSource.Create(DatabaseUrl.ConnectionStringOf(settings));
-        _exports = new StepExports(_dataSource, settings, Context.System.Materializer());
+        // Its streams are children of this actor: they stop with it, and a restart makes a new one.
+        _exports = new StepExports(_dataSource, settings, Context.Materializer(SourceExport.MaterializerSettings(Context.System), "export"));
         Idle();
     }
 

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -8,13 +9,18 @@ namespace AkkaLake.Actors.Replication;
 
 /// <summary>
 /// One window's rows as an Akka.Streams graph: the COPY decoded a chunk at a time by
-/// <c>UnfoldResource</c> on the blocking-IO dispatcher, a bounded buffer of routed chunks, and a
-/// queue its batch writer pulls from, so back pressure reaches the COPY. Materialized before its
-/// consumer exists, it reads the next backfill day ahead. Disposing it stops the COPY at once,
-/// even while a read waits on PostgreSQL.
+/// <c>UnfoldResource</c> on the blocking-IO dispatcher, and a queue its batch writer pulls from,
+/// so back pressure reaches the COPY. Materialized before its consumer exists, it reads the next
+/// backfill day ahead. Disposing it stops the COPY at once, even while a read waits on PostgreSQL.
 /// </summary>
 public sealed class SourceExport : IAsyncDisposable
 {
+    /// <summary>
+    /// Chunks read ahead of the consumer at most: one in the queue, one at the reader's async
+    /// boundary, one waiting in the reader. These rows are outside the writers' row budget.
+    /// </summary>
+    public const int ChunksAhead = 3;
+
     private readonly ISinkQueue<SourceChunk> _queue;
     private readonly UniqueKillSwitch _killSwitch;
     private readonly Action _cancelRead;
@@ -28,29 +34,35 @@ public sealed class SourceExport : IAsyncDisposable
         _cancelRead = cancelRead;
     }
 
-    /// <param name="readAhead">Chunks decoded ahead of the consumer.</param>
-    public static SourceExport Start(Func<MetricsSource.Reader> open, int readAhead, IMaterializer materializer)
+    /// <summary>
+    /// What exports must be materialized with: one element per stage boundary and in the queue.
+    /// The defaults hold 16 at each (48 chunks, 3M rows, ahead of a writer that has a budget of
+    /// 1M), and input-buffer attributes on the graph or its stages did not change that (Akka.Streams 1.5.74).
+    /// </summary>
+    public static ActorMaterializerSettings MaterializerSettings(ActorSystem system) => ActorMaterializerSettings.Create(system).WithInputBuffer(1, 1);
+
+    /// <param name="materializer">One made with <see cref="MaterializerSettings"/>.</param>
+    public static SourceExport Start(Func<IChunkReader> open, IMaterializer materializer)
     {
-        MetricsSource.Reader? reader = null;
-        var source = Source.UnfoldResource<SourceChunk, MetricsSource.Reader>(
+        IChunkReader? reader = null;
+        var source = Source.UnfoldResource<SourceChunk, IChunkReader>(
             () => reader = open(),
             r => r.Next() is { } chunk ? Option<SourceChunk>.Create(chunk) : Option<SourceChunk>.None,
             r => r.Dispose());
-        return Run(source, readAhead, () => Volatile.Read(ref reader)?.Cancel(), materializer);
+        return Run(source, () => Volatile.Read(ref reader)?.Cancel(), materializer);
     }
 
     /// <summary>An export of chunks already in hand, for the tests of its consumer.</summary>
     public static SourceExport Of(IEnumerable<SourceChunk> chunks, IMaterializer materializer) =>
-        Run(Source.From(chunks), 1, () => { }, materializer);
+        Run(Source.From(chunks), () => { }, materializer);
 
-    private static SourceExport Run(Source<SourceChunk, NotUsed> source, int readAhead, Action cancelRead, IMaterializer materializer)
+    private static SourceExport Run(Source<SourceChunk, NotUsed> source, Action cancelRead, IMaterializer materializer)
     {
-        // One element per stage boundary: the read-ahead is the buffer's, not the defaults' (16 per boundary).
+        if (materializer is not ActorMaterializer { Settings.MaxInputBufferSize: 1 })
+            throw new ArgumentException("An export is materialized with SourceExport.MaterializerSettings, or it reads far ahead of its row budget.", nameof(materializer));
         var (killSwitch, queue) = source
-            .Buffer(Math.Max(1, readAhead - 1), OverflowStrategy.Backpressure)
             .ViaMaterialized(KillSwitches.Single<SourceChunk>(), Keep.Right)
             .ToMaterialized(Sink.Queue<SourceChunk>(), Keep.Both)
-            .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(materializer);
         return new SourceExport(queue, killSwitch, cancelRead);
     }

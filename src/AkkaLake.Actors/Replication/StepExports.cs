@@ -22,7 +22,7 @@ internal sealed class StepExports(NpgsqlDataSource dataSource, LakeSettings sett
     /// <summary>How days are read from the source table, once known.</summary>
     public DayScan? DayScan { get; set; }
 
-    // Chunks are a fraction of the budget, so buffered rows never exceed the budget by more than one chunk.
+    // Chunks are a fraction of the budget, so buffered rows exceed it by one chunk at most, and the read ahead holds 3/8 of it at most.
     private int ChunkRows => Math.Clamp(settings.MaxBufferedRows / 8, 1024, 65_536);
 
     public SourceExport Start(ReplicationStep step, SourceTable table, LakeManifest manifest, Func<DateOnly, LakeLocation?> locationFor)
@@ -33,10 +33,10 @@ internal sealed class StepExports(NpgsqlDataSource dataSource, LakeSettings sett
             return ahead.Export;
         }
         Drop();
-        return Read(table, step.ExportWindow, new RowRouter(manifest.Shards, locationFor), 2);
+        return Read(table, step.ExportWindow, new RowRouter(manifest.Shards, locationFor));
     }
 
-    /// <summary>After a backfill day's COPY: the next day's, up to an eighth of the row budget ahead; the rest waits for its batch.</summary>
+    /// <summary>After a backfill day's COPY: the next day's, <see cref="SourceExport.ChunksAhead"/> chunks ahead; the rest waits for its batch.</summary>
     public void ReadAheadAfter(ReplicationBatch batch, DateOnly noRowsBefore)
     {
         if (batch.Step is not ReplicationStep.Backfill day || batch.PlannedWith is not { } clock) return;
@@ -44,8 +44,7 @@ internal sealed class StepExports(NpgsqlDataSource dataSource, LakeSettings sett
         if (ReplicationPlanner.BackfillAfter(batch.Manifest, day, clock, settings.ReplicationLag, settings.HotRetentionDays, now, noRowsBefore) is not { } next)
             return;
         var placement = JobPlanner.Placement(batch.Manifest, settings, now);
-        var export = Read(batch.Table, next.Window, new RowRouter(batch.Manifest.Shards, placement.LocationFor),
-            Math.Max(2, settings.MaxBufferedRows / 8 / ChunkRows));
+        var export = Read(batch.Table, next.Window, new RowRouter(batch.Manifest.Shards, placement.LocationFor));
         _readAhead = new ReadAhead(next, placement.LocationFor(next.Day), batch.Table, export);
     }
 
@@ -55,9 +54,9 @@ internal sealed class StepExports(NpgsqlDataSource dataSource, LakeSettings sett
         _readAhead = null;
     }
 
-    private SourceExport Read(SourceTable table, SourceWindow window, RowRouter router, int chunksAhead)
+    private SourceExport Read(SourceTable table, SourceWindow window, RowRouter router)
     {
         var source = new MetricsSource(dataSource, table, ChunkRows, DayScan);
-        return SourceExport.Start(() => source.Open(window, router), chunksAhead, materializer);
+        return SourceExport.Start(() => source.Open(window, router), materializer);
     }
 }

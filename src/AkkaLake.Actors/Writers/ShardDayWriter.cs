@@ -31,7 +31,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         public int Level => Kind == PartKind.Incremental ? 0 : PartFile.FinalLevel;
     }
 
-    public sealed record Append(MetricRows Rows);
+    public sealed record Append(IReadOnlyList<MetricRows> Blocks);
 
     /// <summary>Spill what is buffered now, to free memory; replies <see cref="Spilled"/>.</summary>
     public sealed record Spill
@@ -59,14 +59,21 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 
     private sealed record WriteError(Exception Error, IActorRef ReplyTo);
 
-    /// <summary>Rows a merge reads of each run, and writes out, at a time: arrays small enough to die young.</summary>
+    /// <summary>Rows a merge writes out, and a spill sorts, at a time: arrays small enough to die young.</summary>
     private const int MergeBatchRows = 8_192;
+
+    /// <summary>
+    /// Rows a merge holds of all its inputs together. A shard-day of a large day read in time order
+    /// has dozens of runs; a batch of each at <see cref="MergeBatchRows"/> would hold more rows than
+    /// its writer ever buffered, in two merges at once.
+    /// </summary>
+    private const int MergeInputRows = 65_536;
 
     private readonly Settings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<SpilledRun> _runs = [];
     private readonly List<StagedPart> _parts = [];
-    // The router's buffers as they came: sorted into one at write time instead of copied row by row into a growing buffer.
+    // The router's blocks as they came: sorted into one at write time instead of copied row by row into a growing buffer.
     private List<MetricRows> _buffered = [];
     private int _bufferedRows;
     private Rewrite _rewrite = Rewrite.None;
@@ -93,8 +100,8 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     {
         Receive<Append>(a =>
         {
-            _buffered.Add(a.Rows);
-            _bufferedRows += a.Rows.Count;
+            _buffered.AddRange(a.Blocks);
+            _bufferedRows += (int)RoutedRows.RowsIn(a.Blocks);
         });
         Receive<Spill>(_ => SpillBuffers());
         Receive<Flush>(_ => FlushAll());
@@ -163,9 +170,10 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         {
             using var output = new RollingPartWriter(settings.Root, settings.ShardDay, settings.Kind, settings.Metadata, settings.RowGroupRows, settings.TargetFileBytes);
             var strings = new SharedStrings();
+            var inputRows = Math.Clamp(MergeInputRows / (runs.Count + 1), 1_024, MergeBatchRows);
             var sorted = runs.Count == 0
                 ? rest.Batches(MergeBatchRows)
-                : SortedMerge.Merge([.. runs.Select(r => RunFile.Read(r, MergeBatchRows, strings)), rest.Batches(MergeBatchRows)], MergeBatchRows);
+                : SortedMerge.Merge([.. runs.Select(r => RunFile.Read(r, inputRows, strings)), rest.Batches(inputRows)], MergeBatchRows);
             foreach (var chunk in sorted)
             {
                 stopped.ThrowIfCancellationRequested();

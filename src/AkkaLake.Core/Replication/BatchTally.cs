@@ -21,7 +21,7 @@ public sealed class BatchTally
 
     public void Add(SourceChunk chunk)
     {
-        Rows += chunk.Rows.ByShardDay.Values.Sum(r => (long)r.Count);
+        Rows += chunk.Rows.Count;
         TooOld += chunk.Rows.TooOld;
         NonFinite += chunk.NonFiniteValues;
         NullQualities += chunk.NullQualities;

@@ -3,12 +3,28 @@ using AkkaLake.Core.Parquet;
 
 namespace AkkaLake.Core.Replication;
 
-/// <summary>Rows of one chunk split by shard-day, plus rows dropped because their date has no place in the lake.</summary>
-public sealed record RoutedRows(IReadOnlyDictionary<ShardDay, MetricRows> ByShardDay, long TooOld, IReadOnlyDictionary<ShardDay, LakeLocation> Locations);
+/// <summary>
+/// Rows of one chunk split by shard-day, each shard-day's in blocks of at most
+/// <see cref="RowRouter.BlockRows"/>, plus rows dropped because their date has no place in the lake.
+/// </summary>
+public sealed record RoutedRows(IReadOnlyDictionary<ShardDay, IReadOnlyList<MetricRows>> ByShardDay, long TooOld, IReadOnlyDictionary<ShardDay, LakeLocation> Locations)
+{
+    public long Count => ByShardDay.Values.Sum(RowsIn);
+
+    public static long RowsIn(IReadOnlyList<MetricRows> blocks) => blocks.Sum(b => (long)b.Count);
+}
 
 /// <summary>Splits chunks by (UTC date of ts, xxh3 shard of sensor_id). Shards are cached per sensor.</summary>
 public sealed class RowRouter(int shards, Func<DateOnly, LakeLocation?> locationFor)
 {
+    /// <summary>
+    /// Rows a routed block holds at most. Writers keep the blocks until they spill or flush; at 8
+    /// bytes a row a column stays under the 85,000 bytes of the large object heap, so buffered rows
+    /// live in the compacting heap instead of fragmenting the large one (one chunk of a table stored
+    /// sensor by sensor goes to a few shard-days, tens of thousands of rows each).
+    /// </summary>
+    public const int BlockRows = 8_192;
+
     private const int MaxCachedSensors = 100_000;
     private readonly Dictionary<string, int> _shardOf = new(StringComparer.Ordinal);
     private readonly Dictionary<DateOnly, LakeLocation?> _locationOf = [];
@@ -17,7 +33,7 @@ public sealed class RowRouter(int shards, Func<DateOnly, LakeLocation?> location
 
     /// <summary>
     /// Two passes: the first finds each row's shard-day and counts them, the second copies rows
-    /// into buffers of exactly that size (the writers keep these buffers, so slack would be held
+    /// into blocks sized from that count (the writers keep these blocks, so slack would be held
     /// until the part is written).
     /// </summary>
     public RoutedRows Route(MetricRows rows)
@@ -62,10 +78,22 @@ public sealed class RowRouter(int shards, Func<DateOnly, LakeLocation?> location
             counts[slots[shard]]++;
         }
 
-        var targets = counts.Select(c => new MetricRows(c)).ToArray();
+        var blocks = counts.Select(c => new List<MetricRows>((c + BlockRows - 1) / BlockRows)).ToArray();
+        var open = new MetricRows?[keys.Count];
+        var left = counts.ToArray();
         for (var i = 0; i < rows.Count; i++)
-            if (slotOf[i] >= 0) targets[slotOf[i]].AddFrom(rows, i);
-        return new RoutedRows(keys.Select((k, i) => (k, targets[i])).ToDictionary(p => p.k, p => p.Item2), tooOld, locations);
+        {
+            var slot = slotOf[i];
+            if (slot < 0) continue;
+            var block = open[slot];
+            if (block is null || block.Count == block.Capacity)
+            {
+                blocks[slot].Add(block = open[slot] = new MetricRows(Math.Min(left[slot], BlockRows)));
+                left[slot] -= block.Capacity;
+            }
+            block.AddFrom(rows, i);
+        }
+        return new RoutedRows(keys.Select((k, i) => (k, (IReadOnlyList<MetricRows>)blocks[i])).ToDictionary(p => p.k, p => p.Item2), tooOld, locations);
     }
 
     private int ShardOf(string sensorId)

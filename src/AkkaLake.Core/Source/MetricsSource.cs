@@ -39,7 +39,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
     /// per-field awaits cost more than the decoding) into column-wise chunks routed to their
     /// shard-days, so the chunk's buffers are filled once, on the thread that reads.
     /// </summary>
-    public sealed class Reader : IDisposable
+    public sealed class Reader : IChunkReader
     {
         private readonly NpgsqlConnection _connection;
         private readonly NpgsqlTransaction? _transaction;

@@ -21,14 +21,27 @@ public class RowRouterTests
             rows.Add(id, LakeLayout.StartMicros(Today), 2, null, null, null);
         }
         var routed = new RowRouter(8, _ => LakeLocation.Hot).Route(rows);
-        Assert.Equal(100, routed.ByShardDay.Values.Sum(r => r.Count));
-        foreach (var (key, part) in routed.ByShardDay)
+        Assert.Equal(100, routed.Count);
+        foreach (var (key, blocks) in routed.ByShardDay)
+        foreach (var part in blocks)
             for (var i = 0; i < part.Count; i++)
             {
                 Assert.Equal(key.Date, LakeLayout.DateOf(part.TsMicros[i]));
                 Assert.Equal(key.Shard, ShardHasher.Shard(part.SensorIds[i], 8));
             }
         Assert.Contains(routed.ByShardDay.Keys, k => k.Date == Today.AddDays(-1));
+    }
+
+    [Fact]
+    public void A_shard_days_rows_come_in_blocks_small_enough_for_the_compacting_heap_in_their_order()
+    {
+        var rows = new MetricRows();
+        var total = RowRouter.BlockRows * 2 + 5;
+        for (var i = 0; i < total; i++) rows.Add("a", LakeLayout.StartMicros(Today) + i, i, null, null, null);
+        var blocks = Assert.Single(new RowRouter(4, _ => LakeLocation.Hot).Route(rows).ByShardDay).Value;
+        Assert.Equal([RowRouter.BlockRows, RowRouter.BlockRows, 5], blocks.Select(b => b.Count));
+        Assert.All(blocks, b => Assert.True(b.Capacity * sizeof(long) < 85_000));
+        Assert.Equal(Enumerable.Range(0, total).Select(i => (double)i), blocks.SelectMany(b => b.Values.ToArray()));
     }
 
     [Fact]

@@ -132,13 +132,13 @@ public class LakeActorsTests : LakeTestKit
             return rows;
         }
 
-        writer.Tell(new ShardDayWriter.Append(Rows(0)));
-        writer.Tell(new ShardDayWriter.Append(Rows(2)));
+        writer.Tell(new ShardDayWriter.Append([Rows(0)]));
+        writer.Tell(new ShardDayWriter.Append([Rows(2)]));
         writer.Tell(ShardDayWriter.Spill.Instance);
         Assert.Equal(10, ExpectMsg<ShardDayWriter.Spilled>(TimeSpan.FromSeconds(10)).Rows);
         Assert.True(File.Exists(scratch));
         Assert.False(Directory.Exists(Path.Combine(lake.Roots.Hot, "metrics")));
-        writer.Tell(new ShardDayWriter.Append(Rows(1)));
+        writer.Tell(new ShardDayWriter.Append([Rows(1)]));
         writer.Tell(ShardDayWriter.Flush.Instance);
 
         var flushed = ExpectMsg<ShardDayWriter.Flushed>(TimeSpan.FromSeconds(10));

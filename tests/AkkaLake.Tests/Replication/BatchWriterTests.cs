@@ -34,7 +34,7 @@ public class BatchWriterTests : LakeTestKit
                     rows = new MetricRows();
                 }
         if (rows.Count > 0) chunks.Add(new SourceChunk(router.Route(rows), new SkippedRows(), 0, 0, Timestamps.ToMicros(T0)));
-        return SourceExport.Of(chunks, Sys.Materializer());
+        return SourceExport.Of(chunks, Sys.Materializer(SourceExport.MaterializerSettings(Sys)));
     }
 
     private static BatchWriter.Job Job(SourceExport export, int shards) =>

@@ -26,11 +26,13 @@ public class SourceExportTests(PostgresFixture postgres) : LakeTestKit
         return (source, data, await SourceTable.DescribeAsync(connection, CancellationToken.None));
     }
 
+    private IMaterializer ExportMaterializer => Sys.Materializer(SourceExport.MaterializerSettings(Sys));
+
     private SourceExport Start(NpgsqlDataSource data, SourceTable table, int chunkRows = 1000)
     {
         var metrics = new MetricsSource(data, table, chunkRows);
         var window = new SourceWindow.Inserted(T0.AddDays(-1), DateTimeOffset.UtcNow.AddMinutes(1));
-        return SourceExport.Start(() => metrics.Open(window, new RowRouter(4, _ => LakeLocation.Hot)), 2, Sys.Materializer());
+        return SourceExport.Start(() => metrics.Open(window, new RowRouter(4, _ => LakeLocation.Hot)), ExportMaterializer);
     }
 
     [Fact]
@@ -45,7 +47,7 @@ public class SourceExportTests(PostgresFixture postgres) : LakeTestKit
         while (await export.NextAsync() is { } chunk)
         {
             chunks++;
-            rows += chunk.Rows.ByShardDay.Values.Sum(r => r.Count);
+            rows += chunk.Rows.Count;
         }
 
         Assert.Equal((await source.RowsAsync()).Count, rows);
@@ -74,5 +76,51 @@ public class SourceExportTests(PostgresFixture postgres) : LakeTestKit
         await export.DisposeAsync();
 
         await AwaitAssertAsync(async () => Assert.Equal(0, await RunningCopies()), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task An_export_reads_no_more_chunks_ahead_of_its_consumer_than_its_read_ahead()
+    {
+        var reader = new EndlessReader();
+        await using var export = SourceExport.Start(() => reader, ExportMaterializer);
+
+        await AwaitConditionAsync(() => Task.FromResult(reader.Reads >= 1), TimeSpan.FromSeconds(10));
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        // Any more is rows held that the writers' row budget does not count.
+        Assert.InRange(reader.Reads, 1, SourceExport.ChunksAhead);
+
+        Assert.NotNull(await export.NextAsync());
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.InRange(reader.Reads, 2, SourceExport.ChunksAhead + 1);
+    }
+
+    [Fact]
+    public void An_export_refuses_a_materializer_that_would_read_far_ahead()
+    {
+        var error = Assert.Throws<ArgumentException>(() => SourceExport.Start(() => new EndlessReader(), Sys.Materializer()));
+        Assert.Contains("MaterializerSettings", error.Message);
+    }
+
+    /// <summary>Chunks without end, counting how many were read.</summary>
+    private sealed class EndlessReader : IChunkReader
+    {
+        private int _reads;
+
+        public int Reads => Volatile.Read(ref _reads);
+
+        public SourceChunk? Next()
+        {
+            Interlocked.Increment(ref _reads);
+            return new SourceChunk(new RoutedRows(new Dictionary<ShardDay, IReadOnlyList<Core.Parquet.MetricRows>>(), 0, new Dictionary<ShardDay, LakeLocation>()),
+                new SkippedRows(), 0, 0, null);
+        }
+
+        public void Cancel()
+        {
+        }
+
+        public void Dispose()
+        {
+        }
     }
 }
