@@ -62,6 +62,24 @@ public class DaemonLifecycleTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_replication_actor_that_failed_once_is_restarted_and_replicates_every_row()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await using (var c = await source.OpenAsync())
+            await SampleReadings.InsertAsync(c, 5, TimeSpan.FromMinutes(10), DateTimeOffset.UtcNow.AddHours(-6), DateTimeOffset.UtcNow.AddMinutes(-5));
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
+
+        // Its restart stops its export streams with it and makes them a new materializer.
+        using var daemon = DaemonProcess.Start(new Dictionary<string, string> { [Hosting.EnvironmentFaults.Variable] = "replication.tick=throw:once" }, lake.Args("run"));
+        await daemon.WaitForOutputAsync("The replication actor failed", TimeSpan.FromSeconds(60));
+        await daemon.WaitForOutputAsync("Replicated ", TimeSpan.FromSeconds(60));
+
+        daemon.Signal("TERM");
+        Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
+        await lake.AssertLakeEqualsSourceAsync(source);
+    }
+
+    [Fact]
     public async Task A_second_daemon_on_the_same_lake_exits_with_a_message_naming_the_first()
     {
         var source = await SourceDatabase.CreateAsync(postgres);
