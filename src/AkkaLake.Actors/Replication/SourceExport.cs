@@ -1,5 +1,5 @@
-using Akka.Actor;
 using Akka;
+using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.Util;
