@@ -98,21 +98,35 @@ internal sealed class ControllerReads : IDisposable
         })];
     }
 
-    /// <summary>Medians of a reader's files and DuckDB's, taken in turns so a slower minute of this machine weighs on both alike.</summary>
+    /// <summary>
+    /// Medians of a reader's files and DuckDB's, run by run in turns (each pair in alternating
+    /// order, after a warm-up of both), so a slower moment of this machine weighs on both alike:
+    /// ratios near 1.0 moved 0.1-0.2 x between runs when each side was timed in a block of five.
+    /// </summary>
     private (double Ms, double ReferenceMs) Alternated((string Name, string[] Sensors, DateTimeOffset From, DateTimeOffset To, bool FilterSensors, string Select, string GroupBy) q, ControllerReader reader)
     {
         string Controller(IReadOnlyList<string> files) =>
             $"SELECT {q.Select} FROM read_parquet([{Files(files)}], hive_partitioning=1, union_by_name=1) WHERE {Where(q)} {q.GroupBy}";
         var ours = Controller(reader.ListFiles(q.Sensors, q.From, q.To));
         var theirs = Controller(_reference.ListFiles(q.Sensors, q.From, q.To));
+        RunOnce(ours);
+        RunOnce(theirs);
         var a = new List<double>();
         var b = new List<double>();
-        for (var round = 0; round < 2; round++)
+        for (var turn = 0; turn < 3 * Math.Max(_runs, 5); turn++)
         {
-            a.Add(Time(ours));
-            b.Add(Time(theirs));
+            if (turn % 2 == 0)
+            {
+                a.Add(RunOnce(ours));
+                b.Add(RunOnce(theirs));
+            }
+            else
+            {
+                b.Add(RunOnce(theirs));
+                a.Add(RunOnce(ours));
+            }
         }
-        return (a.Min(), b.Min());
+        return (Measure.Median(a), Measure.Median(b));
     }
 
     private static string Where((string Name, string[] Sensors, DateTimeOffset From, DateTimeOffset To, bool FilterSensors, string Select, string GroupBy) q) =>
@@ -121,19 +135,21 @@ internal sealed class ControllerReads : IDisposable
 
     private static string Files(IEnumerable<string> files) => string.Join(", ", files.Select(f => $"'{f}'"));
 
+    /// <summary>The median of five runs or more, after one to warm up.</summary>
     private double Time(string sql)
     {
-        var times = new List<double>();
-        for (var r = 0; r < Math.Max(_runs, 5) + 1; r++)
-        {
-            var clock = Stopwatch.StartNew();
-            using var command = _connection.CreateCommand();
-            command.CommandText = sql;
-            using var rows = command.ExecuteReader();
-            while (rows.Read()) { }
-            if (r > 0) times.Add(clock.Elapsed.TotalMilliseconds);
-        }
-        return Measure.Median(times);
+        RunOnce(sql);
+        return Measure.Median([.. Enumerable.Range(0, Math.Max(_runs, 5)).Select(_ => RunOnce(sql))]);
+    }
+
+    private double RunOnce(string sql)
+    {
+        var clock = Stopwatch.StartNew();
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        using var rows = command.ExecuteReader();
+        while (rows.Read()) { }
+        return clock.Elapsed.TotalMilliseconds;
     }
 
     private void Exec(string sql)
