@@ -49,8 +49,21 @@ public static class LakeSettingsParser
         DatabaseUrl, MetricsPort, ReconcileIntervalSeconds, ReconcileRecentIntervalSeconds, MaxBufferedRows, RowGroupRows, FirstBackfillRead,
     ];
 
+    /// <summary>
+    /// Heap a buffered row takes with its share of a spill's sort (measured about 60 bytes). The
+    /// row budget may take half the heap: the rest is the read-ahead, merges, compaction and the
+    /// runtime. Past it a backfill runs out of memory at once and retries for ever (8M rows in a
+    /// 256 MB heap did).
+    /// </summary>
+    public const int BufferedRowBytes = 64;
+
     /// <param name="values">Setting key to raw value; a missing, null or empty value means "use the default".</param>
-    public static LakeSettings Parse(IReadOnlyDictionary<string, string?> values)
+    public static LakeSettings Parse(IReadOnlyDictionary<string, string?> values) =>
+        Parse(values, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+
+    /// <param name="values">Setting key to raw value; a missing, null or empty value means "use the default".</param>
+    /// <param name="heapBytes">What the GC heap may grow to (the daemon's runtimeconfig holds it to 256 MB).</param>
+    public static LakeSettings Parse(IReadOnlyDictionary<string, string?> values, long heapBytes)
     {
         var problems = new List<string>();
         var reader = new Reader(values, problems);
@@ -82,6 +95,11 @@ public static class LakeSettingsParser
             problems.Add($"{Describe(ColdPath)} must not be inside the hot path ({settings.HotPath}); got \"{cold}\".");
         if (settings.ColdPath is { } cold2 && IsSameOrInside(settings.HotPath, cold2))
             problems.Add($"{Describe(HotPath)} must not be inside the cold path ({cold2}); got \"{settings.HotPath}\".");
+
+        var maxRows = heapBytes / 2 / BufferedRowBytes;
+        if (settings.MaxBufferedRows > maxRows)
+            problems.Add($"{Describe(MaxBufferedRows)} = {settings.MaxBufferedRows} needs about {(long)settings.MaxBufferedRows * BufferedRowBytes >> 20} MB of heap, " +
+                $"more than half of the {heapBytes >> 20} MB the heap may grow to; use at most {maxRows}, or raise the limit with DOTNET_GCHeapHardLimit.");
 
         if (problems.Count > 0)
             throw new SettingsException(problems);

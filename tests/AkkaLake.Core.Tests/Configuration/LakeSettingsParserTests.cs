@@ -28,6 +28,23 @@ public class LakeSettingsParserTests
     }
 
     [Fact]
+    public void A_row_budget_larger_than_half_the_heap_is_refused_with_the_most_it_may_be()
+    {
+        const long heap = 256L << 20;
+        var values = new Dictionary<string, string?> { ["max-buffered-rows"] = "3000000" };
+
+        var e = Assert.Throws<SettingsException>(() => LakeSettingsParser.Parse(values, heap));
+
+        var problem = Assert.Single(e.Problems);
+        Assert.Contains("max-buffered-rows = 3000000", problem);
+        Assert.Contains("the 256 MB the heap may grow to; use at most 2097152", problem);
+        Assert.Contains("DOTNET_GCHeapHardLimit", problem);
+        values["max-buffered-rows"] = "2000000";
+        Assert.Equal(2_000_000, LakeSettingsParser.Parse(values, heap).MaxBufferedRows);
+        Assert.Equal(1_000_000, LakeSettingsParser.Parse(new Dictionary<string, string?>(), heap).MaxBufferedRows);
+    }
+
+    [Fact]
     public void The_embedded_defaults_name_every_setting_and_nothing_else()
     {
         var keys = LakeSettingsParser.Defaults.GetConfig("akkalake").AsEnumerable().Select(e => e.Key).Order();
