@@ -15,7 +15,6 @@ internal sealed class ReplicationLog(ILoggingAdapter log, LakeSettings settings)
     private const string Summary = "{Rows} rows into {Files} files ({Bytes} bytes) in {DurationMs} ms ({RowsPerSecond} rows/s); watermark {Watermark}, {LagSeconds} s behind now; run {RunId}";
     private const string SoFar = "; {DaysDone} of {DaysTotal} days done, {RowsSoFar} rows so far, about {EtaSeconds} s left";
 
-    // A long backfill or takeover says how it goes every 10 s at most; at Debug every day.
     private bool _warnedAboutVisibility;
     private bool _warnedClockSetBack;
     private bool? _saidOnePass;

@@ -76,19 +76,6 @@ public sealed class PartWriter : IDisposable
         Write(rows, start);
     }
 
-    /// <summary>Appends the last rows of the part; from a writer given all its rows at once, nothing is copied.</summary>
-    public void AppendLast(MetricRows rows)
-    {
-        if (_writer is not null || _sample is not null || rows.Count == 0)
-        {
-            Append(rows);
-            return;
-        }
-        CheckOrder(rows);
-        Open(rows.TsMicros[..Math.Min(rows.Count, SampleRows)]);
-        Write(rows, 0);
-    }
-
     private void OpenWithSample()
     {
         var sample = _sample!;
@@ -187,7 +174,7 @@ public sealed class PartWriter : IDisposable
         try
         {
             using var writer = new PartWriter(tmpPath, metadata, rowGroupRows);
-            writer.AppendLast(sortedRows);
+            writer.Append(sortedRows);
             return writer.Finish();
         }
         catch
