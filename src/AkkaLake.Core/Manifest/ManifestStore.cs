@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Storage;
 
 namespace AkkaLake.Core.Manifest;
@@ -10,6 +11,10 @@ public sealed class ManifestUnreadableException(string message, Exception? inner
 public sealed class ManifestStore(string statePath)
 {
     public const string FileName = "manifest.json";
+
+    /// <summary>The manifest of the lake the settings name, for a command that reads it; a clear error when there is no lake there.</summary>
+    public static LakeManifest LoadLake(LakeSettings settings) =>
+        new ManifestStore(settings.StatePath).Load() ?? throw new InvalidOperationException($"There is no lake at {settings.HotPath}.");
 
     public string StatePath { get; } = statePath;
 

@@ -18,8 +18,7 @@ public static class InspectCommand
             var settings = global.LoadSettings(result);
             if (result.GetValue(view))
             {
-                var manifest = new ManifestStore(settings.StatePath).Load()
-                    ?? throw new InvalidOperationException($"There is no lake at {settings.HotPath}.");
+                var manifest = ManifestStore.LoadLake(settings);
                 result.InvocationConfiguration.Output.WriteLine(DuckDbView.CreateStatement(manifest, settings));
                 return ExitCodes.Ok;
             }

@@ -31,7 +31,7 @@ public static class ParityCommand
                 throw new BadInputException($"--to ({Timestamps.Format(window.Item2)}) must be after --from ({Timestamps.Format(window.Item1)}): the window [from, to) is empty.");
             if (result.GetValue(ids) is not null && result.GetValue(sample) is not null)
                 throw new BadInputException("Give --sensor-ids or --sample, not both.");
-            var manifest = new ManifestStore(settings.StatePath).Load() ?? throw new InvalidOperationException($"There is no lake at {settings.HotPath}.");
+            var manifest = ManifestStore.LoadLake(settings);
             await using var dataSource = NpgsqlDataSource.Create(Core.Source.DatabaseUrl.ConnectionStringOf(settings));
             var progress = result.GetValue(json) ? null : Progress.For(result.InvocationConfiguration.Error, "parity: reading the lake", "files");
             ParityReport report;

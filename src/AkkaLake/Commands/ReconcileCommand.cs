@@ -34,7 +34,7 @@ public static class ReconcileCommand
             var settings = global.LoadSettings(result);
             var output = result.InvocationConfiguration.Output;
             var error = result.InvocationConfiguration.Error;
-            var manifest = new ManifestStore(settings.StatePath).Load() ?? throw new InvalidOperationException($"There is no lake at {settings.HotPath}.");
+            var manifest = ManifestStore.LoadLake(settings);
             var watermark = manifest.Metrics.ReadyWatermark;
             var days = DaysToCheck(manifest, settings, result.GetValue(from), result.GetValue(to), error);
 

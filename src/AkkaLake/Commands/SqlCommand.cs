@@ -18,8 +18,7 @@ public static class SqlCommand
         command.SetAction(result =>
         {
             var settings = global.LoadSettings(result);
-            var manifest = new ManifestStore(settings.StatePath).Load()
-                ?? throw new InvalidOperationException($"There is no lake at {settings.HotPath}.");
+            var manifest = ManifestStore.LoadLake(settings);
             using var sandbox = new SandboxedQuery(manifest, settings);
             try
             {
