@@ -11,6 +11,9 @@ public sealed class LakeFixture : IDisposable
 {
     public static readonly DateTimeOffset T0 = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
 
+    /// <summary>The UTC date of <see cref="T0"/>.</summary>
+    public static readonly DateOnly Today = DateOnly.FromDateTime(T0.UtcDateTime);
+
     /// <summary>Five sensors' readings at one minute of a day, valued by the minute.</summary>
     public static IEnumerable<(string Id, long Ts, double Value)> FiveSensorsAt(DateOnly day, int minute) =>
         Enumerable.Range(0, 5).Select(s => ($"sensor-{s}", Core.Timestamps.ToMicros(new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddMinutes(minute)), (double)minute));

@@ -7,7 +7,7 @@ namespace AkkaLake.Core.Tests.Compaction;
 
 public class CompactionBacklogTests : IDisposable
 {
-    private static readonly DateOnly Today = DateOnly.FromDateTime(LakeFixture.T0.UtcDateTime);
+    private static readonly DateOnly Today = LakeFixture.Today;
     private readonly LakeFixture _lake = new(withCold: false);
 
     public void Dispose() => _lake.Dispose();

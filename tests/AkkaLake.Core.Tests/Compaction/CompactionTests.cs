@@ -10,7 +10,7 @@ namespace AkkaLake.Core.Tests.Compaction;
 
 public class CompactionTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly DateOnly Today = DateOnly.FromDateTime(LakeFixture.T0.UtcDateTime);
+    private static readonly DateOnly Today = LakeFixture.Today;
     private readonly LakeFixture _lake = new();
 
     public void Dispose() => _lake.Dispose();

@@ -22,7 +22,7 @@ namespace AkkaLake.Core.Tests.Reliability;
 public class FuzzTests
 {
     private const int Cases = 400;
-    private static readonly DateOnly Day = DateOnly.FromDateTime(LakeFixture.T0.UtcDateTime);
+    private static readonly DateOnly Day = LakeFixture.Today;
 
     /// <summary>Truncations, flipped bytes, inserted garbage and pure noise, in turn.</summary>
     private static IEnumerable<byte[]> Damaged(byte[] good, int seed)

@@ -9,7 +9,7 @@ namespace AkkaLake.Core.Tests.Status;
 /// <summary>What the status page draws, as plain rules: the map, reconciliation's marks, the lag history, which log lines are events.</summary>
 public class StatusPageModelTests : IDisposable
 {
-    private static readonly DateOnly Today = DateOnly.FromDateTime(LakeFixture.T0.UtcDateTime);
+    private static readonly DateOnly Today = LakeFixture.Today;
     private readonly LakeFixture _lake = new(withCold: false);
 
     public void Dispose() => _lake.Dispose();
