@@ -42,13 +42,17 @@ internal static class ControllerView
         {
             Assert.Equal(await PointsAsync(source, start, end), reader.Points(Sensors, start, end));
             foreach (var goodOnly in new[] { false, true })
-            {
-                var expected = await BucketsAsync(source, start, end, 3600, goodOnly);
-                var actual = reader.Buckets(Sensors, start, end, 3600, goodOnly);
-                Assert.Equal(expected.Select(b => (b.SensorId, b.BucketEpoch, b.Samples)), actual.Select(b => (b.SensorId, b.BucketEpoch, b.Samples)));
-                Assert.All(expected.Zip(actual), p => Assert.Equal(p.First.Avg, p.Second.Avg, 9));
-            }
+                await AssertBucketsAsync(reader, source, Sensors, start, end, goodOnly);
         }
+    }
+
+    /// <summary>The controller's hourly buckets of these sensors over [start, end) against PostgreSQL's.</summary>
+    internal static async Task AssertBucketsAsync(ControllerReader reader, SourceDatabase source, string[] sensors, DateTimeOffset start, DateTimeOffset end, bool goodOnly = false)
+    {
+        var expected = await BucketsAsync(source, sensors, start, end, 3600, goodOnly);
+        var actual = reader.Buckets(sensors, start, end, 3600, goodOnly);
+        Assert.Equal(expected.Select(b => (b.SensorId, b.BucketEpoch, b.Samples)), actual.Select(b => (b.SensorId, b.BucketEpoch, b.Samples)));
+        Assert.All(expected.Zip(actual), p => Assert.Equal(p.First.Avg, p.Second.Avg, 9));
     }
 
     /// <summary>
@@ -96,13 +100,13 @@ internal static class ControllerView
         return points;
     }
 
-    private static async Task<List<ControllerBucket>> BucketsAsync(SourceDatabase source, DateTimeOffset start, DateTimeOffset end, int seconds, bool goodOnly)
+    private static async Task<List<ControllerBucket>> BucketsAsync(SourceDatabase source, string[] sensors, DateTimeOffset start, DateTimeOffset end, int seconds, bool goodOnly)
     {
         await using var connection = await source.OpenAsync();
         await using var command = new NpgsqlCommand(
             $"SELECT sensor_id, (floor(extract(epoch FROM ts) / {seconds}) * {seconds})::bigint AS b, avg(value), count(*) FROM metrics " +
             $"WHERE sensor_id = ANY(@ids) AND ts >= @start AND ts < @end {(goodOnly ? "AND coalesce(quality, 0) = 0" : "")} GROUP BY 1, 2 ORDER BY sensor_id COLLATE \"C\", b", connection);
-        command.Parameters.AddWithValue("ids", Sensors);
+        command.Parameters.AddWithValue("ids", sensors);
         command.Parameters.AddWithValue("start", start);
         command.Parameters.AddWithValue("end", end);
         var buckets = new List<ControllerBucket>();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using AkkaLake.Testing;
+using AkkaLake.Tests.Controller;
 using AkkaLake.Tests.Support;
 using Npgsql;
 using Xunit;
@@ -41,6 +42,9 @@ public class VolumeTests(PostgresFixture postgres, ITestOutputHelper output)
         Assert.Equal(await PostgresRowAsync(source, $"SELECT {Summary} FROM metrics"), lakeSummary);
         // The buffer holds 200,000 rows (about 10 MB); the rest is the runtime. Holding the day's 3M rows would pass this.
         Assert.True(peakKb < 450 * 1024, $"peak RSS {peakKb / 1024} MB");
+        // As the controller reads it, in its own zone: the busy sensor's day came in chunks routed in many blocks to one shard-day.
+        await ControllerView.AssertBucketsAsync(new ControllerReader(lake.HotPath, null, lake.Shards, "America/Chicago"), source,
+            ["busy", "sensor-1", "sensor-86400"], DateTimeOffset.UtcNow.AddDays(-3), DateTimeOffset.UtcNow.AddDays(1));
         var verify = CliRunner.Run(lake.Args("verify"));
         Assert.True(verify.ExitCode == 0, verify.Output + verify.Error);
     }
