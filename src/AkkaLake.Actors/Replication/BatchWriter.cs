@@ -55,12 +55,14 @@ public sealed class BatchWriter : ReceiveActor
     private readonly BatchTally _tally = new();
     private readonly List<StagedPart> _parts = [];
     private readonly List<FileRemove> _replaced = [];
+    private readonly SpillArea _spill;
 
     public BatchWriter(Job job, LakeSettings settings, IFaultPoints faults)
     {
         _job = job;
         _settings = settings;
         _faults = faults;
+        _spill = new SpillArea(settings.TmpPath, settings.HotPath);
         _budget = new BufferBudget(settings.MaxBufferedRows);
         Exporting();
     }
@@ -73,10 +75,12 @@ public sealed class BatchWriter : ReceiveActor
 
     protected override void PreStart() => Pull();
 
+    /// <summary>The export stops and the batch's scratch goes, off the actor's thread (its writers delete their own files as they stop).</summary>
     protected override void PostStop()
     {
         _ = _job.Export.DisposeAsync().AsTask();
-        SpillArea.DeleteRun(_settings.TmpPath, _job.RunId);
+        var (spill, runId) = (_spill, _job.RunId);
+        _ = Task.Run(() => spill.DeleteRun(runId));
     }
 
     private void Pull() => _job.Export.NextAsync().PipeTo(Self,
@@ -144,7 +148,7 @@ public sealed class BatchWriter : ReceiveActor
         var (from, to) = _job.Step.CursorRange;
         return new ShardDayWriter.Settings(shardDay, location, root, _job.Step.PartKind,
             new PartMetadata(_job.RunId, _job.Step.CommitKind, from, to), _settings.RowGroupRows, CompactionPolicy.Default.TargetFileBytes,
-            Committed(shardDay, root), SpillArea.FileFor(_settings.TmpPath, _job.RunId, shardDay));
+            Committed(shardDay, root), _spill.FileFor(_job.RunId, shardDay));
     }
 
     /// <summary>

@@ -125,11 +125,12 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         var (buffers, _) = TakeBuffers();
         var replyTo = Sender;
         var path = _settings.ScratchFile;
+        var offset = _runs.Count == 0 ? 0 : _runs[^1].Offset + _runs[^1].Length;
         var files = _files;
         WriteSlots.RunAsync(() =>
         {
             // Written in the sorted order straight from the buffers, never copied whole.
-            var run = RunFile.Append(path, SortedRows.Of(buffers).Batches(MergeBatchRows));
+            var run = RunFile.Append(path, offset, SortedRows.Of(buffers).Batches(MergeBatchRows));
             files.Keep([path]);
             return run;
         }).PipeTo(Self, success: run => new RunSpilled(run, replyTo), failure: e => new WriteError(e, replyTo));

@@ -10,7 +10,7 @@ namespace AkkaLake.Core.Manifest;
 /// <summary>
 /// Opens a lake to write to it, the one way the daemon's coordinator and the commands run by hand
 /// do: take the writer lock, load the manifest, refuse a different shard count, remember the
-/// configured cold path, recover an interrupted commit, and clear the scratch an interrupted batch spilled.
+/// configured cold path, recover an interrupted commit, and clear the scratch that ended processes of this lake spilled.
 /// </summary>
 public static class LakeOpener
 {
@@ -54,12 +54,12 @@ public static class LakeOpener
         }
     }
 
-    /// <summary>Sorted runs a batch spilled before a crash or kill: scratch that no commit will read.</summary>
+    /// <summary>Sorted runs an ended process of this lake spilled before a crash or kill: scratch that no commit will read.</summary>
     private static RecoveryReport ClearSpills(LakeSettings settings, RecoveryReport report)
     {
         try
         {
-            return report with { RemovedSpillFiles = SpillArea.Clear(settings.TmpPath) };
+            return report with { RemovedSpillFiles = new SpillArea(settings.TmpPath, settings.HotPath).ClearLeftovers(DateTimeOffset.UtcNow) };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

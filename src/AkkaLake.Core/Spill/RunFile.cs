@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
 using AkkaLake.Core.Parquet;
 
@@ -11,6 +12,8 @@ namespace AkkaLake.Core.Spill;
 /// per sensor its id once and a row count, then per row the ts as a varint delta, the value's 8
 /// bytes, a byte of null flags, the small ints as varints and the source as an index into the
 /// run's own list of sources. A byte before each sensor says whether one follows (1) or the run ends (0).
+/// A run is read back only whole and as written: its rows, its length and the XXH64 of its bytes
+/// must match what <see cref="Append"/> recorded, or reading it throws.
 /// </summary>
 public static class RunFile
 {
@@ -18,14 +21,17 @@ public static class RunFile
     private const byte SensorFollows = 1, RunEnds = 0;
 
     /// <summary>
-    /// Appends sorted rows, given in batches, as one run at the end of <paramref name="path"/>
-    /// (created if missing). A sensor whose rows span two batches is two blocks.
+    /// Appends sorted rows, given in batches, as one run at <paramref name="offset"/>, the end of
+    /// <paramref name="path"/> as its writer left it (0: a new file). A file of another length was
+    /// changed by someone else, and is refused. A sensor whose rows span two batches is two blocks.
     /// </summary>
-    public static SpilledRun Append(string path, IEnumerable<MetricRows> sortedBatches)
+    public static SpilledRun Append(string path, long offset, IEnumerable<MetricRows> sortedBatches)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
-        var offset = stream.Position;
+        using var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
+        if (stream.Length != offset)
+            throw new InvalidDataException($"The scratch file {path} holds {stream.Length:N0} bytes where its writer left {offset:N0}: something else changed it.");
+        stream.Position = offset;
         var output = new Output(stream);
         var sources = new Dictionary<string, int>(StringComparer.Ordinal);
         long rows = 0;
@@ -36,7 +42,7 @@ public static class RunFile
         }
         output.Byte(RunEnds);
         output.Flush();
-        return new SpilledRun(path, offset, stream.Position - offset, rows);
+        return new SpilledRun(path, offset, stream.Position - offset, rows, output.Checksum);
     }
 
     private static void AppendBlocks(Output output, Dictionary<string, int> sources, MetricRows sorted)
@@ -90,6 +96,7 @@ public static class RunFile
         var input = new Input(stream, run.Length);
         var sources = new List<string>();
         var batch = new MetricRows(batchRows);
+        long read = 0;
         while (input.Byte() is var marker && marker != RunEnds)
         {
             if (marker != SensorFollows) throw input.Damaged();
@@ -112,18 +119,23 @@ public static class RunFile
                     else source = index <= sources.Count ? sources[index - 1] : throw input.Damaged();
                 }
                 batch.Add(id, ts, value, quality, samples, source);
+                read++;
                 if (batch.Count < batchRows) continue;
                 yield return batch;
                 batch.Clear();
             }
         }
+        input.CheckEnd(run, read);
         if (batch.Count > 0) yield return batch;
     }
 
     private sealed class Output(Stream stream)
     {
         private readonly byte[] _buffer = new byte[1 << 16];
+        private readonly XxHash64 _hash = new();
         private int _length;
+
+        public ulong Checksum => _hash.GetCurrentHashAsUInt64();
 
         public void Byte(byte b)
         {
@@ -159,7 +171,9 @@ public static class RunFile
             Ensure(bytes);
             if (bytes > _buffer.Length)
             {
-                stream.Write(Encoding.UTF8.GetBytes(s));
+                var text = Encoding.UTF8.GetBytes(s);
+                _hash.Append(text);
+                stream.Write(text);
                 return;
             }
             _length += Encoding.UTF8.GetBytes(s, _buffer.AsSpan(_length));
@@ -167,6 +181,7 @@ public static class RunFile
 
         public void Flush()
         {
+            _hash.Append(_buffer.AsSpan(0, _length));
             stream.Write(_buffer, 0, _length);
             _length = 0;
         }
@@ -179,6 +194,7 @@ public static class RunFile
 
     private sealed class Input(Stream stream, long length)
     {
+        private readonly XxHash64 _hash = new();
         private byte[] _buffer = new byte[1 << 15];
         private int _position;
         private int _end;
@@ -227,6 +243,14 @@ public static class RunFile
 
         public InvalidDataException Damaged() => new("A spilled run in the scratch directory is damaged.");
 
+        /// <summary>The run ended at its end marker: every byte of it read, as many rows as written, the same bytes.</summary>
+        public void CheckEnd(SpilledRun run, long rows)
+        {
+            if (_left != 0 || _position != _end || rows != run.Rows || _hash.GetCurrentHashAsUInt64() != run.Checksum)
+                throw new InvalidDataException(
+                    $"A spilled run in {run.Path} is not what was written: {rows:N0} rows read of {run.Rows:N0}, {_left + _end - _position:N0} bytes left over, or other bytes.");
+        }
+
         private void Ensure(int count)
         {
             if (_end - _position >= count) return;
@@ -240,6 +264,7 @@ public static class RunFile
             {
                 var read = stream.Read(_buffer, _end, (int)Math.Min(_buffer.Length - _end, _left));
                 if (read == 0) throw Damaged();
+                _hash.Append(_buffer.AsSpan(_end, read));
                 _end += read;
                 _left -= read;
             }

@@ -42,8 +42,8 @@ public class SpillTests : IDisposable
         var first = Sorted(Random(1, 5_000));
         var second = Sorted(Random(2, 3));
         // The first run comes in batches, one sensor's rows split between two of them.
-        var a = RunFile.Append(path, [Rows(first.Take(2_500)), Rows(first.Skip(2_500))]);
-        var b = RunFile.Append(path, [Rows(second)]);
+        var a = RunFile.Append(path, 0, [Rows(first.Take(2_500)), Rows(first.Skip(2_500))]);
+        var b = RunFile.Append(path, a.Length, [Rows(second)]);
 
         Assert.Equal((0L, 5_000L, 3L), (a.Offset, a.Rows, b.Rows));
         Assert.Equal(a.Length, b.Offset);
@@ -58,8 +58,40 @@ public class SpillTests : IDisposable
     public void A_run_cut_short_is_reported_as_damaged_not_read_as_fewer_rows()
     {
         var path = _dir.Combine("cut.run");
-        var run = RunFile.Append(path, [Rows(Sorted(Random(3, 100)))]);
+        var run = RunFile.Append(path, 0, [Rows(Sorted(Random(3, 100)))]);
         Assert.Throws<InvalidDataException>(() => RunFile.Read(run with { Length = run.Length - 5 }, 64, new SharedStrings()).SelectMany(All).ToList());
+    }
+
+    [Fact]
+    public void A_run_whose_file_was_deleted_and_written_again_is_refused_not_read_as_other_rows()
+    {
+        var path = _dir.Combine("again.run");
+        var first = RunFile.Append(path, 0, [Rows(Sorted(Random(5, 1_000)))]);
+        // Someone clears the scratch; the writer's next run starts a new file where the first one lay.
+        File.Delete(path);
+        Assert.Throws<InvalidDataException>(() => RunFile.Append(path, first.Length, [Rows(Sorted(Random(6, 1_000)))]));
+        RunFile.Append(path, 0, [Rows(Sorted(Random(6, 1_000)))]);
+
+        Assert.Throws<InvalidDataException>(() => RunFile.Read(first, 64, new SharedStrings()).SelectMany(All).ToList());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void A_run_with_a_byte_changed_or_rows_missing_is_refused(int damage)
+    {
+        var path = _dir.Combine($"damaged-{damage}.run");
+        var run = RunFile.Append(path, 0, [Rows(Sorted(Random(7, 500)))]);
+        if (damage == 0)
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+            file.Position = run.Length / 2;
+            var b = file.ReadByte();
+            file.Position = run.Length / 2;
+            file.WriteByte((byte)(b ^ 0x10));
+        }
+        var recorded = damage == 1 ? run with { Rows = run.Rows + 1 } : run;
+        Assert.Throws<InvalidDataException>(() => RunFile.Read(recorded, 64, new SharedStrings()).SelectMany(All).ToList());
     }
 
     [Theory]
@@ -71,7 +103,9 @@ public class SpillTests : IDisposable
         var random = new Random(seed);
         var inputs = Enumerable.Range(0, runs + 1).Select(i => Sorted(Random(seed * 100 + i, random.Next(0, 3_000)))).ToList();
         var path = _dir.Combine($"merge-{seed}.run");
-        var spilled = inputs.Take(runs).Select(rows => RunFile.Append(path, [Rows(rows)])).ToList();
+        var spilled = new List<SpilledRun>();
+        foreach (var rows in inputs.Take(runs))
+            spilled.Add(RunFile.Append(path, spilled.Count == 0 ? 0 : spilled[^1].Offset + spilled[^1].Length, [Rows(rows)]));
         var strings = new SharedStrings();
         IEnumerable<MetricRows>[] sources = [.. spilled.Select(r => RunFile.Read(r, 100, strings)), [Rows(inputs[^1])]];
 

@@ -126,7 +126,7 @@ public class SourceEdgeCaseTests(PostgresFixture postgres)
         // 14,400 rows a day against a budget of 20,000: the pass spills many times, and with the
         // table stored sensor by sensor every shard-day is fed from the first chunk to the last.
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, extraConfig: "first-backfill-read = one-pass\nmax-buffered-rows = 20000");
-        var scratch = Path.Combine(lake.DataRoot, "storage", "analysis", "tmp", SpillArea.DirectoryName);
+        var scratch = new SpillArea(Path.Combine(lake.DataRoot, "storage", "analysis", "tmp"), lake.HotPath).LakeDirectory;
 
         using (var run = DaemonProcess.Start(new Dictionary<string, string> { [Hosting.EnvironmentFaults.Variable] = "writer.after-spill=crash" }, lake.Args("run", "--once")))
         {
