@@ -164,10 +164,10 @@ public sealed class BatchWriter : ReceiveActor
     private void FlushAll()
     {
         var awaiting = _writers.Count;
+        long rowsInParts = 0;
         if (awaiting == 0)
         {
-            Context.Parent.Tell(new Written(_parts, _replaced, _tally));
-            Become(Done);
+            Report(rowsInParts);
             return;
         }
         foreach (var writer in _writers.Values) writer.Tell(ShardDayWriter.Flush.Instance);
@@ -179,13 +179,26 @@ public sealed class BatchWriter : ReceiveActor
                 _parts.AddRange(f.Rewrite.Copies);
                 _replaced.AddRange(f.Rewrite.Removes);
                 _tally.Flushed(f.Rewrite.SupersededRows, f.Unchanged);
+                rowsInParts += f.Parts.Sum(p => p.Written.Rows);
                 if (--awaiting > 0) return;
-                Context.Parent.Tell(new Written(_parts, _replaced, _tally));
-                Become(Done);
+                Report(rowsInParts);
             });
             Receive<ShardDayWriter.Spilled>(_ => { });
             ReceiveFailures();
         });
+    }
+
+    /// <summary>Every writer flushed: the batch is reported written only if its parts hold every row it read that the lake did not already hold.</summary>
+    private void Report(long rowsInParts)
+    {
+        if (_tally.Discrepancy(rowsInParts) is { } problem)
+        {
+            Context.GetLogger().Error("Run {RunId} is not committed: {Problem}. This is a defect; the batch is written again on the retry", _job.RunId, problem);
+            FailWith(new Failed("checking the batch's rows", new InvalidDataException(problem), false));
+            return;
+        }
+        Context.Parent.Tell(new Written(_parts, _replaced, _tally));
+        Become(Done);
     }
 
     /// <summary>

@@ -150,9 +150,10 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         var settings = _settings;
         var upserts = _upserts;
         var files = _files;
+        var faults = _faults;
         WriteSlots.RunAsync(() =>
         {
-            var parts = WriteParts(settings, upserts, buffers, runs, files.Stopped);
+            var parts = WriteParts(settings, upserts, buffers, runs, faults, files.Stopped);
             files.Keep(parts.Select(p => p.Written.TmpPath));
             var rewrite = upserts.HasSuperseded
                 ? upserts.RewriteSuperseded(settings.ShardDay, settings.Location, settings.Root, settings.Metadata.RunId, settings.RowGroupRows)
@@ -164,7 +165,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     }
 
     /// <summary>The shard-day's rows, its runs merged with its buffers, into its final part(s).</summary>
-    private static List<StagedPart> WriteParts(Settings settings, Upserts upserts, List<MetricRows> buffers, List<SpilledRun> runs, CancellationToken stopped)
+    private static List<StagedPart> WriteParts(Settings settings, Upserts upserts, List<MetricRows> buffers, List<SpilledRun> runs, IFaultPoints faults, CancellationToken stopped)
     {
         var rest = SortedRows.Of(buffers);
         try
@@ -178,6 +179,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
             foreach (var chunk in sorted)
             {
                 stopped.ThrowIfCancellationRequested();
+                if (faults.Skips("writer.append")) continue;
                 output.Append(upserts.Resolve(chunk));
             }
             return [.. output.Finish().Select(o => new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, o.FileName, o.Written, settings.Metadata, settings.Level))];

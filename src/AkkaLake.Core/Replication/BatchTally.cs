@@ -35,4 +35,14 @@ public sealed class BatchTally
         SupersededRows += supersededRows;
         Unchanged += unchanged;
     }
+
+    /// <summary>
+    /// Why the batch must not be committed: its new parts hold other than the rows it read less
+    /// those the lake already held unchanged (the source's primary key leaves no other duplicates
+    /// to collapse). Null when they agree.
+    /// </summary>
+    public string? Discrepancy(long rowsInParts) =>
+        rowsInParts == Rows - Unchanged
+            ? null
+            : $"its parts hold {rowsInParts:N0} rows, but it read {Rows:N0} of which the lake held {Unchanged:N0} unchanged, so {Rows - Unchanged:N0} were to be written";
 }

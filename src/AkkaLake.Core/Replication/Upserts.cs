@@ -146,14 +146,21 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
         {
             using var reader = new PartReader(part.ReadablePath());
             using var writer = new PartWriter(tmp, metadata, rowGroupRows);
+            long dropped = 0;
             foreach (var batch in reader.ReadBatches(batchRows))
             {
                 var kept = new MetricRows(batch.Count);
                 for (var i = 0; i < batch.Count; i++)
                     if (!keys.Contains((batch.SensorIds[i], batch.TsMicros[i]))) kept.AddFrom(batch, i);
+                dropped += batch.Count - kept.Count;
                 writer.Append(kept);
             }
-            return writer.Finish();
+            var written = writer.Finish();
+            // Every row of the file is in the copy or was a replaced reading (an adopted file may hold a key twice).
+            if (written.Rows + dropped != part.File.Rows || dropped < keys.Count)
+                throw new InvalidDataException(
+                    $"The copy of {part.File.Name} holds {written.Rows:N0} rows and left out {dropped:N0} for {keys.Count:N0} replaced readings, but the file holds {part.File.Rows:N0}.");
+            return written;
         }
         catch
         {

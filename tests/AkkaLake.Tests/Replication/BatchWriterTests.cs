@@ -77,4 +77,20 @@ public class BatchWriterTests : LakeTestKit
         ExpectTerminated(writer, TimeSpan.FromSeconds(10));
         AwaitAssert(() => Assert.Empty(Directory.GetFiles(settings.HotPath, "*.tmp", SearchOption.AllDirectories)), TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public void A_batch_whose_parts_hold_fewer_rows_than_it_read_fails_rather_than_commits()
+    {
+        var settings = Settings("Host=unused", 2);
+        var parent = CreateTestProbe();
+
+        // A writer that leaves a chunk of its merged rows out, as a defect in the merge would.
+        parent.ChildActorOf(BatchWriter.Props(Job(Export(2), 2), settings, new ScriptedFaults().Skip("writer.append")));
+
+        parent.ExpectMsg<BatchWriter.Exported>(TimeSpan.FromSeconds(20));
+        var failed = parent.ExpectMsg<BatchWriter.Failed>(TimeSpan.FromSeconds(20));
+        Assert.Equal("checking the batch's rows", failed.Stage);
+        Assert.Contains("but it read 120", failed.Error.Message);
+        parent.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
 }

@@ -9,6 +9,7 @@ namespace AkkaLake.Tests.Support;
 public sealed class ScriptedFaults : IFaultPoints
 {
     private readonly Dictionary<string, (TimeSpan Pause, int Throws)> _points = [];
+    private readonly Dictionary<string, int> _skips = [];
     private readonly Lock _gate = new();
 
     public ScriptedFaults Pause(string point, TimeSpan pause)
@@ -21,6 +22,23 @@ public sealed class ScriptedFaults : IFaultPoints
     {
         _points[point] = (_points.GetValueOrDefault(point).Pause, times);
         return this;
+    }
+
+    /// <summary>The step at <paramref name="point"/> is left out this many times, as a defect would leave it out.</summary>
+    public ScriptedFaults Skip(string point, int times = 1)
+    {
+        _skips[point] = times;
+        return this;
+    }
+
+    public bool Skips(string point)
+    {
+        lock (_gate)
+        {
+            if (_skips.GetValueOrDefault(point) <= 0) return false;
+            _skips[point]--;
+            return true;
+        }
     }
 
     public void Hit(string point)
