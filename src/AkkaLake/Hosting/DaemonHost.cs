@@ -96,10 +96,14 @@ public static class DaemonHost
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Services.AddSerilog(logger);
-        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.AddSingleton<SignalLifetime>();
+        builder.Services.AddSingleton<IHostLifetime>(sp => sp.GetRequiredService<SignalLifetime>());
+        // A hosted service that fails is its own problem (the status page starts its listener again); it never stops the daemon.
+        builder.Services.Configure<HostOptions>(o => o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore);
+        faults ??= EnvironmentFaults.FromEnvironment();
         AddMetricsExport(builder.Services, settings);
         LakeHealth.Add(builder.Services);
-        StatusEndpoint.Add(builder.Services, settings);
+        StatusEndpoint.Add(builder.Services, settings, logger, faults);
         builder.Services.AddAkka("akkalake", (akka, _) =>
         {
             akka.ConfigureLoggers(loggers =>
@@ -111,7 +115,7 @@ public static class DaemonHost
                 // The host turns SIGTERM into an orderly stop (the coordinator drains first); Akka's own hook would stop the actors under it.
                 .AddHocon($"akka.coordinated-shutdown.exit-clr = off\nakka.coordinated-shutdown.run-by-clr-shutdown-hook = off\nakka.loglevel = {AkkaLevel(logger)}", HoconAddMode.Prepend)
                 .AddLakeDaemon(settings, job, new DaemonListener(o => outcome.TrySetResult(o), onProgress, down => SaveDaemonState(stateWrites, settings, down, logger)),
-                    faults ?? EnvironmentFaults.FromEnvironment());
+                    faults);
         });
 
         // Akka's Serilog logger writes to the static logger; it gets ours plus the drain.
@@ -128,17 +132,19 @@ public static class DaemonHost
             await using var registration = stopping.Register(() => stopped.TrySetResult());
             await using var cancel = ct.Register(() => stopped.TrySetResult());
             var first = await Task.WhenAny(outcome.Task, stopped.Task);
-            var result = first == outcome.Task ? outcome.Task.Result : new DaemonOutcome(true, null);
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            var askedBy = host.Services.GetRequiredService<SignalLifetime>().AskedBy;
+            var result = first == outcome.Task ? outcome.Task.Result : DaemonStop.Outcome(askedBy, ct.IsCancellationRequested, system.WhenTerminated.IsCompleted);
 
             const string marker = "AkkaLake is stopping";
             var drained = drain.Expect(marker);
-            Logging.GetLogger(host.Services.GetRequiredService<ActorSystem>(), typeof(DaemonHost)).Info(marker + ": {Reason}",
-                result.Succeeded ? (first == outcome.Task ? "the job is done" : "asked to stop") : "the run failed (the error is above)");
+            Logging.GetLogger(system, typeof(DaemonHost)).Info(marker + ": {Reason}",
+                result.Succeeded ? (first == outcome.Task ? "the job is done" : $"asked to stop ({askedBy ?? "by its caller"})") : $"the run failed: {result.Error}");
             // Akka logs through an actor: under load its queue can take seconds to reach the sinks.
             await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(20), CancellationToken.None));
             await DrainAsync(host.Services.GetRequiredService<ActorRegistry>(), logger);
             // Run the shutdown with the process's exit code, so Akka's own last line agrees with it.
-            await CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>())
+            await CoordinatedShutdown.Get(system)
                 .Run(new DaemonExit(result.Succeeded ? Commands.ExitCodes.Ok : Commands.ExitCodes.Failed));
             await host.StopAsync(CancellationToken.None);
             return result;

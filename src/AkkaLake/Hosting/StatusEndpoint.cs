@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Status;
+using AkkaLake.Core.Storage;
 using AkkaLake.Core.Telemetry;
 using AkkaLake.Status;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,25 +17,48 @@ namespace AkkaLake.Hosting;
 /// <c>/healthz</c> and <c>/readyz</c> the health checks. It samples the lag every 10 s into a
 /// bounded hour of history, which only the running daemon can know.
 /// </summary>
-public sealed class StatusEndpoint(LakeSettings settings, HealthCheckService health, int port) : BackgroundService
+public sealed class StatusEndpoint(LakeSettings settings, HealthCheckService health, int port, Serilog.ILogger logger, IFaultPoints faults) : BackgroundService
 {
     private static readonly TimeSpan SampleEvery = TimeSpan.FromSeconds(10);
     private readonly LagHistory _lag = LagHistory.LastHour();
 
-    public static void Add(IServiceCollection services, LakeSettings settings)
+    public static void Add(IServiceCollection services, LakeSettings settings, Serilog.ILogger logger, IFaultPoints faults)
     {
         if (settings.MetricsPort is { } port)
-            services.AddHostedService(sp => new StatusEndpoint(settings, sp.GetRequiredService<HealthCheckService>(), port));
+            services.AddHostedService(sp => new StatusEndpoint(settings, sp.GetRequiredService<HealthCheckService>(), port, logger, faults));
     }
 
+    /// <summary>
+    /// Serves until the daemon stops. Nothing here may stop the daemon: a request that fails is
+    /// answered 500 and logged, and a listener that fails is started again.
+    /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var sampling = SampleAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ListenAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.Warning(e, "The status page's listener on port {Port} failed: {Error}; it starts again in {DelaySeconds} s", port, e.Message, RelistenDelay.TotalSeconds);
+                await Task.Delay(RelistenDelay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+        await sampling;
+    }
+
+    private static readonly TimeSpan RelistenDelay = TimeSpan.FromSeconds(5);
+
+    private async Task ListenAsync(CancellationToken stoppingToken)
     {
         using var listener = new HttpListener();
         // On Unix, HttpListeners of one process share a port by path prefix, the longest winning: /metrics/ stays the exporter's.
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
         await using var stop = stoppingToken.Register(listener.Stop);
-        var sampling = SampleAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             HttpListenerContext context;
@@ -42,21 +66,22 @@ public sealed class StatusEndpoint(LakeSettings settings, HealthCheckService hea
             {
                 context = await listener.GetContextAsync();
             }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+            catch (Exception e) when (stoppingToken.IsCancellationRequested && e is HttpListenerException or ObjectDisposedException)
             {
-                break;
+                return;
             }
-            await AnswerAsync(context, stoppingToken);
+            // Each request on its own: a slow page never holds up a health check.
+            _ = AnswerAsync(context, stoppingToken);
         }
-        await sampling;
     }
 
     private async Task AnswerAsync(HttpListenerContext context, CancellationToken ct)
     {
         var response = context.Response;
+        var path = "?";
         try
         {
-            var path = context.Request.Url!.AbsolutePath;
+            path = context.Request.Url?.AbsolutePath ?? "?";
             if (path.StartsWith("/healthz", StringComparison.Ordinal) || path.StartsWith("/readyz", StringComparison.Ordinal))
             {
                 await LakeHealth.AnswerAsync(health, context, ct);
@@ -68,7 +93,11 @@ public sealed class StatusEndpoint(LakeSettings settings, HealthCheckService hea
                 return;
             }
             // Read from the lake's files and log off the request thread: a slow disk delays a page, never the daemon.
-            var status = await Task.Run(() => StatusPage.Take(settings, DateTimeOffset.UtcNow, _lag.Snapshot()));
+            var status = await Task.Run(() =>
+            {
+                faults.Hit("status.page");
+                return StatusPage.Take(settings, DateTimeOffset.UtcNow, _lag.Snapshot());
+            }, ct);
             var (body, type) = path == "/" ? (StatusPage.Html(status), "text/html; charset=utf-8") : (StatusPage.Json(status), "application/json");
             response.ContentType = type;
             response.Headers["Cache-Control"] = "no-store";
@@ -76,13 +105,29 @@ public sealed class StatusEndpoint(LakeSettings settings, HealthCheckService hea
             response.ContentLength64 = bytes.Length;
             await response.OutputStream.WriteAsync(bytes);
         }
-        catch (Exception e) when (e is IOException or HttpListenerException or UnauthorizedAccessException or OperationCanceledException)
+        catch (Exception e)
         {
-            response.StatusCode = 500;
+            if (!ct.IsCancellationRequested)
+                logger.Warning("The status page could not answer {Path}: {Error}", path, e.Message);
+            try
+            {
+                response.StatusCode = 500;
+            }
+            catch (Exception)
+            {
+                // Headers already sent, or the client gone: nothing more to say to it.
+            }
         }
         finally
         {
-            response.Close();
+            try
+            {
+                response.Close();
+            }
+            catch (Exception)
+            {
+                // The client hung up.
+            }
         }
     }
 

@@ -80,6 +80,35 @@ public class DaemonLifecycleTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_status_page_that_throws_at_every_request_never_stops_the_daemon_which_keeps_serving_and_replicating()
+    {
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await source.InsertStampedNowAsync(0, DateTimeOffset.UtcNow.AddHours(-6), DateTimeOffset.UtcNow.AddMinutes(-5), TimeSpan.FromMinutes(10));
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
+        var port = LocalPostgresServer.FreePort();
+        using var daemon = DaemonProcess.Start(new Dictionary<string, string> { [Hosting.EnvironmentFaults.Variable] = "status.page=throw" },
+            [.. lake.Args("run"), "--metrics-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await daemon.WaitForOutputAsync("Replicated ", TimeSpan.FromSeconds(60));
+
+        using var http = new HttpClient();
+        var answers = new List<System.Net.HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            answers.Add((await http.GetAsync($"http://127.0.0.1:{port}/")).StatusCode);
+            answers.Add((await http.GetAsync($"http://127.0.0.1:{port}/status.json")).StatusCode);
+        }
+        await source.InsertStampedNowAsync(10, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddMinutes(-1), TimeSpan.FromMinutes(5));
+        await lake.EventuallyEqualsSourceAsync(source, TimeSpan.FromSeconds(60));
+
+        Assert.False(daemon.HasExited, daemon.Output);
+        Assert.All(answers, a => Assert.Equal(System.Net.HttpStatusCode.InternalServerError, a));
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{port}/healthz")).StatusCode);
+        Assert.Contains("status page could not answer", daemon.Output);
+        daemon.Signal("TERM");
+        Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
     public async Task A_second_daemon_on_the_same_lake_exits_with_a_message_naming_the_first()
     {
         var source = await SourceDatabase.CreateAsync(postgres);
