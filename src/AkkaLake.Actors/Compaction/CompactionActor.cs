@@ -165,13 +165,13 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         var started = DateTimeOffset.UtcNow;
         var outputs = _outputs;
         var faults = _faults;
-        WriteSlots.RunAsync(() =>
+        WriteLimits.For(Context.System).RunAsync($"compacting {Describe(job)} ({job.Location})", () =>
             {
                 faults.Hit("compaction.merge");
                 var result = merger.Merge(job, runId, target, outputs.Stopped);
                 outputs.Keep(result.Outputs.Select(o => o.Written.TmpPath));
                 return result;
-            })
+            }, outputs.Stopped)
             .PipeTo(Self, success: r => new Merged(job, runId, r, started), failure: e => new MergeFailed(job, e));
         _activity = new Activity("compaction", $"merging {Describe(job)} ({job.Reason}): {job.Inputs.Count} files", started);
         Become(Busy);

@@ -41,7 +41,7 @@ internal sealed class CoordinatorLog(ILoggingAdapter log, LakeSettings settings)
         foreach (var w in warnings) log.Warning("{Warning}", w);
     }
 
-    public void NotCommitted(string description, Exception error, bool conflict) =>
+    public void NotDone(string description, Exception error, bool conflict) =>
         log.Warning("The {What} was not committed: {Error}", description,
             conflict ? "the lake changed meanwhile; it will be retried. " + error.Message : error.Message);
 

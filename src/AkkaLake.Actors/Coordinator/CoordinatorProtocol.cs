@@ -13,14 +13,13 @@ public static class CoordinatorProtocol
         public static readonly GetManifest Instance = new();
     }
 
-    /// <param name="DaysToRebuild">Days reconciliation found differing from PostgreSQL, for the replication actor to rebuild.</param>
-    public sealed record ManifestSnapshot(LakeManifest Manifest, IReadOnlySet<DateOnly>? DaysToRebuild = null);
+    public sealed record ManifestSnapshot(LakeManifest Manifest);
 
-    /// <summary>Reconciliation found this day differing from PostgreSQL: it is to be rebuilt from there.</summary>
-    public sealed record RebuildDay(DateOnly Day, string Reason);
-
-    /// <summary>The replication actor took this day to rebuild; on failure it asks again with <see cref="RebuildDay"/>.</summary>
-    public sealed record RebuildTaken(DateOnly Day);
+    /// <summary>
+    /// Reconciliation found this day differing from PostgreSQL in a check begun at <see cref="FoundAt"/>:
+    /// recorded in the manifest until a rebuild planned after then commits. Answered like a commit.
+    /// </summary>
+    public sealed record MarkForRebuild(DateOnly Day, string Reason, DateTimeOffset FoundAt);
 
     /// <summary>
     /// Publish the staged parts and apply the commit in one atomic manifest change. A replication
@@ -61,9 +60,10 @@ public static class CoordinatorProtocol
         public static readonly GetStatus Instance = new();
     }
 
-    /// <param name="Mode">opening, serving, or the file work under way (e.g. "committing backfill run …").</param>
+    /// <param name="Mode">opening the lake, serving, or the change under way (e.g. "replication run …").</param>
     /// <param name="Manifest">The manifest as the coordinator holds it; null while the lake is opening.</param>
-    public sealed record CoordinatorStatus(string Mode, LakeManifest? Manifest);
+    /// <param name="Since">When the coordinator began what <paramref name="Mode"/> says.</param>
+    public sealed record CoordinatorStatus(string Mode, LakeManifest? Manifest, DateTimeOffset Since);
 
     /// <summary>Stop once the file work under way is done (the daemon's orderly shutdown).</summary>
     public sealed record Drain

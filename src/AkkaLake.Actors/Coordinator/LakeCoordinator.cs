@@ -1,54 +1,46 @@
 using Akka.Actor;
 using Akka.Event;
-using Akka.Pattern;
-using AkkaLake.Actors.Compaction;
-using AkkaLake.Actors.Reconciliation;
-using AkkaLake.Actors.Retention;
 using AkkaLake.Core.Compaction;
-using AkkaLake.Core.Reconciliation;
-using AkkaLake.Core.Telemetry;
 using AkkaLake.Core.Configuration;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Locking;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.State;
 using AkkaLake.Core.Storage;
+using AkkaLake.Core.Telemetry;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
 namespace AkkaLake.Actors.Coordinator;
 
 /// <summary>
-/// One per lake. Takes the writer lock, loads the manifest and recovers the lake, then alone
-/// changes the manifest and the watermark, one commit at a time. It supervises the compaction and
-/// retention actors (restarted with backoff; their failures never stop replication). All file work
-/// (commits, undoing a failed one, deletions, replication.json) runs off the actor thread, in
-/// order (<see cref="SerialWork"/>), and comes back as a message of its own; requests that change
-/// the manifest wait in the stash meanwhile, and <see cref="GetStatus"/> is answered in every mode.
+/// One per lake, and the only one that changes its manifest. Opening: takes the writer lock,
+/// loads the manifest and recovers the lake (<see cref="LakeOpener"/>). Serving: runs one change
+/// at a time (commits, moves, expiries, rebuild marks, deletions past their grace; the protocol is
+/// <see cref="LakeChanges"/>'s) off the actor's thread, in order with all the lake's file work
+/// (<see cref="SerialWork"/>), while further changes wait in the stash; a commit that fails is
+/// undone before the next. Draining: lets the work under way finish and releases the lake. It
+/// starts the lake's other actors (<see cref="LakeServices"/>), has <c>replication.json</c> kept by
+/// <see cref="ReplicationStateWriter"/>, and answers <see cref="GetStatus"/> in every mode.
 /// </summary>
 public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
 {
+    /// <summary>The lake while it is open: the manifest as committed, and who hears of its changes.</summary>
+    private sealed record OpenLake(LakeManifest Manifest, IActorRef StateWriter, IReadOnlyList<IActorRef> Watchers);
+
+    /// <summary>A change of the manifest under way: what it is, since when, who asked, and the run it records.</summary>
+    private sealed record Change(string Description, DateTimeOffset Since, IActorRef? ReplyTo, RunReport? Report, bool UndoneOnFailure);
+
     private sealed record Opened(LakeOpener.Opened Lake, ReplicationState? Replication);
 
     private sealed record OpenFailed(Exception Error);
 
-    private sealed record Committed(LakeManifest Manifest, IActorRef ReplyTo, string Description, ReplicationState? State);
+    private sealed record Changed(LakeManifest Manifest, IReadOnlyList<string> Deleted, IReadOnlyList<string> Warnings);
 
-    private sealed record CommitError(Exception Error, IActorRef ReplyTo, string Description);
+    private sealed record ChangeFailed(Exception Error);
 
-    private sealed record Undone(LakeManifest Manifest, PendingCommit? Commit, IActorRef ReplyTo, string Reason, bool Conflict);
+    private sealed record Undone(LakeManifest Manifest, PendingCommit? Commit);
 
     private sealed record UndoFailed(Exception Error);
-
-    private sealed record StateSaved
-    {
-        public static readonly StateSaved Instance = new();
-    }
-
-    private sealed record StateSaveFailed(Exception Error);
-
-    private sealed record DeletionsDone(LakeManifest Manifest, IReadOnlyList<string> Deleted, IReadOnlyList<string> Warnings);
-
-    private sealed record DeletionsFailed(Exception Error);
 
     private sealed record LockReleased
     {
@@ -59,29 +51,26 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     private readonly IActorRef? _lifecycle;
     private readonly IFaultPoints _faults;
     private readonly CompactionPolicy _policy;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly CoordinatorLog _report;
-    private readonly LakeChanges _changes;
-    private readonly SerialWork _work;
-    private readonly List<IActorRef> _watchers = [];
     private readonly bool _reconcile;
-    private readonly SortedSet<DateOnly> _daysToRebuild = [];
+    private readonly SerialWork _work;
+    private readonly LakeChanges _changes;
+    private readonly CoordinatorLog _report;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    // Released when the actor stops, whatever its mode: the one thing it holds outside its modes.
     private LakeLock? _lock;
-    private LakeManifest _manifest = null!;
-    private ReplicationState? _replication;
-    private string _mode = "opening the lake";
 
     public LakeCoordinator(LakeSettings settings, IActorRef? lifecycle, IFaultPoints faults, CompactionPolicy policy, bool reconcile, SerialWork work)
     {
-        _reconcile = reconcile && settings.ReconcileInterval > TimeSpan.Zero;
         _settings = settings;
         _lifecycle = lifecycle;
         _faults = faults;
         _policy = policy;
+        _reconcile = reconcile && settings.ReconcileInterval > TimeSpan.Zero;
         _work = work;
-        _changes = new LakeChanges(settings, new ManifestStore(settings.StatePath), _faults);
+        _changes = new LakeChanges(settings, new ManifestStore(settings.StatePath), faults);
         _report = new CoordinatorLog(_log, settings);
-        Loading();
+        Opening(DateTimeOffset.UtcNow);
     }
 
     public IStash Stash { get; set; } = null!;
@@ -97,8 +86,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
 
     protected override void PreStart()
     {
-        var settings = _settings;
-        var changes = _changes;
+        var (settings, changes) = (_settings, _changes);
         _work.Then(() => new Opened(LakeOpener.Open(settings, $"akkalake (pid {Environment.ProcessId})", createOrAdopt: true), changes.LoadState()))
             .PipeTo(Self, success: opened => opened, failure: e => new OpenFailed(e));
     }
@@ -111,25 +99,19 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         else _work.Then(held.Dispose);
     }
 
-    protected override void Unhandled(object message) => Defects.Unhandled(_log, Self, _mode, message);
-
-    private void ReceiveStatus() => Receive<GetStatus>(_ => Sender.Tell(new CoordinatorStatus(_mode, _manifest)));
-
-    private void Loading()
+    private void Opening(DateTimeOffset since)
     {
-        ReceiveStatus();
+        Receive<GetStatus>(_ => Sender.Tell(new CoordinatorStatus("opening the lake", null, since)));
         Receive<Opened>(o =>
         {
             _lock = o.Lake.Lock;
-            _manifest = o.Lake.Manifest;
-            _replication = o.Replication;
-            _report.Opened(_manifest, o.Lake.Recovery, o.Lake.Adopted);
-            StartChildren();
+            var manifest = o.Lake.Manifest;
+            _report.Opened(manifest, o.Lake.Recovery, o.Lake.Adopted);
+            var writer = Context.ActorOf(ReplicationStateWriter.Props(_changes, _work, o.Replication, _settings.LateWindowHours), "replication-state");
+            var lake = new OpenLake(manifest, writer, LakeServices.Start(Context, Self, _settings, _policy, _faults, _reconcile));
             Timers.StartPeriodicTimer("delete-due", DeleteDueFiles.Instance, TimeSpan.FromSeconds(30));
-            _lifecycle?.Tell(new Ready(_manifest, o.Lake.Recovery));
-            BecomeServing();
-            Stash.UnstashAll();
-            Announce();
+            _lifecycle?.Tell(new Ready(manifest, o.Lake.Recovery));
+            Serve(lake);
         });
         Receive<OpenFailed>(f =>
         {
@@ -139,186 +121,123 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         ReceiveAny(_ => Stash.Stash());
     }
 
-    /// <summary>Compaction and retention each run under a backoff supervisor: a crash restarts them after 1 s, 2 s, … up to a minute.</summary>
-    private void StartChildren()
+    /// <summary>Serves <paramref name="lake"/>: announces it to the lake's actors and takes the changes that waited meanwhile.</summary>
+    private void Serve(OpenLake lake)
     {
-        _watchers.Add(Supervised(CompactionActor.Props(Self, _settings, _policy, _faults), "compaction"));
-        _watchers.Add(Supervised(RetentionActor.Props(Self, _settings, _faults), "retention"));
-        if (_reconcile)
-        {
-            var schedule = new ReconcileSchedule(_settings.ReconcileInterval, _settings.ReconcileRecentInterval);
-            var tick = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(1).Ticks, _settings.ReconcileRecentInterval.Ticks));
-            Supervised(ReconciliationActor.Props(Self, _settings, schedule, tick, _faults), "reconciliation");
-        }
+        LakeMetrics.Publish(lake.Manifest);
+        foreach (var watcher in lake.Watchers) watcher.Tell(new LakeChanged(lake.Manifest));
+        Become(() => Serving(lake));
+        Stash.UnstashAll();
+        if (lake.Manifest.PendingDeletions.Any(d => d.DueAt <= DateTimeOffset.UtcNow)) Self.Tell(DeleteDueFiles.Instance);
     }
 
-    private IActorRef Supervised(Props child, string name) =>
-        Context.ActorOf(BackoffSupervisor.Props(Backoff.OnFailure(child, name, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), 0.2, -1)), name + "-supervisor");
-
-    private void Announce()
+    private void Serving(OpenLake lake)
     {
-        LakeMetrics.Publish(_manifest);
-        foreach (var w in _watchers) w.Tell(new LakeChanged(_manifest));
-    }
-
-    private void BecomeServing()
-    {
-        _mode = "serving";
-        Become(Serving);
-    }
-
-    private void Serving()
-    {
-        ReceiveStatus();
-        Receive<GetManifest>(_ => Sender.Tell(new ManifestSnapshot(_manifest, _daysToRebuild.Count == 0 ? null : new SortedSet<DateOnly>(_daysToRebuild))));
-        Receive<RebuildDay>(r => _daysToRebuild.Add(r.Day));
-        Receive<RebuildTaken>(t => _daysToRebuild.Remove(t.Day));
-        Receive<Commit>(c =>
-        {
-            var previous = _replication;
-            var changes = _changes;
-            var lateWindow = _settings.LateWindowHours;
-            RunCommit($"{c.Change.Kind} run {c.Change.RunId}", current =>
-            {
-                var next = changes.Commit(current, c.Change, c.Parts);
-                return (next, c.Report?.ApplyTo(previous, next, lateWindow, null));
-            });
-        });
-        Receive<MovePartition>(m => RunCommit($"move of {LakeLayout.DateKey(m.Date)} to {m.To}", current => (_changes.Move(current, m.Date, m.From, m.To, m.Copied), null)));
-        Receive<ExpirePartition>(e => RunCommit($"expiry of {LakeLayout.DateKey(e.Date)}", current => (_changes.Expire(current, e.Date), null)));
-        Receive<RecordFailure>(f =>
-        {
-            _replication = f.Report.ApplyTo(_replication, _manifest, _settings.LateWindowHours, f.Error);
-            SaveState(_replication);
-        });
-        Receive<StateSaved>(_ => { });
-        Receive<StateSaveFailed>(f => _log.Warning("Could not write replication.json: {Error}; the manifest holds the watermark, and the next run writes the file again", f.Error.Cause().Message));
+        var since = DateTimeOffset.UtcNow;
+        Receive<GetStatus>(_ => Sender.Tell(new CoordinatorStatus("serving", lake.Manifest, since)));
+        Receive<GetManifest>(_ => Sender.Tell(new ManifestSnapshot(lake.Manifest)));
+        Receive<Commit>(c => Run(lake, new Change($"{c.Change.Kind} run {c.Change.RunId}", DateTimeOffset.UtcNow, Sender, c.Report, true),
+            (changes, current) => Landed(changes.Commit(current, c.Change, c.Parts))));
+        Receive<MovePartition>(m => Run(lake, new Change($"move of {LakeLayout.DateKey(m.Date)} to {m.To}", DateTimeOffset.UtcNow, Sender, null, true),
+            (changes, current) => Landed(changes.Move(current, m.Date, m.From, m.To, m.Copied))));
+        Receive<ExpirePartition>(e => Run(lake, new Change($"expiry of {LakeLayout.DateKey(e.Date)}", DateTimeOffset.UtcNow, Sender, null, true),
+            (changes, current) => Landed(changes.Expire(current, e.Date))));
+        Receive<MarkForRebuild>(m => Run(lake, new Change($"mark of {LakeLayout.DateKey(m.Day)} to rebuild", DateTimeOffset.UtcNow, Sender, null, false),
+            (changes, current) => Landed(changes.MarkForRebuild(current, m.Day, new RebuildMark(m.FoundAt, m.Reason)))));
         Receive<DeleteDueFiles>(_ =>
         {
-            if (!_manifest.PendingDeletions.Any(d => d.DueAt <= DateTimeOffset.UtcNow)) return;
-            var manifest = _manifest;
-            var changes = _changes;
-            _work.Then(() => changes.DeleteDue(manifest))
-                .PipeTo(Self, success: d => new DeletionsDone(d.Next, d.Deleted, d.Warnings), failure: e => new DeletionsFailed(e));
-            BecomeWorking("deleting files past their grace period");
-        });
-        Receive<Drain>(_ =>
-        {
-            // Released after the file work under way, before the stop, so whoever asked can open the lake at once.
-            var held = _lock;
-            _lock = null;
-            _work.Then(() =>
-                {
-                    held?.Dispose();
-                    return LockReleased.Instance;
-                })
-                .PipeTo(Self);
-            _mode = "releasing the lake to stop";
-            BecomeStacked(() =>
+            if (!lake.Manifest.PendingDeletions.Any(d => d.DueAt <= DateTimeOffset.UtcNow)) return;
+            Run(lake, new Change("deletion of files past their grace period", DateTimeOffset.UtcNow, null, null, false), (changes, current) =>
             {
-                ReceiveStatus();
-                Receive<LockReleased>(_ => Context.Stop(Self));
-                ReceiveAny(_ => Stash.Stash());
+                var (next, deleted, warnings) = changes.DeleteDue(current);
+                return new Changed(next, deleted, warnings);
             });
         });
+        Receive<RecordFailure>(f => lake.StateWriter.Tell(new ReplicationStateWriter.Record(f.Report, lake.Manifest, f.Error)));
+        Receive<Drain>(_ => Drain(lake));
+        ReceiveAny(m => Defects.Unhandled(_log, Self, "serving", m));
     }
 
-    /// <summary>Writes replication.json after the file work already asked for; its answer comes back as its own message.</summary>
-    private void SaveState(ReplicationState state)
+    private static Changed Landed(LakeManifest next) => new(next, [], []);
+
+    /// <summary>Runs one change of the manifest off the actor's thread; changes asked for meanwhile wait in the stash.</summary>
+    private void Run(OpenLake lake, Change change, Func<LakeChanges, LakeManifest, Changed> work)
     {
-        var changes = _changes;
-        _work.Then(() =>
-            {
-                changes.SaveState(state);
-                return StateSaved.Instance;
-            })
-            .PipeTo(Self, success: saved => saved, failure: e => new StateSaveFailed(e));
+        var (changes, current) = (_changes, lake.Manifest);
+        _work.Then(() => work(changes, current)).PipeTo(Self, success: c => c, failure: e => new ChangeFailed(e));
+        Become(() => Working(lake, change));
     }
 
-    /// <summary>Runs one manifest change off the actor thread; requests that change the manifest wait in the stash until it is answered.</summary>
-    private void RunCommit(string description, Func<LakeManifest, (LakeManifest Next, ReplicationState? State)> work)
+    private void Working(OpenLake lake, Change change)
     {
-        var current = _manifest;
-        var replyTo = Sender;
-        _work.Then(() =>
-            {
-                var (next, state) = work(current);
-                return new Committed(next, replyTo, description, state);
-            })
-            .PipeTo(Self, success: r => r, failure: e => new CommitError(e, replyTo, description));
-        BecomeWorking("committing the " + description);
-    }
-
-    private void BecomeWorking(string what)
-    {
-        _mode = what;
-        BecomeStacked(Working);
-    }
-
-    /// <summary>File work that changes the manifest is under way: its answer, and only its, is served; the rest waits.</summary>
-    private void Working()
-    {
-        ReceiveStatus();
-        Receive<Committed>(c =>
+        Receive<GetStatus>(_ => Sender.Tell(new CoordinatorStatus("committing the " + change.Description, lake.Manifest, change.Since)));
+        Receive<Changed>(c =>
         {
-            _manifest = c.Manifest;
-            _log.Debug("Committed {What} as commit {CommitSeq}", c.Description, c.Manifest.CommitSeq);
-            c.ReplyTo.Tell(new CommitSucceeded(c.Manifest));
-            if (c.State is { } state)
-            {
-                _replication = state;
-                SaveState(state);
-            }
-            Resume();
-            Announce();
-            if (_manifest.PendingDeletions.Any(d => d.DueAt <= DateTimeOffset.UtcNow)) Self.Tell(DeleteDueFiles.Instance);
+            _log.Debug("Committed the {What} as commit {CommitSeq}", change.Description, c.Manifest.CommitSeq);
+            change.ReplyTo?.Tell(new CommitSucceeded(c.Manifest));
+            if (change.Report is { } report) lake.StateWriter.Tell(new ReplicationStateWriter.Record(report, c.Manifest, null));
+            _report.DeletedDue(c.Deleted, c.Warnings);
+            Serve(lake with { Manifest = c.Manifest });
         });
-        Receive<CommitError>(e =>
+        Receive<ChangeFailed>(f =>
         {
-            var error = e.Error.Cause();
+            var error = f.Error.Cause();
             var conflict = error is ManifestConflictException;
-            _report.NotCommitted(e.Description, error, conflict);
+            _report.NotDone(change.Description, error, conflict);
+            if (!change.UndoneOnFailure)
+            {
+                change.ReplyTo?.Tell(new CommitFailed(error.Message, conflict));
+                Serve(lake);
+                return;
+            }
             LakeMetrics.CommitFailures.Add(1);
-            var inMemory = _manifest;
-            var changes = _changes;
+            var (changes, inMemory) = (_changes, lake.Manifest);
             _work.Then(() =>
                 {
                     var (recovered, undone) = changes.UndoFailed(inMemory);
-                    return new Undone(recovered, undone, e.ReplyTo, error.Message, conflict);
+                    return new Undone(recovered, undone);
                 })
-                .PipeTo(Self, success: u => u, failure: f => new UndoFailed(f));
-            _mode = "undoing the failed " + e.Description;
+                .PipeTo(Self, success: u => u, failure: e => new UndoFailed(e));
+            Become(() => Undoing(lake, change, error.Message, conflict));
         });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Undoing(OpenLake lake, Change change, string reason, bool conflict)
+    {
+        var since = DateTimeOffset.UtcNow;
+        Receive<GetStatus>(_ => Sender.Tell(new CoordinatorStatus("undoing the failed " + change.Description, lake.Manifest, since)));
         Receive<Undone>(u =>
         {
-            _manifest = u.Manifest;
             _report.Undid(u.Commit);
-            u.ReplyTo.Tell(new CommitFailed(u.Reason, u.Conflict));
-            Resume();
+            change.ReplyTo?.Tell(new CommitFailed(reason, conflict));
+            Serve(lake with { Manifest = u.Manifest });
         });
         Receive<UndoFailed>(f =>
         {
             _log.Error(f.Error.Cause(), "Could not undo the failed commit; the coordinator restarts, and the lake is recovered when it opens again");
             throw new IOException("The failed commit could not be undone.", f.Error.Cause());
         });
-        Receive<DeletionsDone>(d =>
-        {
-            _manifest = d.Manifest;
-            _report.DeletedDue(d.Deleted, d.Warnings);
-            Resume();
-        });
-        Receive<DeletionsFailed>(f =>
-        {
-            _log.Warning("Deleting files past their grace period failed: {Error}; it is tried again in 30 s", f.Error.Cause().Message);
-            Resume();
-        });
         ReceiveAny(_ => Stash.Stash());
     }
 
-    private void Resume()
+    /// <summary>The lock is released after the file work under way, before the stop, so whoever asked can open the lake at once.</summary>
+    private void Drain(OpenLake lake)
     {
-        _mode = "serving";
-        UnbecomeStacked();
-        Stash.UnstashAll();
+        var held = _lock;
+        _lock = null;
+        _work.Then(() =>
+            {
+                held?.Dispose();
+                return LockReleased.Instance;
+            })
+            .PipeTo(Self);
+        var since = DateTimeOffset.UtcNow;
+        Become(() =>
+        {
+            Receive<GetStatus>(_ => Sender.Tell(new CoordinatorStatus("releasing the lake to stop", lake.Manifest, since)));
+            Receive<LockReleased>(_ => Context.Stop(Self));
+            ReceiveAny(_ => Stash.Stash());
+        });
     }
 }

@@ -16,16 +16,19 @@ namespace AkkaLake.Actors.Reconciliation;
 /// <summary>
 /// Heals what replication cannot see (deletes, rows stamped behind the watermark, rows without
 /// inserted_at): on its schedule it checks one hot day at a time against PostgreSQL, off the
-/// actor thread, and asks the coordinator to have a day that differs rebuilt. When each day was
-/// checked is saved to <c>reconcile.json</c> off the actor thread too. A failed check is logged and
-/// tried again at a later tick; it never stops the daemon.
+/// actor thread, and has a day that differs marked in the manifest for the replication actor to
+/// rebuild. When each day was checked is read from and saved to <c>reconcile.json</c> off the actor
+/// thread too; a day that differs counts as checked only once its mark is in the manifest. A
+/// failed check is logged and tried again at a later tick; it never stops the daemon.
 /// </summary>
-public sealed class ReconciliationActor : ReceiveActor, IWithTimers
+public sealed class ReconciliationActor : ReceiveActor, IWithTimers, IWithStash
 {
     public sealed record Check
     {
         public static readonly Check Instance = new();
     }
+
+    private sealed record Loaded(Dictionary<DateOnly, DateTimeOffset> LastChecked);
 
     private sealed record Checked(DayCheck Result, DateTimeOffset StartedAt);
 
@@ -46,7 +49,6 @@ public sealed class ReconciliationActor : ReceiveActor, IWithTimers
     private readonly ReconcileStateStore _store;
     private readonly IFaultPoints _faults;
     private readonly SerialWork _saves = new();
-    private readonly Dictionary<DateOnly, DateTimeOffset> _lastChecked;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
     private Activity _activity;
@@ -60,17 +62,21 @@ public sealed class ReconciliationActor : ReceiveActor, IWithTimers
         _dataSource = NpgsqlDataSource.Create(DatabaseUrl.ConnectionStringOf(settings));
         _reconciler = new Reconciler(_dataSource, settings.Roots);
         _store = new ReconcileStateStore(settings.StatePath);
-        _lastChecked = _store.Load();
-        _activity = new Activity("reconciliation", "waiting for a day to be due", DateTimeOffset.UtcNow);
-        Idle();
+        _activity = new Activity("reconciliation", "reading when each day was checked", DateTimeOffset.UtcNow);
+        Loading();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
+    public IStash Stash { get; set; } = null!;
 
     public static Props Props(IActorRef coordinator, LakeSettings settings, ReconcileSchedule schedule, TimeSpan tick, IFaultPoints faults) =>
         Akka.Actor.Props.Create(() => new ReconciliationActor(coordinator, settings, schedule, tick, faults));
 
-    protected override void PreStart() => Timers.StartPeriodicTimer("check", Check.Instance, _tick);
+    protected override void PreStart()
+    {
+        var store = _store;
+        _saves.Then(() => new Loaded(store.Load())).PipeTo(Self, success: l => l, failure: _ => new Loaded([]));
+    }
 
     protected override void PostStop()
     {
@@ -80,6 +86,18 @@ public sealed class ReconciliationActor : ReceiveActor, IWithTimers
 
     protected override void Unhandled(object message) => Defects.Unhandled(_log, Self, _activity.Doing, message);
 
+    private void Loading()
+    {
+        Receive<Activity.Query>(_ => Sender.Tell(_activity));
+        Receive<Loaded>(l =>
+        {
+            Timers.StartPeriodicTimer("check", Check.Instance, _tick);
+            BecomeIdle(l.LastChecked);
+            Stash.UnstashAll();
+        });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
     private void Common()
     {
         Receive<Activity.Query>(_ => Sender.Tell(_activity));
@@ -88,24 +106,24 @@ public sealed class ReconciliationActor : ReceiveActor, IWithTimers
         Receive<LakeChanged>(_ => { });
     }
 
-    private void Idle()
+    private void Idle(Dictionary<DateOnly, DateTimeOffset> lastChecked)
     {
         Common();
         Receive<Check>(_ => _coordinator.Tell(GetManifest.Instance));
-        Receive<ManifestSnapshot>(s => TryStart(s.Manifest));
+        Receive<ManifestSnapshot>(s => TryStart(s.Manifest, lastChecked));
     }
 
-    private void TryStart(LakeManifest manifest)
+    private void TryStart(LakeManifest manifest, Dictionary<DateOnly, DateTimeOffset> lastChecked)
     {
         var now = DateTimeOffset.UtcNow;
-        if (_schedule.Next(manifest, _lastChecked, now) is not { } day) return;
+        if (_schedule.Next(manifest, lastChecked, now) is not { } day) return;
         _reconciler.CheckAsync(manifest, day, _stopping.Token)
             .PipeTo(Self, success: r => new Checked(r, now), failure: e => new CheckFailed(day, e));
         _activity = new Activity("reconciliation", $"checking {LakeLayout.DateKey(day)} against PostgreSQL", now);
-        Become(Checking);
+        Become(() => Checking(lastChecked));
     }
 
-    private void Checking()
+    private void Checking(Dictionary<DateOnly, DateTimeOffset> lastChecked)
     {
         Common();
         Receive<Check>(_ => { });
@@ -114,22 +132,20 @@ public sealed class ReconciliationActor : ReceiveActor, IWithTimers
         {
             var result = c.Result;
             var durationMs = (long)(DateTimeOffset.UtcNow - c.StartedAt).TotalMilliseconds;
-            _lastChecked[result.Day] = c.StartedAt;
-            SaveState();
             LakeMetrics.ReconciledDays.Add(1, LakeMetrics.Tag("outcome", result.Differs ? "differ" : "agree"));
             if (!result.Differs)
             {
                 _log.Info("Checked {Date} against PostgreSQL: its {Rows} rows agree, in {DurationMs} ms", LakeLayout.DateKey(result.Day), result.LakeRows, durationMs);
+                Record(lastChecked, result.Day, c.StartedAt);
+                BecomeIdle(lastChecked);
+                return;
             }
-            else
-            {
-                var first = result.Shards[0];
-                _log.Warning("{Date} differs from PostgreSQL in {Shards} shards: {SourceRows} rows there, {LakeRows} in the lake (e.g. sensor {Sensor} in shard {Shard}); " +
-                    "rebuilding the day from PostgreSQL. Deleted readings, readings stamped behind the watermark or without inserted_at do this",
-                    [LakeLayout.DateKey(result.Day), result.Shards.Count, result.SourceRows, result.LakeRows, first.ExampleSensor, first.Shard]);
-                _coordinator.Tell(new RebuildDay(result.Day, $"{result.Shards.Count} shards differ from PostgreSQL"));
-            }
-            BecomeIdle();
+            var first = result.Shards[0];
+            _log.Warning("{Date} differs from PostgreSQL in {Shards} shards: {SourceRows} rows there, {LakeRows} in the lake (e.g. sensor {Sensor} in shard {Shard}); " +
+                "rebuilding the day from PostgreSQL. Deleted readings, readings stamped behind the watermark or without inserted_at do this",
+                [LakeLayout.DateKey(result.Day), result.Shards.Count, result.SourceRows, result.LakeRows, first.ExampleSensor, first.Shard]);
+            _coordinator.Tell(new MarkForRebuild(result.Day, $"{result.Shards.Count} shards differ from PostgreSQL", c.StartedAt));
+            Become(() => Marking(lastChecked, result.Day, c.StartedAt));
         });
         Receive<CheckFailed>(f =>
         {
@@ -140,23 +156,42 @@ public sealed class ReconciliationActor : ReceiveActor, IWithTimers
             else
             {
                 // Counted as checked, so a day that cannot be read is tried once per interval, not at every tick.
-                _lastChecked[f.Day] = DateTimeOffset.UtcNow;
+                Record(lastChecked, f.Day, DateTimeOffset.UtcNow);
                 _log.Warning("Could not check {Date} against PostgreSQL: {Error}; it is tried again when it is next due", LakeLayout.DateKey(f.Day), error.Message);
             }
-            BecomeIdle();
+            BecomeIdle(lastChecked);
         });
     }
 
-    private void BecomeIdle()
+    /// <summary>Waits for the day's rebuild mark to be in the manifest; only then is the day checked.</summary>
+    private void Marking(Dictionary<DateOnly, DateTimeOffset> lastChecked, DateOnly day, DateTimeOffset startedAt)
     {
-        _activity = new Activity("reconciliation", "waiting for a day to be due", DateTimeOffset.UtcNow);
-        Become(Idle);
+        Common();
+        Receive<Check>(_ => { });
+        Receive<ManifestSnapshot>(_ => { });
+        Receive<CommitSucceeded>(_ =>
+        {
+            Record(lastChecked, day, startedAt);
+            BecomeIdle(lastChecked);
+        });
+        Receive<CommitFailed>(f =>
+        {
+            _log.Warning("Could not record that {Date} differs from PostgreSQL: {Error}; it is checked again at the next tick", LakeLayout.DateKey(day), f.Reason);
+            BecomeIdle(lastChecked);
+        });
     }
 
-    /// <summary>Writes when each day was checked, after any write still under way.</summary>
-    private void SaveState()
+    private void BecomeIdle(Dictionary<DateOnly, DateTimeOffset> lastChecked)
     {
-        var snapshot = new Dictionary<DateOnly, DateTimeOffset>(_lastChecked);
+        _activity = new Activity("reconciliation", "waiting for a day to be due", DateTimeOffset.UtcNow);
+        Become(() => Idle(lastChecked));
+    }
+
+    /// <summary>Records when the day was checked and writes them all, after any write still under way.</summary>
+    private void Record(Dictionary<DateOnly, DateTimeOffset> lastChecked, DateOnly day, DateTimeOffset at)
+    {
+        lastChecked[day] = at;
+        var snapshot = new Dictionary<DateOnly, DateTimeOffset>(lastChecked);
         var store = _store;
         var faults = _faults;
         _saves.Then(() =>

@@ -18,9 +18,6 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
 {
     public abstract record Decision
     {
-        /// <summary>A day taken off the coordinator's list of days to rebuild.</summary>
-        public DateOnly? RepairTaken { get; init; }
-
         /// <param name="Clock">The clock the step was planned with, when the next backfill day may be read ahead.</param>
         public sealed record Export(ReplicationStep Step, DatabaseClock? Clock = null, long HeldBackByLag = 0) : Decision;
 
@@ -46,22 +43,21 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
         new(manifest, DateOnly.FromDateTime(now.UtcDateTime), settings.HotRetentionDays, settings.ColdPath is not null);
 
     /// <param name="knowsNoRowsBefore">The first day holding rows was read already.</param>
-    public SourceReads ReadsFor(LakeManifest manifest, IReadOnlySet<DateOnly>? daysToRebuild, bool knowsNoRowsBefore, DateTimeOffset now)
+    public SourceReads ReadsFor(LakeManifest manifest, bool knowsNoRowsBefore, DateTimeOffset now)
     {
         var metrics = manifest.Metrics;
         var firstBackfill = !metrics.FirstBackfillDone;
         TimeSpan? lagGuard = job is ReplicationJob.Backfill || firstBackfill ? null : settings.ReplicationLag;
-        var days = job is ReplicationJob.Backfill or ReplicationJob.Rebuild || metrics.NotReady is not null || daysToRebuild is { Count: > 0 };
+        var days = job is ReplicationJob.Backfill or ReplicationJob.Rebuild || metrics.NotReady is not null || metrics.DaysToRebuild is { Count: > 0 };
         var backfillFrom = job is ReplicationJob.Rebuild
             ? null
             : ReplicationPlanner.BackfillFrom(manifest, settings.HotRetentionDays, DateOnly.FromDateTime(now.UtcDateTime), (job as ReplicationJob.Backfill)?.From);
         return new SourceReads(!knowsNoRowsBefore && firstBackfill, lagGuard, days, backfillFrom, settings.FirstBackfillRead);
     }
 
-    /// <param name="daysToRebuild">Days reconciliation found differing; the daemon rebuilds the newest before its next incremental batch.</param>
     /// <param name="noRowsBefore">Days before this hold no rows (the first backfill records them without scanning).</param>
     /// <param name="backfillInOnePass">The first backfill reads its days in one pass (<see cref="BackfillPass"/>).</param>
-    public Decision Next(LakeManifest manifest, IReadOnlySet<DateOnly>? daysToRebuild, DatabaseClock clock, long heldBackByLag, DateOnly noRowsBefore, DateTimeOffset now, bool backfillInOnePass = false)
+    public Decision Next(LakeManifest manifest, DatabaseClock clock, long heldBackByLag, DateOnly noRowsBefore, DateTimeOffset now, bool backfillInOnePass = false)
     {
         switch (job)
         {
@@ -84,21 +80,22 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
 
         var step = ReplicationPlanner.Next(manifest, clock, settings.ReplicationLag, settings.HotRetentionDays, now, noRowsBefore, inOnePass: backfillInOnePass);
         if (manifest.Metrics.ComputedThroughTs is { } watermark) report.IfClockSetBack(clock, watermark);
-        DateOnly? taken = null;
-        if (step is ReplicationStep.UpToDate or ReplicationStep.Incremental && job.Repeats && daysToRebuild is { Count: > 0 })
+        // Days reconciliation found differing, newest first, before the next incremental batch; a day with no place in the lake any more is passed over.
+        if (step is ReplicationStep.UpToDate or ReplicationStep.Incremental && job.Repeats && manifest.Metrics.DaysToRebuild is { Count: > 0 } marks)
         {
-            taken = daysToRebuild.Max();
-            if (ManualBackfill.StepFor(manifest, taken.Value, Placement(manifest, settings, now)) is { } repair)
+            var placement = Placement(manifest, settings, now);
+            foreach (var key in marks.Keys.Reverse())
             {
-                log.Info("Rebuilding {Date} from PostgreSQL because it differs from it; incremental replication continues right after", LakeLayout.DateKey(repair.Day));
-                return new Decision.Export(repair) { RepairTaken = taken };
+                if (ManualBackfill.StepFor(manifest, LakeLayout.ParseDateKey(key), placement) is not { } repair) continue;
+                log.Info("Rebuilding {Date} from PostgreSQL because it differs from it ({Reason}); incremental replication continues right after", key, marks[key].Reason);
+                return new Decision.Export(repair);
             }
         }
         switch (step)
         {
             case ReplicationStep.UpToDate u:
                 report.IfCapped(u.Bound, u.Watermark);
-                return new Decision.Done { RepairTaken = taken };
+                return new Decision.Done();
             case ReplicationStep.Incremental i:
                 report.IfCapped(i.Bound, i.After);
                 var backlog = now - i.After;
@@ -107,7 +104,7 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
                         backlog.TotalHours, settings.LateWindowHours, Timestamps.Format(i.After));
                 break;
         }
-        return new Decision.Export(step, clock, heldBackByLag) { RepairTaken = taken };
+        return new Decision.Export(step, clock, heldBackByLag);
     }
 
     /// <summary>How far the day-at-a-time work a committed step belongs to has got; null for an incremental batch or a single repair.</summary>

@@ -28,17 +28,10 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     private sealed record BatchWriterStopped(string RunId);
 
-    private sealed record CommitUnanswered
-    {
-        public static readonly CommitUnanswered Instance = new();
-    }
-
     private const int MaxConflictRetries = 3;
 
     /// <summary>How long a replication actor restarted after a failure waits before its first cycle.</summary>
     public static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(5);
-
-    private static readonly TimeSpan CommitAnswerTimeout = TimeSpan.FromMinutes(2);
 
     private readonly LakeSettings _settings;
     private readonly IActorRef _coordinator;
@@ -120,8 +113,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// Answers that come after their batch ended (its writer stopped, or its commit was given up
-    /// on), and a coordinator restart with no commit waiting: expected, logged, ignored.
+    /// Answers that come after their batch ended (its writer stopped), and a coordinator restart
+    /// with no commit waiting: expected, ignored.
     /// </summary>
     private void IgnoreLate()
     {
@@ -130,9 +123,6 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Receive<BatchWriter.Written>(_ => _log.Debug("A batch that already ended reported its parts; its writer deleted them"));
         Receive<BatchWriter.Failed>(_ => { });
         Receive<BatchWriterStopped>(_ => { });
-        Receive<CommitUnanswered>(_ => { });
-        Receive<CommitSucceeded>(c => _log.Info("A commit given up on as unanswered landed after all (commit {CommitSeq}); the next step is planned from the manifest, so nothing is written twice", c.Manifest.CommitSeq));
-        Receive<CommitFailed>(_ => { });
     }
 
     private void StartStep()
@@ -147,7 +137,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Receive<ManifestSnapshot>(s =>
         {
             snapshot = s;
-            SourceState.ReadAsync(_dataSource, _planner.ReadsFor(s.Manifest, s.DaysToRebuild, _noRowsBefore is not null, DateTimeOffset.UtcNow), CancellationToken.None)
+            SourceState.ReadAsync(_dataSource, _planner.ReadsFor(s.Manifest, _noRowsBefore is not null, DateTimeOffset.UtcNow), CancellationToken.None)
                 .PipeTo(Self, success: p => p, failure: e => new Failed("reading the database clock", e));
         });
         Receive<SourceState>(p => Plan(snapshot!, p));
@@ -168,9 +158,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
             _exports.DayScan = scan;
         }
         if (source.Pass is { } pass) _report.IfBackfillPassChanged(pass);
-        var decision = _planner.Next(manifest, snapshot.DaysToRebuild, source.Clock, source.HeldBackByLag, _noRowsBefore ?? default, now,
-            source.Pass?.OnePass ?? false);
-        if (decision.RepairTaken is { } day) _coordinator.Tell(new RebuildTaken(day));
+        var decision = _planner.Next(manifest, source.Clock, source.HeldBackByLag, _noRowsBefore ?? default, now, source.Pass?.OnePass ?? false);
         switch (decision)
         {
             case JobPlanner.Decision.Export export:
@@ -212,10 +200,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     private void RequestCommit(ReplicationBatch batch, BatchWriter.Written written)
     {
-        var commit = ReplicationPlanner.CommitFor(batch.Step, batch.RunId);
+        var commit = ReplicationPlanner.CommitFor(batch.Step, batch.RunId, batch.StartedAt);
         _coordinator.Tell(new Commit(commit with { Removes = commit.Removes.AddRange(written.Replaced) }, written.Parts, batch.Report(written, DateTimeOffset.UtcNow)));
-        // A coordinator that fails in the middle of a commit restarts without answering it.
-        Timers.StartSingleTimer(CommitUnanswered.Instance, CommitUnanswered.Instance, CommitAnswerTimeout);
         Become(() => Committing(batch, written));
     }
 
@@ -235,9 +221,15 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
                 CycleDone(c.Manifest);
         });
         Receive<CommitFailed>(f => Abandon(batch, new Failed(f.Conflict ? "committing (the lake changed meanwhile)" : "committing", new IOException(f.Reason)), f.Conflict));
-        // Either way the batch is planned again from the manifest, so a commit that did land is not written twice.
-        Receive<CoordinatorRestarted>(_ => Fail(new Failed("committing", new IOException("the coordinator failed during the commit and was restarted")), batch));
-        Receive<CommitUnanswered>(_ => Fail(new Failed("committing", new TimeoutException($"the coordinator did not answer within {CommitAnswerTimeout.TotalSeconds:0} s")), batch));
+        // A coordinator that fails in the middle of a commit restarts without answering it; its
+        // recovery kept or undid the commit, and the step is planned again from the lake as it
+        // opened, so nothing is written twice and nothing is recorded as failed that may have landed.
+        Receive<CoordinatorRestarted>(_ =>
+        {
+            _log.Info("The coordinator restarted during the commit of run {RunId}; planning again from the lake as it opened", batch.RunId);
+            EndBatch(batch, "replanned");
+            StartStep();
+        });
         Receive<Tick>(_ => { });
         IgnoreLate();
     }
@@ -285,15 +277,12 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     /// <summary>
     /// A batch is over: its writer stops, and with it its shard-day writers, deleting any part still
-    /// .tmp. A repair that did not commit is asked for again, so it is not lost until the next check.
+    /// .tmp. A repair that did not commit stays marked in the manifest and is tried again.
     /// </summary>
     private void EndBatch(ReplicationBatch batch, string outcome, BatchWriter.Written? written = null)
     {
-        Timers.Cancel(CommitUnanswered.Instance);
         Context.Unwatch(batch.Writer);
         Context.Stop(batch.Writer);
         ReplicationLog.Record(batch, written, outcome);
-        if (written is null && _job.Repeats && batch.Step is ReplicationStep.Rebuild { TakeoverAfter: null } r)
-            _coordinator.Tell(new RebuildDay(r.Day, "its rebuild did not commit"));
     }
 }

@@ -15,7 +15,8 @@ namespace AkkaLake.Actors.Writers;
 /// merges its runs with what it still holds into the shard-day's final part (more only past the
 /// size target), leaving out rows the lake already holds unchanged, and rewrites the committed
 /// files holding older versions of the run's keys (<see cref="Upserts"/>). All file work runs off
-/// the actor thread, in one of the process's <see cref="WriteSlots"/>. Parts stay <c>.tmp</c> until the
+/// the actor thread, in one of the actor system's write slots (<see cref="WriteLimits"/>); stopped, it
+/// gives up a spill or merge still waiting for one. Parts stay <c>.tmp</c> until the
 /// coordinator's commit publishes them; an abandoned or stopped writer deletes its own and its
 /// scratch file. A writer that fails is stopped, not restarted (it would forget its buffers), and
 /// its batch fails with it.
@@ -81,6 +82,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     private readonly Upserts _upserts;
     private readonly IFaultPoints _faults;
     private readonly TaskFiles _files = new();
+    private readonly WriteLimiter _limiter = WriteLimits.For(Context.System);
 
     public ShardDayWriter(Settings settings, IFaultPoints faults)
     {
@@ -127,13 +129,13 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         var path = _settings.ScratchFile;
         var offset = _runs.Count == 0 ? 0 : _runs[^1].Offset + _runs[^1].Length;
         var files = _files;
-        WriteSlots.RunAsync(() =>
+        _limiter.RunAsync($"spilling {_settings.ShardDay} to {path}", () =>
         {
             // Written in the sorted order straight from the buffers, never copied whole.
             var run = RunFile.Append(path, offset, SortedRows.Of(buffers).Batches(MergeBatchRows));
             files.Keep([path]);
             return run;
-        }).PipeTo(Self, success: run => new RunSpilled(run, replyTo), failure: e => new WriteError(e, replyTo));
+        }, files.Stopped).PipeTo(Self, success: run => new RunSpilled(run, replyTo), failure: e => new WriteError(e, replyTo));
         BecomeStacked(Writing);
     }
 
@@ -151,7 +153,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         var upserts = _upserts;
         var files = _files;
         var faults = _faults;
-        WriteSlots.RunAsync(() =>
+        _limiter.RunAsync($"writing {_settings.ShardDay} under {_settings.Root}", () =>
         {
             var parts = WriteParts(settings, upserts, buffers, runs, faults, files.Stopped);
             files.Keep(parts.Select(p => p.Written.TmpPath));
@@ -160,7 +162,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
                 : null;
             if (rewrite is not null) files.Keep(rewrite.Copies.Select(p => p.Written.TmpPath));
             return new PartsWritten(parts, rewrite, replyTo);
-        }).PipeTo(Self, success: w => w, failure: e => new WriteError(e, replyTo));
+        }, files.Stopped).PipeTo(Self, success: w => w, failure: e => new WriteError(e, replyTo));
         BecomeStacked(Writing);
     }
 

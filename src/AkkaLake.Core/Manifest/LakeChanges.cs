@@ -43,6 +43,14 @@ public sealed class LakeChanges(LakeSettings settings, ManifestStore store, IFau
             current.ExpirePartition(date, now, now + settings.DeleteGrace), CommitKind.Expiry, RunId.New(now), [], now));
     }
 
+    /// <summary>Records that a day is to be rebuilt from PostgreSQL, in one atomic save of the manifest (no file changes).</summary>
+    public LakeManifest MarkForRebuild(LakeManifest current, DateOnly day, RebuildMark mark)
+    {
+        var next = current.MarkForRebuild(day, mark, DateTimeOffset.UtcNow);
+        store.Save(next);
+        return next;
+    }
+
     /// <summary>Deletes the superseded files whose grace period has passed.</summary>
     public (LakeManifest Next, IReadOnlyList<string> Deleted, IReadOnlyList<string> Warnings) DeleteDue(LakeManifest current)
     {

@@ -42,12 +42,14 @@ public sealed record LakeManifest(
         select new CommittedFile(p.Value.Location, LakeLayout.ParseDateKey(p.Key), LakeLayout.ParseShardKey(s.Key), f);
 }
 
+/// <param name="DaysToRebuild">Days reconciliation found differing from PostgreSQL, by date key: kept until a whole-day rebuild of the day commits.</param>
 public sealed record DatasetState(
     DateTimeOffset? ComputedThroughTs,
     BackfillState? Backfill,
     ImmutableSortedDictionary<string, PartitionState> Partitions,
     ImmutableSortedDictionary<string, ExpiredPartition>? ExpiredPartitions = null,
-    TakeoverState? Takeover = null)
+    TakeoverState? Takeover = null,
+    ImmutableSortedDictionary<string, RebuildMark>? DaysToRebuild = null)
 {
     public static readonly DatasetState Empty = new(null, null, ImmutableSortedDictionary<string, PartitionState>.Empty, ImmutableSortedDictionary<string, ExpiredPartition>.Empty);
 
@@ -77,6 +79,9 @@ public sealed class LakeNotReadyException(string reason) : InvalidOperationExcep
     /// <summary>The one way a refusal for <see cref="DatasetState.NotReady"/> is worded.</summary>
     public static string Refusal(string reason) => $"The lake is not ready: {reason}; try again once it is.";
 }
+
+/// <summary>Why a day is to be rebuilt from PostgreSQL, and when the check that found it began.</summary>
+public sealed record RebuildMark(DateTimeOffset FoundAt, string Reason);
 
 /// <summary>A partition that left a hot-only lake past the horizon; PostgreSQL still has its rows.</summary>
 public sealed record ExpiredPartition(DateTimeOffset ExpiredAt, int FileCount, long Rows, long Bytes);

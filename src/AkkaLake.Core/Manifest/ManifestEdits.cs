@@ -85,12 +85,17 @@ public static class ManifestEdits
             watermark = w;
         }
 
+        var marks = dataset.DaysToRebuild;
+        if (commit.Rebuilt is { } rebuilt && marks?.GetValueOrDefault(LakeLayout.DateKey(rebuilt.Day)) is { } mark && mark.FoundAt <= rebuilt.PlannedAt)
+            marks = marks.Remove(LakeLayout.DateKey(rebuilt.Day));
+
         var newDataset = dataset with
         {
             ComputedThroughTs = watermark,
             Backfill = commit.Backfill ?? dataset.Backfill,
             Takeover = commit.Takeover ?? dataset.Takeover,
             Partitions = partitions.ToImmutable(),
+            DaysToRebuild = marks,
         };
         return m with
         {
@@ -127,6 +132,16 @@ public static class ManifestEdits
         };
     }
 
+    /// <summary>
+    /// Records that a day differs from PostgreSQL and is to be rebuilt from it; the rebuild's
+    /// commit takes the mark away. A later finding replaces an earlier one. No file changes, so no commit.
+    /// </summary>
+    public static LakeManifest MarkForRebuild(this LakeManifest m, DateOnly day, RebuildMark mark, DateTimeOffset now)
+    {
+        var marks = (m.Metrics.DaysToRebuild ?? ImmutableSortedDictionary<string, RebuildMark>.Empty).SetItem(LakeLayout.DateKey(day), mark);
+        return m with { UpdatedAt = now, Datasets = m.Datasets.SetItem(LakeLayout.Dataset, m.Metrics with { DaysToRebuild = marks }) };
+    }
+
     /// <summary>Drops a partition from a hot-only lake past the horizon, recording that it expired.</summary>
     public static LakeManifest ExpirePartition(this LakeManifest m, DateOnly date, DateTimeOffset now, DateTimeOffset deleteAfter)
     {
@@ -136,7 +151,7 @@ public static class ManifestEdits
         var files = m.Files().Where(f => f.Date == date).Select(f => new PendingDeletion(partition.Location, f.RelativePath, deleteAfter));
         var expired = (m.Metrics.ExpiredPartitions ?? ImmutableSortedDictionary<string, ExpiredPartition>.Empty)
             .SetItem(key, new ExpiredPartition(now, partition.FileCount, partition.Rows, partition.Bytes));
-        var dataset = m.Metrics with { Partitions = m.Metrics.Partitions.Remove(key), ExpiredPartitions = expired };
+        var dataset = m.Metrics with { Partitions = m.Metrics.Partitions.Remove(key), ExpiredPartitions = expired, DaysToRebuild = m.Metrics.DaysToRebuild?.Remove(key) };
         return m with
         {
             CommitSeq = m.CommitSeq + 1,

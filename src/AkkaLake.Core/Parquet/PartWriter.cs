@@ -196,7 +196,7 @@ public sealed class PartWriter : IDisposable
 
     /// <summary>
     /// The first-group buffers (6 MB each at the aligned size), kept for the next part instead of
-    /// allocated for each: as many as parts are written at once (<see cref="WriteSlots"/>), no more.
+    /// allocated for each: as many as parts are written at once (<see cref="WriteLimiter"/>), no more.
     /// </summary>
     private static class Samples
     {
@@ -213,7 +213,7 @@ public sealed class PartWriter : IDisposable
         {
             sample.Clear();
             lock (Kept)
-                if (Kept.Count < WriteSlots.Count) Kept.Push(sample);
+                if (Kept.Count < WriteLimiter.DefaultSlots) Kept.Push(sample);
         }
     }
 

@@ -179,12 +179,12 @@ public static class ReplicationPlanner
             yield return LakeLayout.DateKey(day);
     }
 
-    /// <summary>The commit that records a step: backfill progress, or the watermark moving to the bound.</summary>
-    public static LakeCommit CommitFor(ReplicationStep step, string runId) => step switch
+    /// <summary>The commit that records a step planned at <paramref name="plannedAt"/>: backfill progress, the watermark moving to the bound, or a day rebuilt.</summary>
+    public static LakeCommit CommitFor(ReplicationStep step, string runId, DateTimeOffset plannedAt) => step switch
     {
         ReplicationStep.Backfill b => new LakeCommit(CommitKind.Backfill, runId, [], [], b.IsLast ? b.After.Cursor : null, b.After),
         ReplicationStep.Incremental i => new LakeCommit(CommitKind.Replication, runId, [], [], i.Bound.Through),
-        ReplicationStep.Rebuild r => new LakeCommit(CommitKind.Backfill, runId, [], r.Replaces, Takeover: r.TakeoverAfter),
+        ReplicationStep.Rebuild r => new LakeCommit(CommitKind.Backfill, runId, [], r.Replaces, Takeover: r.TakeoverAfter, Rebuilt: (r.Day, plannedAt)),
         _ => throw new ArgumentOutOfRangeException(nameof(step), step, "Nothing to commit."),
     };
 }

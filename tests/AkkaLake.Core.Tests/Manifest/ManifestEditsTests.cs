@@ -34,6 +34,23 @@ public class ManifestEditsTests
     }
 
     [Fact]
+    public void A_day_marked_for_rebuild_stays_marked_until_a_rebuild_planned_after_the_finding_commits()
+    {
+        var found = T0.AddMinutes(10);
+        var m = LakeManifest.Create(4, T0).MarkForRebuild(Day, new RebuildMark(found, "2 shards differ"), T0.AddMinutes(11));
+        Assert.Equal(0, m.CommitSeq);
+        Assert.Equal(["2026-11-24"], m.Metrics.DaysToRebuild!.Keys);
+
+        LakeCommit Rebuild(DateTimeOffset plannedAt) => new(CommitKind.Backfill, "B1", [], [], Rebuilt: (Day, plannedAt));
+        // A rebuild planned before the finding read the day before the difference was seen: the mark stays.
+        Assert.Single(m.Apply(Rebuild(found.AddSeconds(-1)), T0.AddMinutes(12), T0).Metrics.DaysToRebuild!);
+        Assert.Empty(m.Apply(Rebuild(found), T0.AddMinutes(12), T0).Metrics.DaysToRebuild!);
+        // Other commits leave it, and another day's rebuild too.
+        Assert.Single(m.Apply(Replication(T0), T0, T0).Metrics.DaysToRebuild!);
+        Assert.Single(m.Apply(new LakeCommit(CommitKind.Backfill, "B2", [], [], Rebuilt: (Day.AddDays(-1), found)), T0, T0).Metrics.DaysToRebuild!);
+    }
+
+    [Fact]
     public void The_watermark_never_moves_back()
     {
         var m = LakeManifest.Create(16, T0).Apply(Replication(T0), T0, T0);

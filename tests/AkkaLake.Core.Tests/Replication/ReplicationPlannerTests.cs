@@ -12,7 +12,7 @@ public class ReplicationPlannerTests
     private static readonly TimeSpan Lag = TimeSpan.FromSeconds(60);
 
     private static LakeManifest Commit(LakeManifest m, ReplicationStep step) =>
-        m.Apply(ReplicationPlanner.CommitFor(step, "R"), Now, Now);
+        m.Apply(ReplicationPlanner.CommitFor(step, "R", Now), Now, Now);
 
     [Fact]
     public void An_empty_lake_starts_a_backfill_of_the_horizon_newest_day_first_with_the_newest_day_open_ended()

@@ -55,7 +55,7 @@ public class TakeoverPlanningTests
             rebuilt.Add(r.Day);
             Assert.Equal(m.Metrics.ComputedThroughTs, r.Cursor);
             Assert.Equal(["data_0.parquet"], r.Replaces.Select(x => x.Name));
-            m = m.Apply(ReplicationPlanner.CommitFor(r, "R"), Now, Now);
+            m = m.Apply(ReplicationPlanner.CommitFor(r, "R", Now), Now, Now);
             Assert.Null(m.Partition(r.Day));
         }
         Assert.Equal([new DateOnly(2026, 11, 24), new DateOnly(2026, 11, 23)], rebuilt);

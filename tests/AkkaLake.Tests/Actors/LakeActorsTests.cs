@@ -162,7 +162,37 @@ public class LakeActorsTests : LakeTestKit
     }
 
     [Fact]
-    public void The_coordinator_publishes_a_batch_in_one_commit_refuses_one_that_removes_what_the_lake_lacks_and_keeps_the_days_to_rebuild()
+    public async Task A_shard_day_writer_stopped_while_its_spill_waits_for_a_write_slot_never_writes_it()
+    {
+        using var lake = new LakeFixture(withCold: false);
+        var day = new DateOnly(2026, 11, 20);
+        var limiter = AkkaLake.Actors.WriteLimits.Use(Sys, new WriteLimiter(1));
+        var release = new TaskCompletionSource();
+        var busy = limiter.RunAsync("a long merge", () => release.Task.Wait(TimeSpan.FromMinutes(1)));
+        var scratch = Path.Combine(Path.GetDirectoryName(lake.Roots.Hot)!, "tmp", "stopped.run");
+        var settings = new ShardDayWriter.Settings(new Core.Replication.ShardDay(day, 0), LakeLocation.Hot, lake.Roots.Hot, PartKind.Incremental,
+            new Core.Parquet.PartMetadata("run-8", CommitKind.Replication, null, DateTimeOffset.UtcNow), 1_000, 1L << 30, [], scratch);
+        var writer = Sys.ActorOf(ShardDayWriter.Props(settings, FaultPoints.None));
+        var rows = new Core.Parquet.MetricRows();
+        foreach (var (id, ts, value) in LakeFixture.FiveSensorsAt(day, 0)) rows.Add(id, ts, value, 1, null, null);
+
+        writer.Tell(new ShardDayWriter.Append([rows]));
+        writer.Tell(ShardDayWriter.Spill.Instance);
+        AwaitCondition(() => limiter.Waiting == 1, TimeSpan.FromSeconds(10));
+        Watch(writer);
+        Sys.Stop(writer);
+        ExpectTerminated(writer);
+
+        // Its spill gave up its place in the queue: it never runs once the slot is free.
+        AwaitCondition(() => limiter.Waiting == 0, TimeSpan.FromSeconds(10));
+        release.SetResult();
+        await busy;
+        Assert.Equal(3, await limiter.RunAsync("the next piece of work", () => 3));
+        Assert.False(File.Exists(scratch));
+    }
+
+    [Fact]
+    public void The_coordinator_publishes_a_batch_in_one_commit_refuses_one_that_removes_what_the_lake_lacks_and_keeps_the_days_to_rebuild_across_restarts()
     {
         var settings = Settings("Host=unused", 1, ("delete-grace-seconds", "0"));
         var coordinator = StartCoordinator(settings);
@@ -184,13 +214,14 @@ public class LakeActorsTests : LakeTestKit
         coordinator.Tell(new Commit(new LakeCommit(CommitKind.Compaction, "run-2", [], [new FileRemove(day, 0, "part-none-0000.parquet")]), [], null));
         Assert.True(ExpectMsg<CommitFailed>(TimeSpan.FromSeconds(10)).Conflict);
 
-        coordinator.Tell(new RebuildDay(day, "it differs"));
-        coordinator.Tell(new RebuildDay(day.AddDays(1), "it differs"));
-        coordinator.Tell(new RebuildTaken(day.AddDays(1)));
-        coordinator.Tell(GetManifest.Instance);
-        var snapshot = ExpectMsg<ManifestSnapshot>();
-        Assert.Equal([day], snapshot.DaysToRebuild!);
-        Assert.Equal(committed.Manifest.Files().Select(f => f.RelativePath), snapshot.Manifest.Files().Select(f => f.RelativePath));
+        coordinator.Tell(new MarkForRebuild(day, "it differs", DateTimeOffset.UtcNow));
+        ExpectMsg<CommitSucceeded>(TimeSpan.FromSeconds(10));
+        // Kept in the manifest, not in the coordinator's memory: a restarted daemon still rebuilds the day.
+        Stop(coordinator);
+        var reopened = StartCoordinator(settings);
+        var snapshot = Manifest(reopened);
+        Assert.Equal(["2026-11-20"], snapshot.Metrics.DaysToRebuild!.Keys);
+        Assert.Equal(committed.Manifest.Files().Select(f => f.RelativePath), snapshot.Files().Select(f => f.RelativePath));
     }
 
     [Fact]
@@ -214,6 +245,6 @@ public class LakeActorsTests : LakeTestKit
         }
 
         Assert.True(messages.Count(m => m is GetManifest) >= 3, $"{messages.Count} messages");
-        Assert.DoesNotContain(messages, m => m is RebuildDay);
+        Assert.DoesNotContain(messages, m => m is MarkForRebuild);
     }
 }

@@ -14,8 +14,8 @@ public class JobPlannerTests
     private static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
     private static readonly LakeSettings Settings = LakeSettingsParser.Parse(new Dictionary<string, string?> { ["hot-path"] = "/tmp/akkalake-planner-test" });
 
-    private static SourceReads ReadsFor(ReplicationJob job, LakeManifest manifest, IReadOnlySet<DateOnly>? daysToRebuild = null, bool knowsNoRowsBefore = false) =>
-        new JobPlanner(job, Settings, NoLogger.Instance, new ReplicationLog(NoLogger.Instance, Settings)).ReadsFor(manifest, daysToRebuild, knowsNoRowsBefore, Now);
+    private static SourceReads ReadsFor(ReplicationJob job, LakeManifest manifest, bool knowsNoRowsBefore = false) =>
+        new JobPlanner(job, Settings, NoLogger.Instance, new ReplicationLog(NoLogger.Instance, Settings)).ReadsFor(manifest, knowsNoRowsBefore, Now);
 
     private static readonly LakeManifest Empty = LakeManifest.Create(16, Now);
 
@@ -40,7 +40,7 @@ public class JobPlannerTests
     {
         Assert.Equal(new SourceReads(false, Settings.ReplicationLag, false), ReadsFor(new ReplicationJob.Continuous(), Replicating));
         Assert.Equal(new SourceReads(false, Settings.ReplicationLag, true),
-            ReadsFor(new ReplicationJob.Continuous(), Replicating, new HashSet<DateOnly> { DateOnly.FromDateTime(Now.UtcDateTime) }));
+            ReadsFor(new ReplicationJob.Continuous(), Replicating.MarkForRebuild(DateOnly.FromDateTime(Now.UtcDateTime), new RebuildMark(Now, "it differs"), Now)));
     }
 
     [Fact]

@@ -100,6 +100,32 @@ public class ReconcileTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_day_found_different_is_rebuilt_after_a_crash_before_its_rebuild_committed_without_waiting_to_be_checked_again()
+    {
+        var source = await ControllerView.SourceAsync(postgres);
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, extraConfig: "reconcile-interval-seconds = 1, reconcile-recent-interval-seconds = 1");
+        lake.RunOnce();
+        await source.ExecuteAsync($"DELETE FROM metrics WHERE sensor_id = 'sensor-0001' AND ts >= {Sql(Midnight.AddDays(-1).AddHours(2))} AND ts < {Sql(Midnight.AddDays(-1).AddHours(4))}");
+
+        // The daemon finds yesterday different and dies writing its rebuild.
+        using (var crashing = DaemonProcess.Start(new Dictionary<string, string> { [Hosting.EnvironmentFaults.Variable] = "writer.after-part=crash" }, lake.Args("run")))
+        {
+            Assert.NotEqual(0, crashing.WaitForExit(TimeSpan.FromSeconds(90)));
+            Assert.Contains("differs from PostgreSQL", crashing.Output);
+        }
+        Assert.NotNull(lake.Manifest.Metrics.DaysToRebuild);
+
+        // Started again with no check due for an hour: the mark in the manifest is what rebuilds the day.
+        lake.Reconfigure("reconcile-interval-seconds = 3600, reconcile-recent-interval-seconds = 3600");
+        using var daemon = DaemonProcess.Start(lake.Args("run"));
+        await lake.EventuallyEqualsSourceAsync(source, TimeSpan.FromSeconds(60));
+        daemon.Signal("TERM");
+        Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Empty(lake.Manifest.Metrics.DaysToRebuild!);
+        Assert.DoesNotContain("differs from PostgreSQL", daemon.Output);
+    }
+
+    [Fact]
     public async Task PostgreSQL_computes_the_row_checksum_exactly_as_the_lake_does_in_any_session_zone()
     {
         var source = await SourceDatabase.CreateAsync(postgres);
