@@ -47,7 +47,8 @@ public static class CoordinatorProtocol
     public sealed record Ready(LakeManifest Manifest, RecoveryReport Recovery);
 
     /// <summary>Sent to the lifecycle listener when the lake cannot be opened (locked, unreadable, misconfigured).</summary>
-    public sealed record StartFailed(string Reason);
+    /// <param name="LakeInUse">Another writer holds the lake.</param>
+    public sealed record StartFailed(string Reason, bool LakeInUse = false);
 
     public sealed record DeleteDueFiles
     {

@@ -115,7 +115,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<OpenFailed>(f =>
         {
-            _lifecycle?.Tell(new StartFailed(_report.CannotOpen(f.Error.Cause())));
+            _lifecycle?.Tell(new StartFailed(_report.CannotOpen(f.Error.Cause()), f.Error.Cause() is LakeLockedException));
             Context.Stop(Self);
         });
         ReceiveAny(_ => Stash.Stash());

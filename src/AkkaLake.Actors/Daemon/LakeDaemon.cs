@@ -9,7 +9,8 @@ using AkkaLake.Core.Telemetry;
 namespace AkkaLake.Actors.Daemon;
 
 /// <summary>How a daemon run ended, for the process exit code.</summary>
-public sealed record DaemonOutcome(bool Succeeded, string? Error);
+/// <param name="LakeInUse">It could not start because another writer holds the lake.</param>
+public sealed record DaemonOutcome(bool Succeeded, string? Error, bool LakeInUse = false);
 
 /// <summary>What the daemon's host is told: how the run ended, a long job's progress, and whether replication is running.</summary>
 /// <param name="OnReplication">Called with why replication is down (null once it runs again), for the health checks and <c>status</c>.</param>
@@ -52,6 +53,9 @@ public sealed class LakeDaemon : ReceiveActor
     private readonly bool _repeats;
     private readonly List<DateTimeOffset> _crashes = [];
     private IActorRef? _replication;
+    // Why replication is down: its actor failing (a crash) or its watchdog finding it stuck; what status and /healthz say.
+    private string? _crashed;
+    private string? _stuck;
     private string? _replicationDown;
     private IActorRef? _drainRequester;
     private bool _coordinatorStopped;
@@ -90,12 +94,17 @@ public sealed class LakeDaemon : ReceiveActor
         {
             // The coordinator stops after saying why: that stop is this failure, not another.
             _coordinatorStopped = true;
-            _listener.OnOutcome(new DaemonOutcome(false, f.Reason));
+            _listener.OnOutcome(new DaemonOutcome(false, f.Reason, f.LakeInUse));
         });
         Receive<ReplicationProtocol.CycleCompleted>(c =>
         {
-            if (c.Succeeded) ReplicationIs(null);
+            if (c.Succeeded) CrashedBecause(null);
             if (!_repeats) _listener.OnOutcome(new DaemonOutcome(c.Succeeded, c.Error));
+        });
+        Receive<ReplicationWatchdog.Stuck>(s =>
+        {
+            _stuck = s.Reason;
+            Publish();
         });
         Receive<ReplicationProtocol.Crashed>(c => ReplicationCrashed(c.Error));
         Receive<GetHealth>(_ => Sender.Tell(new Health(_replicationDown)));
@@ -126,7 +135,7 @@ public sealed class LakeDaemon : ReceiveActor
             else if (t.ActorRef.Equals(_replication))
             {
                 var reason = $"replication stopped{(_replicationDown is { } why ? $" ({why})" : "")}";
-                ReplicationIs(reason);
+                CrashedBecause(reason);
                 _log.Error("The replication actor stopped; the daemon stops too, so that it is started afresh: {Reason}", reason);
                 _listener.OnOutcome(new DaemonOutcome(false, reason));
             }
@@ -154,21 +163,28 @@ public sealed class LakeDaemon : ReceiveActor
         var now = DateTimeOffset.UtcNow;
         _crashes.RemoveAll(at => now - at > CrashWindow);
         _crashes.Add(now);
-        ReplicationIs($"the replication actor failed ({error}) and restarts in {ReplicationActor.RestartDelay.TotalSeconds:0} s; failure {_crashes.Count} of {MaxReplicationCrashes} allowed within {CrashWindow.TotalMinutes:0} min");
+        CrashedBecause($"the replication actor failed ({error}) and restarts in {ReplicationActor.RestartDelay.TotalSeconds:0} s; failure {_crashes.Count} of {MaxReplicationCrashes} allowed within {CrashWindow.TotalMinutes:0} min");
         _log.Error("The replication actor failed: {Error}; it restarts in {DelaySeconds} s ({Failures} failures within {WindowMinutes} min; at {MaxFailures} the daemon stops)",
             error, ReplicationActor.RestartDelay.TotalSeconds, _crashes.Count, CrashWindow.TotalMinutes, MaxReplicationCrashes);
         if (_repeats && _crashes.Count < MaxReplicationCrashes) return;
         var reason = _repeats
             ? $"replication failed {_crashes.Count} times within {CrashWindow.TotalMinutes:0} min; the last failure: {error}"
             : $"replication failed: {error}";
-        ReplicationIs(reason);
+        CrashedBecause(reason);
         Context.Unwatch(_replication!);
         Context.Stop(_replication!);
         _listener.OnOutcome(new DaemonOutcome(false, reason));
     }
 
-    private void ReplicationIs(string? down)
+    private void CrashedBecause(string? reason)
     {
+        _crashed = reason;
+        Publish();
+    }
+
+    private void Publish()
+    {
+        var down = _crashed ?? (_stuck is { } stuck ? "stuck: " + stuck : null);
         if (down == _replicationDown) return;
         _replicationDown = down;
         _listener.OnReplication?.Invoke(down);

@@ -26,7 +26,8 @@ namespace AkkaLake.Actors.Replication;
 public sealed class BatchWriter : ReceiveActor
 {
     /// <param name="Manifest">The manifest the batch was planned from: the files an incremental batch may replace keys of.</param>
-    public sealed record Job(ReplicationStep Step, string RunId, LakeManifest Manifest, SourceExport Export);
+    /// <param name="Watchdog">Told of every chunk read and every spill and flush done (<see cref="ReplicationWatchdog"/>).</param>
+    public sealed record Job(ReplicationStep Step, string RunId, LakeManifest Manifest, SourceExport Export, IActorRef Watchdog);
 
     /// <summary>The COPY is read to its end (the parent may start the next day's meanwhile).</summary>
     public sealed record Exported
@@ -93,6 +94,7 @@ public sealed class BatchWriter : ReceiveActor
         var pullHeld = false;
         Receive<SourceChunk>(chunk =>
         {
+            _job.Watchdog.Tell(ReplicationWatchdog.Progressed.Instance);
             Deliver(chunk);
             _faults.Hit("export.after-chunk");
             if (awaitingSpills == 0) awaitingSpills = SpillIfDue();
@@ -101,6 +103,7 @@ public sealed class BatchWriter : ReceiveActor
         });
         Receive<ShardDayWriter.Spilled>(s =>
         {
+            _job.Watchdog.Tell(ReplicationWatchdog.Progressed.Instance);
             _budget.Spilled(s.ShardDay, s.Rows);
             if (--awaitingSpills == 0) awaitingSpills = SpillIfDue();
             if (!pullHeld || _budget.Exceeded) return;
@@ -175,6 +178,7 @@ public sealed class BatchWriter : ReceiveActor
         {
             Receive<ShardDayWriter.Flushed>(f =>
             {
+                _job.Watchdog.Tell(ReplicationWatchdog.Progressed.Instance);
                 _parts.AddRange(f.Parts);
                 _parts.AddRange(f.Rewrite.Copies);
                 _replaced.AddRange(f.Rewrite.Removes);

@@ -43,6 +43,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private readonly IFaultPoints _faults;
     private readonly JobPlanner _planner;
     private readonly StepExports _exports;
+    private readonly IActorRef _watchdog;
+    private readonly string _server;
     private int _conflicts;
     private int _failures;
     private int _batches;
@@ -60,9 +62,13 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         _job = job;
         _report = new ReplicationLog(_log, settings);
         _planner = new JobPlanner(job, settings, _log, _report);
-        _dataSource = NpgsqlDataSource.Create(DatabaseUrl.ConnectionStringOf(settings));
+        var connectionString = DatabaseUrl.ConnectionStringOf(settings);
+        _server = DatabaseUrl.Describe(connectionString);
+        // No command timeout: a read that waits (on a lock, on a long scan) is not a failure; the watchdog reports one that does not end.
+        _dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { CommandTimeout = 0 }.ConnectionString);
         // Its streams are children of this actor: they stop with it, and a restart makes a new one.
         _exports = new StepExports(_dataSource, settings, Context.Materializer(SourceExport.MaterializerSettings(Context.System), "export"));
+        _watchdog = Context.ActorOf(ReplicationWatchdog.Props(listener, coordinator, settings.StallAfter, connectionString), "watchdog");
         Idle();
     }
 
@@ -128,6 +134,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private void StartStep()
     {
         _coordinator.Tell(GetManifest.Instance);
+        _watchdog.Tell(new ReplicationWatchdog.Entered(ReplicationWatchdog.Stage.Planning, "planning the next step (the manifest, the database clock and the table)"));
         Become(Planning);
     }
 
@@ -180,7 +187,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         Func<DateOnly, LakeLocation?> locationFor = step is ReplicationStep.Rebuild rebuild ? _ => rebuild.Location : JobPlanner.Placement(manifest, _settings, now).LocationFor;
         var export = _exports.Start(step, table, manifest, locationFor);
         _log.Debug("Run {RunId}: exporting {Window}", runId, step.ExportWindow.Describe());
-        var writer = Context.ActorOf(BatchWriter.Props(new BatchWriter.Job(step, runId, manifest, export), _settings, _faults), $"batch-{++_batches}");
+        var writer = Context.ActorOf(BatchWriter.Props(new BatchWriter.Job(step, runId, manifest, export, _watchdog), _settings, _faults), $"batch-{++_batches}");
+        _watchdog.Tell(new ReplicationWatchdog.Entered(ReplicationWatchdog.Stage.Exporting, $"replicating run {runId} ({step.ExportWindow.Describe()})"));
         Context.WatchWith(writer, new BatchWriterStopped(runId));
         var batch = new ReplicationBatch(step, runId, table, now, manifest, writer) { PlannedWith = clock, HeldBackByLag = heldBackByLag };
         Become(() => Writing(batch));
@@ -202,6 +210,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         var commit = ReplicationPlanner.CommitFor(batch.Step, batch.RunId, batch.StartedAt);
         _coordinator.Tell(new Commit(commit with { Removes = commit.Removes.AddRange(written.Replaced) }, written.Parts, batch.Report(written, DateTimeOffset.UtcNow)));
+        _watchdog.Tell(new ReplicationWatchdog.Entered(ReplicationWatchdog.Stage.Committing, $"committing run {batch.RunId}"));
         Become(() => Committing(batch, written));
     }
 
@@ -254,6 +263,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     private void CycleDone(LakeManifest manifest)
     {
+        _watchdog.Tell(new ReplicationWatchdog.Entered(ReplicationWatchdog.Stage.Idle, "waiting for the next tick"));
+        _watchdog.Tell(ReplicationWatchdog.CycleSucceeded.Instance);
         _listener?.Tell(new CycleCompleted(true, null, manifest));
         Become(Idle);
         if (_job.Repeats) Timers.StartSingleTimer("tick", Tick.Instance, _settings.ReplicationInterval);
@@ -262,10 +273,12 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private void Fail(Failed failed, ReplicationBatch? batch = null)
     {
         var error = failed.Error.Cause();
-        var message = $"{failed.Stage}: {error.Message}";
+        var message = $"{failed.Stage}: {SourceProblem.Describe(error, _server)}";
         // 1 s, 2 s, 4 s, … up to the replication interval (at least a minute).
         var delay = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, _failures++), Math.Max(_settings.ReplicationInterval.TotalSeconds, 60)));
-        _report.Abandoned(failed.Stage, error, _job.Repeats ? delay : null, _failures);
+        _report.Abandoned(message, _job.Repeats ? delay : null, _failures);
+        _watchdog.Tell(new ReplicationWatchdog.Entered(ReplicationWatchdog.Stage.Idle, "waiting to try again"));
+        _watchdog.Tell(new ReplicationWatchdog.CycleFailed(message));
         _exports.Drop();
         var now = DateTimeOffset.UtcNow;
         if (batch is not null) EndBatch(batch, "failed");

@@ -107,13 +107,14 @@ internal sealed class ReplicationLog(ILoggingAdapter log, LakeSettings settings)
             DatabaseUrl.Describe(connectionString), settings.ReplicationInterval.TotalSeconds, settings.ReplicationLag.TotalSeconds);
 
     /// <param name="retryIn">When a repeating job tries again; null for a one-off job.</param>
-    public void Abandoned(string stage, Exception error, TimeSpan? retryIn, int attempt)
+    /// <param name="failure">The stage and the error in words ("exporting rows: PostgreSQL at … is unreachable: …").</param>
+    public void Abandoned(string failure, TimeSpan? retryIn, int attempt)
     {
         if (retryIn is { } delay)
-            log.Error("Replication failed while {Stage}: {Error}. The batch was abandoned and nothing was committed; retrying in {RetrySeconds} s (attempt {Attempt})",
-                [stage, error.Message, delay.TotalSeconds, attempt]);
+            log.Error("Replication failed while {Failure}. The batch was abandoned and nothing was committed; retrying in {RetrySeconds} s (attempt {Attempt})",
+                failure, delay.TotalSeconds, attempt);
         else
-            log.Error("Replication failed while {Stage}: {Error}. The batch was abandoned and nothing was committed; run again to retry", stage, error.Message);
+            log.Error("Replication failed while {Failure}. The batch was abandoned and nothing was committed; run again to retry", failure);
     }
 
     /// <summary>Said at start, and again only if an index appears or goes.</summary>

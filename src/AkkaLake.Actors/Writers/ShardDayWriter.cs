@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Merging;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Replication;
 using AkkaLake.Core.Spill;
@@ -62,13 +63,6 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 
     /// <summary>Rows a merge writes out, and a spill sorts, at a time: arrays small enough to die young.</summary>
     private const int MergeBatchRows = 8_192;
-
-    /// <summary>
-    /// Rows a merge holds of all its inputs together. A shard-day of a large day read in time order
-    /// has dozens of runs; a batch of each at <see cref="MergeBatchRows"/> would hold more rows than
-    /// its writer ever buffered, in two merges at once.
-    /// </summary>
-    private const int MergeInputRows = 65_536;
 
     private readonly Settings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -174,10 +168,10 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         {
             using var output = new RollingPartWriter(settings.Root, settings.ShardDay, settings.Kind, settings.Metadata, settings.RowGroupRows, settings.TargetFileBytes);
             var strings = new SharedStrings();
-            var inputRows = Math.Clamp(MergeInputRows / (runs.Count + 1), 1_024, MergeBatchRows);
+            var inputRows = SortedMerge.InputBatchRows(runs.Count + 1);
             var sorted = runs.Count == 0
                 ? rest.Batches(MergeBatchRows)
-                : SortedMerge.Merge([.. runs.Select(r => RunFile.Read(r, inputRows, strings)), rest.Batches(inputRows)], MergeBatchRows);
+                : SortedMerge.Merge([.. runs.Select(r => new MergeInput(RunFile.Read(r, inputRows, strings))), new MergeInput(rest.Batches(inputRows))], MergeBatchRows);
             foreach (var chunk in sorted)
             {
                 stopped.ThrowIfCancellationRequested();

@@ -26,6 +26,9 @@ public sealed record LakeSettings
 
     /// <summary>How often today and yesterday, where late and corrected readings land, are checked.</summary>
     public required TimeSpan ReconcileRecentInterval { get; init; }
+
+    /// <summary>How long replication may make no progress (or keep failing) before the daemon reports it stuck, naming what it waits on.</summary>
+    public required TimeSpan StallAfter { get; init; }
     public string? DatabaseUrl { get; init; }
 
     /// <summary>Rows buffered across all shard-day writers before the largest is flushed; bounds memory.</summary>
@@ -54,7 +57,7 @@ public sealed record LakeSettings
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"DataRoot = {DataRoot}, HotPath = {HotPath}, ColdPath = {ColdPath}, TmpPath = {TmpPath}, Shards = {Shards}, HotRetentionDays = {HotRetentionDays}, " +
             $"LateWindowHours = {LateWindowHours}, ReplicationInterval = {ReplicationInterval}, ReplicationLag = {ReplicationLag}, DeleteGrace = {DeleteGrace}, " +
-            $"HotMaxBytes = {HotMaxBytes}, MetricsPort = {MetricsPort}, ReconcileInterval = {ReconcileInterval}, ReconcileRecentInterval = {ReconcileRecentInterval}, DatabaseUrl = {Source.DatabaseUrl.Redacted(DatabaseUrl)}, MaxBufferedRows = {MaxBufferedRows}, RowGroupRows = {RowGroupRows}, FirstBackfillRead = {FirstBackfillRead}");
+            $"HotMaxBytes = {HotMaxBytes}, MetricsPort = {MetricsPort}, ReconcileInterval = {ReconcileInterval}, ReconcileRecentInterval = {ReconcileRecentInterval}, StallAfter = {StallAfter}, DatabaseUrl = {Source.DatabaseUrl.Redacted(DatabaseUrl)}, MaxBufferedRows = {MaxBufferedRows}, RowGroupRows = {RowGroupRows}, FirstBackfillRead = {FirstBackfillRead}");
         return true;
     }
 }

@@ -38,6 +38,7 @@ public static class LakeSettingsParser
     public static readonly Setting MetricsPort = new("metrics-port", "AKKALAKE_METRICS_PORT", HasFlag: true);
     public static readonly Setting ReconcileIntervalSeconds = new("reconcile-interval-seconds", null);
     public static readonly Setting ReconcileRecentIntervalSeconds = new("reconcile-recent-interval-seconds", null);
+    public static readonly Setting StallAfterSeconds = new("stall-after-seconds", null);
     public static readonly Setting MaxBufferedRows = new("max-buffered-rows", null);
     public static readonly Setting RowGroupRows = new("row-group-rows", null);
     public static readonly Setting FirstBackfillRead = new("first-backfill-read", null);
@@ -46,7 +47,7 @@ public static class LakeSettingsParser
     [
         DataRoot, HotPath, ColdPath, TmpPath, Shards, HotRetentionDays, LateWindowHours,
         ReplicationIntervalSeconds, ReplicationLagSeconds, DeleteGraceSeconds, HotMaxBytes,
-        DatabaseUrl, MetricsPort, ReconcileIntervalSeconds, ReconcileRecentIntervalSeconds, MaxBufferedRows, RowGroupRows, FirstBackfillRead,
+        DatabaseUrl, MetricsPort, ReconcileIntervalSeconds, ReconcileRecentIntervalSeconds, StallAfterSeconds, MaxBufferedRows, RowGroupRows, FirstBackfillRead,
     ];
 
     /// <summary>
@@ -85,6 +86,7 @@ public static class LakeSettingsParser
             MetricsPort = reader.Text(MetricsPort) is null ? null : reader.Integer(MetricsPort, 1, 65_535),
             ReconcileInterval = TimeSpan.FromSeconds(reader.Integer(ReconcileIntervalSeconds, 0, 30 * 86_400)),
             ReconcileRecentInterval = TimeSpan.FromSeconds(reader.Integer(ReconcileRecentIntervalSeconds, 1, 86_400)),
+            StallAfter = TimeSpan.FromSeconds(reader.Integer(StallAfterSeconds, 1, 3_600)),
             DatabaseUrl = reader.Text(DatabaseUrl),
             MaxBufferedRows = reader.Integer(MaxBufferedRows, 10_000, 100_000_000),
             RowGroupRows = reader.Integer(RowGroupRows, 1_000, 10_000_000),

@@ -28,20 +28,35 @@ public sealed class LakeLock : IDisposable
         _holderPath = holderPath;
     }
 
+    /// <summary>
+    /// A status probe (<see cref="Holder"/>) holds a shared lock for an instant; a writer that meets
+    /// one tries again for this long before it takes the lake to be in use by another writer.
+    /// </summary>
+    private static readonly TimeSpan ProbeGrace = TimeSpan.FromSeconds(2);
+
     public static LakeLock Acquire(string statePath, string command)
     {
         Directory.CreateDirectory(statePath);
         var lockPath = Path.Combine(statePath, LockFileName);
         var holderPath = Path.Combine(statePath, HolderFileName);
+        var until = DateTime.UtcNow + ProbeGrace;
         FileStream handle;
-        try
+        while (true)
         {
-            // FileShare.None makes .NET take an exclusive flock on Unix.
-            handle = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException)
-        {
-            throw new LakeLockedException(DescribeHolder(statePath, holderPath));
+            try
+            {
+                // FileShare.None makes .NET take an exclusive flock on Unix.
+                handle = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                break;
+            }
+            catch (IOException) when (DateTime.UtcNow < until)
+            {
+                Thread.Sleep(50);
+            }
+            catch (IOException)
+            {
+                throw new LakeLockedException(DescribeHolder(statePath, holderPath));
+            }
         }
         var holder = new LockHolder(Environment.ProcessId, command, Environment.MachineName, DateTimeOffset.UtcNow);
         AtomicFile.WriteAllBytes(holderPath, JsonSerializer.SerializeToUtf8Bytes(holder, LakeJson.Options));

@@ -9,6 +9,9 @@ namespace AkkaLake.Core.Source;
 /// </summary>
 public static class DatabaseUrl
 {
+    /// <summary>This process's sessions in <c>pg_stat_activity</c>, unless the setting names its own.</summary>
+    public static readonly string ApplicationName = $"akkalake-{Environment.ProcessId}";
+
     /// <summary>
     /// The Npgsql connection string of a lake's database setting, the one check that there is
     /// one: a missing or malformed setting is a settings error that never repeats the value.
@@ -19,7 +22,16 @@ public static class DatabaseUrl
             throw new SettingsException(["No database is configured: pass --database-url, set CORE_DATABASE_URL, or put database_url in setup/config.json under the data root."]);
         try
         {
-            return ToConnectionString(settings.DatabaseUrl);
+            var builder = new NpgsqlConnectionStringBuilder(ToConnectionString(settings.DatabaseUrl));
+            // Named, so a DBA (and the watchdog) can tell AkkaLake's sessions; probed by TCP (not on a Unix socket), so a dead peer ends a read.
+            builder.ApplicationName ??= ApplicationName;
+            if (!builder.TcpKeepAlive && builder.Host is { } host && !host.StartsWith('/'))
+            {
+                builder.TcpKeepAlive = true;
+                builder.TcpKeepAliveTime = 30;
+                builder.TcpKeepAliveInterval = 10;
+            }
+            return builder.ConnectionString;
         }
         catch (ArgumentException e)
         {

@@ -28,7 +28,7 @@ public static class BackfillCommand
                 onProgress: bar is null ? null : bar.Report);
             if (!outcome.Succeeded)
                 await result.InvocationConfiguration.Error.WriteLineAsync($"akkalake backfill failed: {outcome.Error}");
-            return outcome.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;
+            return ExitCodes.Of(outcome);
         });
         return command;
     }

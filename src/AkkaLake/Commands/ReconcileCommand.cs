@@ -74,7 +74,7 @@ public static class ReconcileCommand
             if (!outcome.Succeeded)
             {
                 await error.WriteLineAsync($"akkalake reconcile could not rebuild the days that differ: {outcome.Error}");
-                return ExitCodes.Failed;
+                return ExitCodes.Of(outcome);
             }
             if (!result.GetValue(json))
                 output.WriteLine($"Rebuilt {differing.Count} days from PostgreSQL: {string.Join(", ", differing.Select(LakeLayout.DateKey))}.");

@@ -18,7 +18,7 @@ public static class RunCommand
             var outcome = await DaemonHost.RunAsync(settings, result.GetValue(once) ? new ReplicationJob.Once() : new ReplicationJob.Continuous(), logger, ct);
             if (!outcome.Succeeded)
                 await result.InvocationConfiguration.Error.WriteLineAsync($"akkalake run failed: {outcome.Error}");
-            return outcome.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;
+            return ExitCodes.Of(outcome);
         });
         return command;
     }

@@ -22,7 +22,7 @@ public class CompactionTests(ITestOutputHelper output) : IDisposable
 
     private MergeResult Run(CompactionJob job, IFaultPoints? faults = null, long target = 256L << 20)
     {
-        var result = new PartMerger(_lake.Roots, batchRows: 7, rowGroupRows: 100).Merge(job, RunId.New(LakeFixture.T0), target);
+        var result = new PartMerger(_lake.Roots, chunkRows: 7, rowGroupRows: 100).Merge(job, RunId.New(LakeFixture.T0), target);
         (faults ?? FaultPoints.None).Hit("compaction.before-commit");
         _lake.Manifest = new LakeCommitter(_lake.Store, _lake.Roots, faults).Commit(_lake.Manifest,
             new LakeCommit(CommitKind.Compaction, "C", [], [.. job.Inputs.Select(f => new FileRemove(job.Date, job.Shard, f.Name))]),

@@ -23,4 +23,22 @@ public class LakeLockTests : IDisposable
         {
         }
     }
+
+    [Fact]
+    public async Task A_status_probe_holding_its_shared_lock_at_the_instant_a_writer_starts_only_delays_the_writer()
+    {
+        using (LakeLock.Acquire(_dir.Path, "run")) { }
+        LakeLock acquired;
+        // The probe's shared lock, held as a probe holds it, but across the writer's first attempt.
+        using (var probe = new FileStream(Path.Combine(_dir.Path, LakeLock.LockFileName), FileMode.Open, FileAccess.Read, FileShare.Read))
+        {
+            var writer = Task.Run(() => LakeLock.Acquire(_dir.Path, "run"));
+            await Task.Delay(200);
+            Assert.False(writer.IsCompleted);
+            probe.Dispose();
+            acquired = await writer;
+        }
+        using (acquired)
+            Assert.Equal(Environment.ProcessId, LakeLock.Holder(_dir.Path)?.Pid);
+    }
 }

@@ -1,5 +1,6 @@
 using AkkaLake.Core.Layout;
 using AkkaLake.Core.Manifest;
+using AkkaLake.Core.Merging;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Replication;
 using AkkaLake.Core.Spill;
@@ -107,7 +108,7 @@ public class SpillTests : IDisposable
         foreach (var rows in inputs.Take(runs))
             spilled.Add(RunFile.Append(path, spilled.Count == 0 ? 0 : spilled[^1].Offset + spilled[^1].Length, [Rows(rows)]));
         var strings = new SharedStrings();
-        IEnumerable<MetricRows>[] sources = [.. spilled.Select(r => RunFile.Read(r, 100, strings)), [Rows(inputs[^1])]];
+        MergeInput[] sources = [.. spilled.Select(r => new MergeInput(RunFile.Read(r, 100, strings))), new MergeInput([Rows(inputs[^1])])];
 
         var merged = SortedMerge.Merge(sources, 1_000).SelectMany(All).ToList();
 
@@ -121,7 +122,7 @@ public class SpillTests : IDisposable
         // A table stored sensor by sensor: each run holds a few sensors' complete days.
         var runs = Enumerable.Range(0, 10).Select(r => Rows(Enumerable.Range(0, 3)
             .SelectMany(s => Enumerable.Range(0, 1_000).Select(t => new MetricRow($"sensor-{(9 - r) * 3 + s:D2}", t, t, 0, null, null))))).ToList();
-        var merged = SortedMerge.Merge([.. runs.Select(r => (IEnumerable<MetricRows>)[r])], 4_096).SelectMany(All).ToList();
+        var merged = SortedMerge.Merge([.. runs.Select(r => new MergeInput([r]))], 4_096).SelectMany(All).ToList();
 
         Assert.Equal(30_000, merged.Count);
         Assert.True(Rows(merged).IsSorted());

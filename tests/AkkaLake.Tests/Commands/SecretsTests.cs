@@ -25,7 +25,6 @@ public class SecretsTests
     public void A_malformed_database_setting_is_a_settings_error_naming_the_setting_and_nothing_starts(string url)
     {
         using var dir = new TempDirectory();
-        var started = DateTime.UtcNow;
 
         var result = CliRunner.Run("run", "--once", "--data-root", dir.Path, "--database-url", url);
 
@@ -34,7 +33,6 @@ public class SecretsTests
         Assert.DoesNotContain("   at ", result.Error);
         Assert.DoesNotContain(Secret, Everything(result, dir));
         Assert.False(Directory.Exists(dir.Combine("storage")), "the lake was opened");
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20));
     }
 
     [Fact]

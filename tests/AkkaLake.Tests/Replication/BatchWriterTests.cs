@@ -38,7 +38,7 @@ public class BatchWriterTests : LakeTestKit
     }
 
     private static BatchWriter.Job Job(SourceExport export, int shards) =>
-        new(new ReplicationStep.Incremental(T0.AddHours(-1), new CursorBound(T0, CursorLimit.Lag)), "run-1", LakeManifest.Create(shards, T0), export);
+        new(new ReplicationStep.Incremental(T0.AddHours(-1), new CursorBound(T0, CursorLimit.Lag)), "run-1", LakeManifest.Create(shards, T0), export, ActorRefs.Nobody);
 
     [Fact]
     public void Each_shard_day_gets_a_tmp_part_and_the_parent_hears_exported_then_written_with_every_row()

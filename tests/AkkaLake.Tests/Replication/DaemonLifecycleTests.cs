@@ -37,7 +37,6 @@ public class DaemonLifecycleTests(PostgresFixture postgres)
         var source = await SourceDatabase.CreateAsync(postgres);
         using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
         var port = LocalPostgresServer.FreePort();
-        var started = DateTime.UtcNow;
 
         // The replication actor's own handler throws at every tick: the actor fails, not a batch.
         using var daemon = DaemonProcess.Start(new Dictionary<string, string> { [Hosting.EnvironmentFaults.Variable] = "replication.tick=throw" },
@@ -56,7 +55,6 @@ public class DaemonLifecycleTests(PostgresFixture postgres)
         Assert.Contains("replication is down", status.Output);
 
         Assert.Equal(2, daemon.WaitForExit(TimeSpan.FromMinutes(2)));
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromMinutes(2));
         var reason = daemon.Output.Split('\n').Where(l => l.StartsWith("akkalake run failed", StringComparison.Ordinal)).ToList();
         Assert.Equal(["akkalake run failed: replication failed 5 times within 2 min; the last failure: injected fault at replication.tick"], reason);
     }
