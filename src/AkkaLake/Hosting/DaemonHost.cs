@@ -113,7 +113,8 @@ public static class DaemonHost
                 })
                 .WithLakeHealthChecks(settings)
                 // The host turns SIGTERM into an orderly stop (the coordinator drains first); Akka's own hook would stop the actors under it.
-                .AddHocon($"akka.coordinated-shutdown.exit-clr = off\nakka.coordinated-shutdown.run-by-clr-shutdown-hook = off\nakka.loglevel = {AkkaLevel(logger)}", HoconAddMode.Prepend)
+                // Akka's own console lines (before its logger starts, after it stops) only when they are warnings.
+                .AddHocon($"akka.coordinated-shutdown.exit-clr = off\nakka.coordinated-shutdown.run-by-clr-shutdown-hook = off\nakka.loglevel = {AkkaLevel(logger)}\nakka.stdout-loglevel = WARNING", HoconAddMode.Prepend)
                 .AddLakeDaemon(settings, job, new DaemonListener(o => outcome.TrySetResult(o), onProgress, down => SaveDaemonState(stateWrites, settings, down, logger)),
                     faults);
         });

@@ -8,6 +8,7 @@ using AkkaLake.Core.Parquet;
 using AkkaLake.Core.State;
 using AkkaLake.Tests.Support;
 using Xunit;
+using Xunit.Abstractions;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
 namespace AkkaLake.Tests.Actors;
@@ -18,7 +19,7 @@ namespace AkkaLake.Tests.Actors;
 /// test lets it go) never keeps it from answering or stopping. Order is asserted, not speed: the
 /// timeouts only keep a broken test from hanging.
 /// </summary>
-public class CoordinatorFaultTests : LakeTestKit
+public class CoordinatorFaultTests(ITestOutputHelper output) : LakeTestKit(output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
     private static readonly DateOnly Day = DateOnly.FromDateTime(DateTime.UtcNow);

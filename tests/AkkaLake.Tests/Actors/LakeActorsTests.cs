@@ -14,12 +14,13 @@ using AkkaLake.Core.Storage;
 using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
 using Xunit;
+using Xunit.Abstractions;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
 namespace AkkaLake.Tests.Actors;
 
 /// <summary>The compaction, retention, reconciliation, replication, shard-day writer and coordinator actors alone, a probe in the coordinator's place; a lake on disk, no PostgreSQL.</summary>
-public class LakeActorsTests : LakeTestKit
+public class LakeActorsTests(ITestOutputHelper output) : LakeTestKit(output)
 {
     private static LakeSettings SettingsFor(LakeFixture lake) => LakeSettingsParser.Parse(new Dictionary<string, string?>
     {

@@ -6,13 +6,15 @@ using AkkaLake.Actors.Replication;
 using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Recovery;
 using AkkaLake.Core.Telemetry;
+using AkkaLake.Tests.Support;
 using Xunit;
+using Xunit.Abstractions;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
 namespace AkkaLake.Tests.Actors;
 
 /// <summary>The daemon root alone: probes stand in for the coordinator and the replication actor.</summary>
-public class LakeDaemonTests : TestKit
+public class LakeDaemonTests(ITestOutputHelper output) : TestKit(LakeTestKit.Quiet, output)
 {
     private sealed record Started(IActorRef Child, IActorRef? Coordinator);
 

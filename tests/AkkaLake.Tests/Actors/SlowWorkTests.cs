@@ -9,6 +9,7 @@ using AkkaLake.Core.Retention;
 using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
 using Xunit;
+using Xunit.Abstractions;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
 namespace AkkaLake.Tests.Actors;
@@ -18,7 +19,7 @@ namespace AkkaLake.Tests.Actors;
 /// test lets it go): they answer what they are doing, and stop, while that work is still held.
 /// What is asserted is the order, not how fast: the timeouts below only keep a broken test from hanging.
 /// </summary>
-public class SlowWorkTests : LakeTestKit
+public class SlowWorkTests(ITestOutputHelper output) : LakeTestKit(output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 

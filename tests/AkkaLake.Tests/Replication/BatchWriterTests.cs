@@ -10,11 +10,12 @@ using AkkaLake.Core.Source;
 using AkkaLake.Core.Storage;
 using AkkaLake.Tests.Support;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace AkkaLake.Tests.Replication;
 
 /// <summary>The batch writer alone: its COPY is a stream of chunks in hand, its parent a probe; no PostgreSQL.</summary>
-public class BatchWriterTests : LakeTestKit
+public class BatchWriterTests(ITestOutputHelper output) : LakeTestKit(output)
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
 

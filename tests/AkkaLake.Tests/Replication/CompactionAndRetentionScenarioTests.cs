@@ -9,11 +9,12 @@ using AkkaLake.Core.Source;
 using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace AkkaLake.Tests.Replication;
 
 [Collection(PostgresCollection.Name)]
-public class CompactionAndRetentionScenarioTests(PostgresFixture postgres) : LakeTestKit(@"akka.loglevel = INFO")
+public class CompactionAndRetentionScenarioTests(PostgresFixture postgres, ITestOutputHelper output) : LakeTestKit(output)
 {
     private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
 

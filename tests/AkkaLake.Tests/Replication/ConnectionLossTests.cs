@@ -10,11 +10,12 @@ using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
 using Npgsql;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace AkkaLake.Tests.Replication;
 
 [Collection(PostgresCollection.Name)]
-public class ConnectionLossTests(PostgresFixture postgres) : LakeTestKit
+public class ConnectionLossTests(PostgresFixture postgres, ITestOutputHelper output) : LakeTestKit(output)
 {
     [Fact]
     public async Task Replication_should_abandon_a_batch_whose_connection_drops_mid_copy_and_write_it_once_on_retry()

@@ -7,13 +7,14 @@ using AkkaLake.Core.State;
 using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
 using Xunit;
+using Xunit.Abstractions;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
 namespace AkkaLake.Tests.Replication;
 
 /// <summary>The reconciliation actor against PostgreSQL, a probe in the coordinator's place.</summary>
 [Collection(PostgresCollection.Name)]
-public class ReconciliationActorTests(PostgresFixture postgres) : LakeTestKit
+public class ReconciliationActorTests(PostgresFixture postgres, ITestOutputHelper output) : LakeTestKit(output)
 {
     [Fact]
     public async Task Reconciliation_answers_at_once_while_a_slow_disk_records_the_day_it_checked()

@@ -6,13 +6,14 @@ using AkkaLake.Core.Storage;
 using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
 using Xunit;
+using Xunit.Abstractions;
 using static AkkaLake.Actors.Coordinator.CoordinatorProtocol;
 
 namespace AkkaLake.Tests.Replication;
 
 /// <summary>The replication actor against PostgreSQL, a probe in the coordinator's place: what happens to a batch whose commit the coordinator's restart leaves unanswered.</summary>
 [Collection(PostgresCollection.Name)]
-public class ReplicationActorTests(PostgresFixture postgres) : LakeTestKit
+public class ReplicationActorTests(PostgresFixture postgres, ITestOutputHelper output) : LakeTestKit(output)
 {
     [Fact]
     public async Task A_commit_lost_to_a_coordinator_restart_abandons_the_batch_deletes_its_parts_and_plans_it_again_without_recording_a_failure()

@@ -14,11 +14,12 @@ using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
 using Npgsql;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace AkkaLake.Tests.Replication;
 
 [Collection(PostgresCollection.Name)]
-public class ReplicationScenarioTests(PostgresFixture postgres) : LakeTestKit
+public class ReplicationScenarioTests(PostgresFixture postgres, ITestOutputHelper output) : LakeTestKit(output)
 {
     private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
 

@@ -8,12 +8,13 @@ using AkkaLake.Testing;
 using AkkaLake.Tests.Support;
 using Npgsql;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace AkkaLake.Tests.Replication;
 
 /// <summary>The export graph against PostgreSQL: every row once, in chunks, and a stop that ends the COPY at once.</summary>
 [Collection(PostgresCollection.Name)]
-public class SourceExportTests(PostgresFixture postgres) : LakeTestKit
+public class SourceExportTests(PostgresFixture postgres, ITestOutputHelper output) : LakeTestKit(output)
 {
     private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
 

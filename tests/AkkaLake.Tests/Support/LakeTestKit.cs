@@ -8,19 +8,18 @@ using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Storage;
 using AkkaLake.Testing;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace AkkaLake.Tests.Support;
 
-/// <summary>A TestKit with a private lake directory and the steps every actor scenario takes.</summary>
-public abstract class LakeTestKit : TestKit, IDisposable
+/// <summary>
+/// A TestKit with a private lake directory and the steps every actor scenario takes. Its actor
+/// system logs (from INFO) into the test's own output, which the console shows only when the test fails.
+/// </summary>
+public abstract class LakeTestKit(ITestOutputHelper output) : TestKit(Quiet, output), IDisposable
 {
-    protected LakeTestKit()
-    {
-    }
-
-    protected LakeTestKit(string config) : base(config)
-    {
-    }
+    /// <summary>Logs to the test's output only: nothing on the console, not even the actor system's own lines.</summary>
+    public const string Quiet = "akka.loglevel = INFO\nakka.stdout-loglevel = OFF\nakka.loggers = [\"AkkaLake.Tests.Support.QuietTestEventListener, AkkaLake.Tests\"]";
 
     protected TempDirectory Dir { get; } = new();
 
