@@ -41,9 +41,9 @@ public static class Cli
             var parsed = Build().Parse(args);
             if (parsed.Errors.Count > 0)
             {
-                // A command line that does not parse is bad input, not a finding of verify or parity (exit 1).
-                foreach (var problem in parsed.Errors) configuration.Error.WriteLine(problem.Message);
-                configuration.Error.WriteLine("See akkalake --help.");
+                // A command line that does not parse is bad input, not a finding of verify or parity (exit 1): one line, the problem that says most.
+                var problem = parsed.Errors.FirstOrDefault(e => !e.Message.StartsWith("Required command", StringComparison.Ordinal)) ?? parsed.Errors[0];
+                configuration.Error.WriteLine($"{problem.Message.TrimEnd('.')}; see akkalake --help.");
                 return ExitCodes.BadInput;
             }
             return parsed.Invoke(configuration);

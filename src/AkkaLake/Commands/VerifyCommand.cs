@@ -24,8 +24,7 @@ public static class VerifyCommand
             if (result.GetValue(rebuild))
                 return Rebuild(settings.StatePath, settings.Shards, roots, output);
 
-            var manifest = new ManifestStore(settings.StatePath).Load()
-                ?? throw new InvalidOperationException($"There is no manifest at {settings.StatePath}; 'akkalake verify --rebuild-manifest' rebuilds one from the files.");
+            var manifest = new ManifestStore(settings.StatePath).Load() ?? throw NoManifest(settings.HotPath, settings.StatePath);
             var progress = Progress.For(result.InvocationConfiguration.Error, "verify", "files");
             var report = new LakeVerifier(roots).Verify(manifest, result.GetValue(json) ? null : (done, total) => progress.Report(done, total));
             var problems = report.Problems;
@@ -42,6 +41,12 @@ public static class VerifyCommand
         });
         return command;
     }
+
+    /// <summary>No manifest: a lake whose manifest was lost (its data files are there) can have it rebuilt; a path with neither holds no lake.</summary>
+    private static InvalidOperationException NoManifest(string hotPath, string statePath) =>
+        Directory.Exists(Path.Combine(hotPath, LakeLayout.Dataset)) && Directory.EnumerateFiles(Path.Combine(hotPath, LakeLayout.Dataset), "*.parquet", SearchOption.AllDirectories).Any()
+            ? new($"There is no manifest at {statePath}, but there are data files under {hotPath}; 'akkalake verify --rebuild-manifest' rebuilds the manifest from them.")
+            : new($"There is no lake at {hotPath} (no _state/manifest.json and no data files): check --hot-path or --data-root.");
 
     private static int Rebuild(string statePath, int shards, LakeRoots roots, TextWriter output)
     {

@@ -29,8 +29,14 @@ public sealed class SandboxedQuery : IDisposable
         _connection = new DuckDBConnection("Data Source=:memory:");
         _connection.Open();
         var roots = new Core.Layout.LakeRoots(settings.HotPath, settings.ColdPath);
-        var files = manifest.Files().Select(f => Quote(roots.Resolve(f.Location, f.RelativePath)));
-        Execute($"SET allowed_paths = [{string.Join(", ", files)}]");
+        var paths = manifest.Files().Select(f => roots.Resolve(f.Location, f.RelativePath)).ToList();
+        // DuckDB would take a missing file for a pattern the sandbox forbids; say what is wrong instead.
+        if (paths.FirstOrDefault(p => !File.Exists(p)) is { } missing)
+        {
+            _connection.Dispose();
+            throw new InvalidOperationException($"The committed file {missing} is missing (is the NAS mounted?); 'akkalake verify' lists what the lake lacks.");
+        }
+        Execute($"SET allowed_paths = [{string.Join(", ", paths.Select(Quote))}]");
         // Large sorts and joins spill to the lake's scratch directory, never beside the lake.
         Execute($"SET temp_directory = {Quote(Path.Combine(settings.TmpPath, "duckdb"))}");
         Execute("SET enable_external_access = false");
