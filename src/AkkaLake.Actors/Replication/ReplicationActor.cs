@@ -233,12 +233,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         // A coordinator that fails in the middle of a commit restarts without answering it; its
         // recovery kept or undid the commit, and the step is planned again from the lake as it
         // opened, so nothing is written twice and nothing is recorded as failed that may have landed.
-        Receive<CoordinatorRestarted>(_ =>
-        {
-            _log.Info("The coordinator restarted during the commit of run {RunId}; planning again from the lake as it opened", batch.RunId);
-            EndBatch(batch, "replanned");
-            StartStep();
-        });
+        Receive<CoordinatorRestarted>(_ => Replan(batch, "the coordinator restarted during its commit; the step is planned from the lake as it opened"));
         Receive<Tick>(_ => { });
         IgnoreLate();
     }
@@ -247,15 +242,15 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private void Abandon(ReplicationBatch batch, Failed failed, bool conflict)
     {
         if (conflict && ++_conflicts <= MaxConflictRetries)
-            Replan(batch, failed.Error.Message);
+            Replan(batch, $"the lake changed meanwhile ({failed.Error.Message})");
         else
             Fail(failed, batch);
     }
 
-    /// <summary>Compaction or retention changed the lake under this batch: it is abandoned and planned again now.</summary>
-    private void Replan(ReplicationBatch batch, string reason)
+    /// <summary>The batch is abandoned and its step planned again now, as a failure that cannot have committed it need not wait.</summary>
+    private void Replan(ReplicationBatch batch, string why)
     {
-        _log.Info("Run {RunId} was not committed because the lake changed meanwhile ({Reason}); planning it again", batch.RunId, reason);
+        _log.Info("Run {RunId} is planned again: {Reason}", batch.RunId, why);
         _planner.Retry(batch.Step);
         EndBatch(batch, "replanned");
         StartStep();
@@ -263,7 +258,6 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
 
     private void CycleDone(LakeManifest manifest)
     {
-        _watchdog.Tell(new ReplicationWatchdog.Entered(ReplicationWatchdog.Stage.Idle, "waiting for the next tick"));
         _watchdog.Tell(ReplicationWatchdog.CycleSucceeded.Instance);
         _listener?.Tell(new CycleCompleted(true, null, manifest));
         Become(Idle);
@@ -277,7 +271,6 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         // 1 s, 2 s, 4 s, … up to the replication interval (at least a minute).
         var delay = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, _failures++), Math.Max(_settings.ReplicationInterval.TotalSeconds, 60)));
         _report.Abandoned(message, _job.Repeats ? delay : null, _failures);
-        _watchdog.Tell(new ReplicationWatchdog.Entered(ReplicationWatchdog.Stage.Idle, "waiting to try again"));
         _watchdog.Tell(new ReplicationWatchdog.CycleFailed(message));
         _exports.Drop();
         var now = DateTimeOffset.UtcNow;

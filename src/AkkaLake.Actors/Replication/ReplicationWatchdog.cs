@@ -36,7 +36,7 @@ public sealed class ReplicationWatchdog : ReceiveActor, IWithTimers
         public static readonly Progressed Instance = new();
     }
 
-    /// <summary>A cycle failed with this error (in words); a good one clears the streak.</summary>
+    /// <summary>A cycle failed with this error (in words); a good one clears the streak. Either way replication waits for its next tick.</summary>
     public sealed record CycleFailed(string Error);
 
     public sealed record CycleSucceeded
@@ -81,18 +81,17 @@ public sealed class ReplicationWatchdog : ReceiveActor, IWithTimers
         _applicationName = new NpgsqlConnectionStringBuilder(connectionString).ApplicationName ?? "";
         _limiter = WriteLimits.For(Context.System);
 
-        Receive<Entered>(e =>
-        {
-            _stage = e.Stage;
-            _what = e.What;
-            Progress();
-        });
+        Receive<Entered>(e => Enter(e.Stage, e.What));
         Receive<Progressed>(_ => Progress());
-        Receive<CycleFailed>(f => _failing = (_failing?.Since ?? DateTimeOffset.UtcNow, (_failing?.Count ?? 0) + 1, f.Error));
+        Receive<CycleFailed>(f =>
+        {
+            _failing = (_failing?.Since ?? DateTimeOffset.UtcNow, (_failing?.Count ?? 0) + 1, f.Error);
+            Enter(Stage.Idle, "waiting to try again");
+        });
         Receive<CycleSucceeded>(_ =>
         {
             _failing = null;
-            Report(null);
+            Enter(Stage.Idle, "waiting for the next tick");
         });
         Receive<Check>(_ => CheckNow());
         Receive<Diagnosed>(d =>
@@ -119,6 +118,13 @@ public sealed class ReplicationWatchdog : ReceiveActor, IWithTimers
     protected override void PostStop() => _probe.Dispose();
 
     protected override void Unhandled(object message) => Defects.Unhandled(_log, Self, "watching replication", message);
+
+    private void Enter(Stage stage, string what)
+    {
+        _stage = stage;
+        _what = what;
+        Progress();
+    }
 
     private void Progress()
     {
