@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using AkkaLake.Core;
 using AkkaLake.Core.Configuration;
@@ -33,11 +34,57 @@ internal sealed class ControllerReads : IDisposable
     private readonly int _runs;
     private readonly List<(string Name, string[] Sensors, DateTimeOffset From, DateTimeOffset To, bool FilterSensors, string Select, string GroupBy)> _shapes;
 
+    /// <summary>
+    /// The controller's reads of today while the daemon keeps it current, against DuckDB's own
+    /// files of today's rows as committed now: one sensor since midnight, ten sensors' hourly
+    /// buckets since midnight, all sensors over the last hour, every sensor's average since midnight.
+    /// </summary>
+    public static ControllerReads Today(LakeSettings settings, LakeManifest manifest, string work, DateTimeOffset now, int sensors, int runs)
+    {
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var key = LakeLayout.DateKey(today);
+        var todayOnly = manifest with
+        {
+            Datasets = manifest.Datasets.SetItem(LakeLayout.Dataset, manifest.Metrics with { Partitions = manifest.Metrics.Partitions.Where(p => p.Key == key).ToImmutableSortedDictionary() }),
+        };
+        var midnight = new DateTimeOffset(today.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        string[] all = [.. Enumerable.Range(0, sensors).Select(SampleReadings.SensorId)];
+        return new ControllerReads(settings, todayOnly, work, runs,
+        [
+            ("points_1_sensor_today", [SampleReadings.SensorId(42)], midnight, now, true, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
+            ("hourly_buckets_10_sensors_today", [.. Enumerable.Range(100, 10).Select(SampleReadings.SensorId)], midnight, now, true,
+                "sensor_id, CAST(floor(epoch(ts) / 3600) * 3600 AS BIGINT) AS bucket, avg(value)", "GROUP BY sensor_id, bucket ORDER BY sensor_id, bucket"),
+            ("all_sensors_last_hour", all, now.AddHours(-1), now, false, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
+            ("averages_all_sensors_today", all, midnight, now, false, "sensor_id, avg(value)", "GROUP BY sensor_id ORDER BY sensor_id"),
+        ]);
+    }
+
     public ControllerReads(LakeSettings settings, LakeManifest manifest, string work, DateTimeOffset end, double days, int sensors, int runs)
+        : this(settings, manifest, work, runs, Shapes(end, days, sensors))
+    {
+    }
+
+    private static List<(string Name, string[] Sensors, DateTimeOffset From, DateTimeOffset To, bool FilterSensors, string Select, string GroupBy)> Shapes(DateTimeOffset end, double days, int sensors)
+    {
+        string[] all = [.. Enumerable.Range(0, sensors).Select(SampleReadings.SensorId)];
+        return
+        [
+            ($"points_1_sensor_{Math.Min(90, Math.Ceiling(days))}_days", [SampleReadings.SensorId(42)], end.AddDays(-Math.Min(90, days)), end, true, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
+            ($"hourly_buckets_10_sensors_{Math.Min(30, Math.Ceiling(days))}_days", [.. Enumerable.Range(100, 10).Select(SampleReadings.SensorId)], end.AddDays(-Math.Min(30, days)), end, true,
+                "sensor_id, CAST(floor(epoch(ts) / 3600) * 3600 AS BIGINT) AS bucket, avg(value)", "GROUP BY sensor_id, bucket ORDER BY sensor_id, bucket"),
+            ("all_sensors_one_hour", all, end.AddHours(-3), end.AddHours(-2), false, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
+            ($"daily_averages_all_sensors_{Math.Min(7, Math.Ceiling(days))}_days", all, end.AddDays(-Math.Min(7, days)), end, false,
+                "sensor_id, CAST(floor(epoch(ts) / 86400) * 86400 AS BIGINT) AS day, avg(value)", "GROUP BY sensor_id, day ORDER BY sensor_id, day"),
+        ];
+    }
+
+    private ControllerReads(LakeSettings settings, LakeManifest manifest, string work, int runs,
+        List<(string Name, string[] Sensors, DateTimeOffset From, DateTimeOffset To, bool FilterSensors, string Select, string GroupBy)> shapes)
     {
         _settings = settings;
         _runs = runs;
         _connection.Open();
+        Directory.CreateDirectory(work);
         _sortedFile = Path.Combine(work, "sorted.parquet");
         var referenceRoot = Path.Combine(work, "duckdb-reference");
         Exec(DuckDbView.CreateStatement(manifest, settings));
@@ -55,16 +102,7 @@ internal sealed class ControllerReads : IDisposable
         // No manifest there: the controller falls back to listing the directories.
         _reference = new ControllerReader(referenceRoot, null, settings.Shards, "UTC");
 
-        string[] all = [.. Enumerable.Range(0, sensors).Select(SampleReadings.SensorId)];
-        _shapes =
-        [
-            ($"points_1_sensor_{Math.Min(90, Math.Ceiling(days))}_days", [SampleReadings.SensorId(42)], end.AddDays(-Math.Min(90, days)), end, true, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
-            ($"hourly_buckets_10_sensors_{Math.Min(30, Math.Ceiling(days))}_days", [.. Enumerable.Range(100, 10).Select(SampleReadings.SensorId)], end.AddDays(-Math.Min(30, days)), end, true,
-                "sensor_id, CAST(floor(epoch(ts) / 3600) * 3600 AS BIGINT) AS bucket, avg(value)", "GROUP BY sensor_id, bucket ORDER BY sensor_id, bucket"),
-            ("all_sensors_one_hour", all, end.AddHours(-3), end.AddHours(-2), false, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
-            ($"daily_averages_all_sensors_{Math.Min(7, Math.Ceiling(days))}_days", all, end.AddDays(-Math.Min(7, days)), end, false,
-                "sensor_id, CAST(floor(epoch(ts) / 86400) * 86400 AS BIGINT) AS day, avg(value)", "GROUP BY sensor_id, day ORDER BY sensor_id, day"),
-        ];
+        _shapes = shapes;
     }
 
     public long ReferenceBytes { get; }

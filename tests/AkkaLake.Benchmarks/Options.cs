@@ -5,13 +5,15 @@ namespace AkkaLake.Benchmarks;
 /// <param name="Rows">Readings to generate; <c>--days N</c> sets it to N days of every sensor at the cadence.</param>
 /// <param name="BySensor">The table stores each sensor's history together (a bulk import), instead of in time order.</param>
 /// <param name="Jitter">Readings off the cadence's exact instants, each sensor at its own phase, as real sensors report.</param>
-/// <param name="Phases">Which parts run: backfill (with the reads right after it), memory, incremental, day; and formats (encodings against DuckDB's reader, after the reads) when asked.</param>
-internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, string? DatabaseUrl, string? Out, bool BySensor, bool Jitter, IReadOnlySet<string> Phases)
+/// <param name="Phases">Which parts run: backfill (with the reads right after it), memory, incremental, day; and formats (encodings against DuckDB's reader, after the reads) and steady (the daemon's life after its backfill) when asked.</param>
+/// <param name="Steady">The steady phase's share of re-sent readings, how far back they lie, and how long it runs.</param>
+/// <param name="At">The UTC time of day the run starts at (libfaketime), so that today's partition holds as much as it does then; null: the real clock.</param>
+internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, string? DatabaseUrl, string? Out, bool BySensor, bool Jitter, IReadOnlySet<string> Phases, SteadyKnobs Steady, TimeOnly? At)
 {
     public static readonly string[] AllPhases = ["backfill", "memory", "incremental", "day"];
 
     /// <summary>Phases run only when asked for.</summary>
-    public static readonly string[] ExtraPhases = ["formats"];
+    public static readonly string[] ExtraPhases = ["formats", "steady"];
 
     public bool Includes(string phase) => Phases.Contains(phase);
 
@@ -38,6 +40,19 @@ internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, st
             Value("--out"),
             order == "sensor",
             args.Contains("--jitter"),
-            phases);
+            phases,
+            new SteadyKnobs(
+                double.Parse(Value("--resent") ?? "0", CultureInfo.InvariantCulture),
+                Duration(Value("--resent-within") ?? "2h"),
+                TimeSpan.FromMinutes(double.Parse(Value("--minutes") ?? "10", CultureInfo.InvariantCulture))),
+            Value("--at") is { } at ? TimeOnly.Parse(at, CultureInfo.InvariantCulture) : null);
     }
+
+    /// <summary>"5m", "2h" or seconds.</summary>
+    private static TimeSpan Duration(string text) => text[^1] switch
+    {
+        'h' => TimeSpan.FromHours(double.Parse(text[..^1], CultureInfo.InvariantCulture)),
+        'm' => TimeSpan.FromMinutes(double.Parse(text[..^1], CultureInfo.InvariantCulture)),
+        _ => TimeSpan.FromSeconds(double.Parse(text.TrimEnd('s'), CultureInfo.InvariantCulture)),
+    };
 }

@@ -18,8 +18,10 @@ using Npgsql;
 using NpgsqlTypes;
 
 // dotnet run -c Release --project tests/AkkaLake.Benchmarks -- [--rows 10000000 | --days N] [--sensors 500] [--cadence 30] [--order time|sensor]
-//   [--jitter] [--runs 3] [--phases backfill,memory,incremental,day,formats] [--database-url URL] [--out FILE]
+//   [--jitter] [--runs 3] [--phases backfill,memory,incremental,day,formats,steady] [--resent 0.01] [--resent-within 2h] [--minutes 10] [--at HH:MM]
+//   [--database-url URL] [--out FILE]
 var options = Options.Parse(args);
+if (FakeClock.RunAt(options.At, args) is { } exitCode) return exitCode;
 var results = new Dictionary<string, object>();
 var work = Directory.CreateTempSubdirectory("akkalake-bench-").FullName;
 Console.WriteLine($"AkkaLake benchmark: {options.Rows:N0} readings ({options.Sensors} sensors every {options.Cadence} s{(options.Jitter ? ", jittered" : "")}, stored in {options.Order} order), {options.Runs} runs each, work dir {work}");
@@ -31,8 +33,10 @@ try
     // Loading and scanning millions of rows takes longer than Npgsql's default 30 s command timeout.
     await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(DatabaseUrl.ToConnectionString(database)) { CommandTimeout = 0 }.ConnectionString);
 
-    // 1. Readings in the controller's schema, stored in time order or sensor by sensor.
-    var end = DateTimeOffset.UtcNow.AddHours(-1);
+    // 1. Readings in the controller's schema, stored in time order or sensor by sensor; up to now when the steady phase carries them on.
+    var end = options.Includes("steady")
+        ? new DateTimeOffset(DateTimeOffset.UtcNow.Ticks / TimeSpan.FromSeconds(options.Cadence).Ticks * TimeSpan.FromSeconds(options.Cadence).Ticks, TimeSpan.Zero)
+        : DateTimeOffset.UtcNow.AddHours(-1);
     var steps = options.Rows / options.Sensors;
     var start = end.AddSeconds(-steps * options.Cadence);
     var generate = await Measure.SecondsAsync(async () =>
@@ -214,6 +218,10 @@ try
         Console.WriteLine($"incremental batch of 12,000 rows while reconciliation passes run: committed {Measure.Median(during):0.000} s after the tick (median; {Measure.Median(latencies):0.000} s without)");
     }
 
+    if (options.Includes("steady"))
+        foreach (var (key, value) in await new SteadyState(exe, database, dataSource, settings, options.Sensors, options.Cadence, work).RunAsync(options.Steady, Console.WriteLine))
+            results[key] = value;
+
     if (options.Includes("day"))
     {
         var day = SimulatedDay(Path.Combine(work, "day"), ticks: 1440, sensors: 125, cadenceSeconds: 10);
@@ -234,6 +242,7 @@ finally
 {
     server?.Dispose();
 }
+return 0;
 
 static async Task CopyEverythingAsync(NpgsqlDataSource dataSource, IEnumerable<string> copies, DayScan? scan = null)
 {
