@@ -47,9 +47,19 @@ internal sealed class ControllerReads : IDisposable
         {
             Datasets = manifest.Datasets.SetItem(LakeLayout.Dataset, manifest.Metrics with { Partitions = manifest.Metrics.Partitions.Where(p => p.Key == key).ToImmutableSortedDictionary() }),
         };
+        // The daemon keeps changing today: DuckDB's files are made from a copy of the files committed now.
+        var snapshot = settings with { HotPath = Path.Combine(work, "today"), ColdPath = null };
+        foreach (var file in todayOnly.Files())
+        {
+            var path = settings.Roots.Resolve(file.Location, file.RelativePath);
+            var copy = LakeLayout.Resolve(snapshot.HotPath, file.RelativePath);
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            // A commit since the snapshot may have renamed it; its superseded name holds the same rows for the grace period.
+            File.Copy(File.Exists(path) ? path : LakeLayout.SupersededPath(path), copy, overwrite: true);
+        }
         var midnight = new DateTimeOffset(today.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         string[] all = [.. Enumerable.Range(0, sensors).Select(SampleReadings.SensorId)];
-        return new ControllerReads(settings, todayOnly, work, runs,
+        return new ControllerReads(settings, snapshot, todayOnly, work, runs,
         [
             ("points_1_sensor_today", [SampleReadings.SensorId(42)], midnight, now, true, "sensor_id, ts, value, quality", "ORDER BY sensor_id, ts"),
             ("hourly_buckets_10_sensors_today", [.. Enumerable.Range(100, 10).Select(SampleReadings.SensorId)], midnight, now, true,
@@ -60,7 +70,7 @@ internal sealed class ControllerReads : IDisposable
     }
 
     public ControllerReads(LakeSettings settings, LakeManifest manifest, string work, DateTimeOffset end, double days, int sensors, int runs)
-        : this(settings, manifest, work, runs, Shapes(end, days, sensors))
+        : this(settings, settings, manifest, work, runs, Shapes(end, days, sensors))
     {
     }
 
@@ -78,7 +88,8 @@ internal sealed class ControllerReads : IDisposable
         ];
     }
 
-    private ControllerReads(LakeSettings settings, LakeManifest manifest, string work, int runs,
+    /// <param name="copyOf">Where the rows DuckDB's own files are made of lie: the lake itself, or a copy of the files the manifest commits.</param>
+    private ControllerReads(LakeSettings settings, LakeSettings copyOf, LakeManifest manifest, string work, int runs,
         List<(string Name, string[] Sensors, DateTimeOffset From, DateTimeOffset To, bool FilterSensors, string Select, string GroupBy)> shapes)
     {
         _settings = settings;
@@ -87,7 +98,7 @@ internal sealed class ControllerReads : IDisposable
         Directory.CreateDirectory(work);
         _sortedFile = Path.Combine(work, "sorted.parquet");
         var referenceRoot = Path.Combine(work, "duckdb-reference");
-        Exec(DuckDbView.CreateStatement(manifest, settings));
+        Exec(DuckDbView.CreateStatement(manifest, copyOf));
         Exec("PRAGMA threads=1");
         if (!File.Exists(_sortedFile))
             Exec($"COPY (SELECT sensor_id, ts, value, quality, samples, source FROM metrics ORDER BY sensor_id, ts) TO '{_sortedFile}' (FORMAT parquet, COMPRESSION zstd)");

@@ -8,7 +8,8 @@ namespace AkkaLake.Benchmarks;
 /// <param name="Phases">Which parts run: backfill (with the reads right after it), memory, incremental, day; and formats (encodings against DuckDB's reader, after the reads) and steady (the daemon's life after its backfill) when asked.</param>
 /// <param name="Steady">The steady phase's share of re-sent readings, how far back they lie, and how long it runs.</param>
 /// <param name="At">The UTC time of day the run starts at (libfaketime), so that today's partition holds as much as it does then; null: the real clock.</param>
-internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, string? DatabaseUrl, string? Out, bool BySensor, bool Jitter, IReadOnlySet<string> Phases, SteadyKnobs Steady, TimeOnly? At)
+/// <param name="Noisy">Readings with noise, two decimals, as real sensors report (the steady phase's, always); else a smooth curve.</param>
+internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, string? DatabaseUrl, string? Out, bool BySensor, bool Jitter, IReadOnlySet<string> Phases, SteadyKnobs Steady, TimeOnly? At, bool Noisy)
 {
     public static readonly string[] AllPhases = ["backfill", "memory", "incremental", "day"];
 
@@ -45,7 +46,8 @@ internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, st
                 double.Parse(Value("--resent") ?? "0", CultureInfo.InvariantCulture),
                 Duration(Value("--resent-within") ?? "2h"),
                 TimeSpan.FromMinutes(double.Parse(Value("--minutes") ?? "10", CultureInfo.InvariantCulture))),
-            Value("--at") is { } at ? TimeOnly.Parse(at, CultureInfo.InvariantCulture) : null);
+            Value("--at") is { } at ? TimeOnly.Parse(at, CultureInfo.InvariantCulture) : null,
+            args.Contains("--noisy") || phases.Contains("steady"));
     }
 
     /// <summary>"5m", "2h" or seconds.</summary>

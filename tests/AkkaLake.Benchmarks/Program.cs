@@ -46,7 +46,8 @@ try
         await SampleReadings.CreateSchemaAsync(c);
         // The load is not measured: skip the per-row foreign-key check (superuser only; the readings' sensors are inserted first).
         await using (var fast = new NpgsqlCommand("SET session_replication_role = replica", c)) await fast.ExecuteNonQueryAsync();
-        await SampleReadings.InsertAsync(c, options.Sensors, TimeSpan.FromSeconds(options.Cadence), start, end, insertDelay: TimeSpan.FromSeconds(2), bySensor: options.BySensor, jitter: options.Jitter);
+        await SampleReadings.InsertAsync(c, options.Sensors, TimeSpan.FromSeconds(options.Cadence), start, end, insertDelay: TimeSpan.FromSeconds(2), bySensor: options.BySensor, jitter: options.Jitter,
+            noisy: options.Noisy);
         await using var analyze = new NpgsqlCommand("VACUUM ANALYZE metrics", c);
         await analyze.ExecuteNonQueryAsync();
     });

@@ -18,7 +18,8 @@ namespace AkkaLake.Benchmarks;
 internal sealed record SteadyKnobs(double ResentShare, TimeSpan ResentWithin, TimeSpan Duration);
 
 /// <summary>
-/// The daemon's life after its first backfill, at the controller's scale: the real program
+/// The daemon's life after its first backfill, at the controller's scale (readings with noise, two
+/// decimals, as real sensors report them; <see cref="SampleReadings.NoisyValueAt"/>): the real program
 /// (<c>akkalake run</c>, 10 s ticks, the default lag guard and reconciliation schedule) while every
 /// sensor sends a reading every cadence and a share of readings are sent again, as the
 /// controller's ingest paths upsert them (<c>value</c> changed, <c>inserted_at</c> re-stamped).
@@ -139,7 +140,7 @@ internal sealed class SteadyState(string exe, string database, NpgsqlDataSource 
                 try { await Task.Delay(wait, stop); } catch (OperationCanceledException) { break; }
             await using (var insert = new NpgsqlCommand("""
                 INSERT INTO metrics (sensor_id, ts, value, quality, inserted_at, samples, source)
-                SELECT format('sensor-%s', lpad(s::text, 4, '0')), @ts, sin(extract(epoch FROM @ts) / 600 + s) * 10 + s, (s % 3)::smallint, now(),
+                SELECT format('sensor-%s', lpad(s::text, 4, '0')), @ts, round((sin(extract(epoch FROM @ts) / 600 + s) * 10 + s + random() * 2 - 1)::numeric, 2)::float8, (s % 3)::smallint, now(),
                        CASE WHEN s % 2 = 0 THEN s % 7 END, CASE WHEN s % 5 = 0 THEN 'modbus' ELSE 'lora' END
                 FROM generate_series(0, @n - 1) s ON CONFLICT DO NOTHING
                 """, c))

@@ -34,6 +34,16 @@ public static class SampleReadings
     public static double ValueAt(int sensor, DateTimeOffset ts) => Math.Sin(ts.ToUnixTimeSeconds() / 600.0 + sensor) * 10 + sensor;
 
     /// <summary>
+    /// A reading as a real sensor reports it: the same curve with up to ±1 of noise, rounded to two
+    /// decimals. Such values compress about as the controller's do (a smooth curve compresses far better).
+    /// </summary>
+    public static double NoisyValueAt(int sensor, DateTimeOffset ts)
+    {
+        var hash = (uint)HashCode.Combine(sensor, ts.UtcTicks) % 20_001;
+        return Math.Round(ValueAt(sensor, ts) + (hash / 10_000.0 - 1), 2);
+    }
+
+    /// <summary>
     /// Inserts readings for sensors [firstSensor, firstSensor + sensors) every <paramref name="cadence"/>
     /// in [from, to), each stamped inserted_at = ts + <paramref name="insertDelay"/> (or NULL, as
     /// old rows are), with a binary COPY. Returns the number of rows. The table stores them in
@@ -42,8 +52,10 @@ public static class SampleReadings
     /// Readings fall on the cadence exactly, or with <paramref name="jitter"/> each sensor at its
     /// own phase within the cadence and up to 200 ms off it, as real sensors report.
     /// </summary>
+    /// <param name="noisy">Values as a real sensor reports them (<see cref="NoisyValueAt"/>) instead of the smooth curve.</param>
     public static async Task<long> InsertAsync(NpgsqlConnection connection, int sensors, TimeSpan cadence, DateTimeOffset from, DateTimeOffset to,
-        int firstSensor = 0, TimeSpan? insertDelay = null, bool withOptionalColumns = true, bool bySensor = false, bool jitter = false, CancellationToken ct = default)
+        int firstSensor = 0, TimeSpan? insertDelay = null, bool withOptionalColumns = true, bool bySensor = false, bool jitter = false, CancellationToken ct = default,
+        bool noisy = false)
     {
         await using (var ids = new NpgsqlCommand("INSERT INTO sensors SELECT format('sensor-%s', lpad(i::text, 4, '0')) FROM generate_series(@a, @b) i ON CONFLICT DO NOTHING", connection))
         {
@@ -66,7 +78,7 @@ public static class SampleReadings
             await writer.StartRowAsync(ct);
             await writer.WriteAsync(SensorId(s), NpgsqlDbType.Varchar, ct);
             await writer.WriteAsync(t, NpgsqlDbType.TimestampTz, ct);
-            await writer.WriteAsync(ValueAt(s, t), NpgsqlDbType.Double, ct);
+            await writer.WriteAsync(noisy ? NoisyValueAt(s, t) : ValueAt(s, t), NpgsqlDbType.Double, ct);
             await writer.WriteAsync((short)(s % 3), NpgsqlDbType.Smallint, ct);
             if (insertDelay is { } delay) await writer.WriteAsync(t + delay, NpgsqlDbType.TimestampTz, ct);
             else await writer.WriteNullAsync(ct);
