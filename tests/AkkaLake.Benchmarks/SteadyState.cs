@@ -59,9 +59,10 @@ internal sealed class SteadyState(string exe, string database, NpgsqlDataSource 
             maxFiles = Math.Max(maxFiles, TodaysMostFiles());
             peak = Math.Max(peak, ProcStat.Of(daemon.Id).PeakRssBytes);
         }
-        var reads = ReadsOfToday();
         var last = ProcStat.Of(daemon.Id);
         var window = clock.Elapsed.TotalSeconds;
+        // The controller's reads of today while readings keep arriving (after the window: the reads' work is not the daemon's).
+        var (reads, raced) = ReadsOfToday();
         await stop.CancelAsync();
         await load;
         var (listed, duplicated, failed) = await listings;
@@ -108,6 +109,8 @@ internal sealed class SteadyState(string exe, string database, NpgsqlDataSource 
         say($"  written per reading that arrived: {perReading:N0} bytes ({perReading / finalBytesPerRow:0.0} x the {finalBytesPerRow:0.0} bytes a reading takes in the final files), {(double)results["steady_disk_bytes_per_reading"]:N0} bytes reached the disk");
         say($"  tick p50 {Percentile(durations, 0.5):0.00} s, p99 {Percentile(durations, 0.99):0.00} s, max {durations.DefaultIfEmpty().Max():0.00} s (interval 10 s); lag p50 {Percentile(lags, 0.5):0} s, max {lags.DefaultIfEmpty().Max():0} s");
         say($"  peak RSS {peak / 1048576.0:0} MB; at most {maxFiles} files in a shard-day of today; {listed} listings of today, {duplicated} with a key twice, {failed} failed; lake equals PostgreSQL: {(differs == 0 ? "yes" : $"no, {differs} days differ")}");
+        results["steady_reads_raced"] = raced;
+        say($"  the controller's reads of today (a daemon replicating beside them; {raced} reads listed a file renamed before DuckDB opened it, and were listed again):");
         foreach (var read in reads)
         {
             results[$"steady_read_{read.Name}_controller_ms"] = read.ControllerMs;
@@ -191,10 +194,11 @@ internal sealed class SteadyState(string exe, string database, NpgsqlDataSource 
         return (listed, duplicated, failed);
     }
 
-    private List<ReadResult> ReadsOfToday()
+    /// <summary>Timed while a daemon replicates and compacts today, as the controller reads it at any moment.</summary>
+    private (List<ReadResult> Reads, int Raced) ReadsOfToday()
     {
         using var reads = ControllerReads.Today(lake, new ManifestStore(lake.StatePath).Load()!, Path.Combine(work, "steady-reads"), DateTimeOffset.UtcNow.AddMinutes(-2), sensors, 3);
-        return reads.Run();
+        return (reads.Run(), reads.RacedListings);
     }
 
     /// <summary>Bytes a reading takes in the final files: the first backfill's, one file per shard-day.</summary>
