@@ -8,8 +8,9 @@ namespace AkkaLake.Core.Reconciliation;
 /// <summary>The lake's side of a check: per-sensor digests of one day's committed files, as of a manifest.</summary>
 public static class LakeDigest
 {
+    /// <param name="leaveOut">Keys PostgreSQL stamped after the manifest's watermark, left out of its side too.</param>
     /// <exception cref="ManifestConflictException">A file of the snapshot was deleted meanwhile; check again from a newer one.</exception>
-    public static IReadOnlyDictionary<string, SensorDigest> ReadDay(LakeManifest manifest, LakeRoots roots, DateOnly day)
+    public static IReadOnlyDictionary<string, SensorDigest> ReadDay(LakeManifest manifest, LakeRoots roots, DateOnly day, IReadOnlySet<(string SensorId, long TsMicros)>? leaveOut = null)
     {
         var digests = new Dictionary<string, SensorDigest>(StringComparer.Ordinal);
         foreach (var file in manifest.Files().Where(f => f.Date == day))
@@ -21,6 +22,7 @@ public static class LakeDigest
                 for (var i = 0; i < rows.Count; i++)
                 {
                     var id = rows.SensorIds[i];
+                    if (leaveOut is { Count: > 0 } && leaveOut.Contains((id, rows.TsMicros[i]))) continue;
                     digests[id] = digests.GetValueOrDefault(id).Add(RowChecksum.Of(rows.TsMicros[i], rows.Values[i], rows.Quality[i] ?? 0));
                 }
             }

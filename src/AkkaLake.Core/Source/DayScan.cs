@@ -72,6 +72,14 @@ public sealed record DayScan(string? Index, IReadOnlyList<string>? Sensors)
         return transaction;
     }
 
+    /// <summary>Applies <see cref="PlanSettings"/>, if any, to a transaction begun by the caller.</summary>
+    public async Task ApplyPlanSettingsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        if (PlanSettings is not { } setting) return;
+        await using var command = new NpgsqlCommand(setting, connection, transaction);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>The WHERE condition selecting ts on <paramref name="day"/>.</summary>
     public string Condition(DateOnly day) => Condition(SourceWindow.BackfillDays.Day(day, false, default));
 

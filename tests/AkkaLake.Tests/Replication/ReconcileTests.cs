@@ -1,5 +1,7 @@
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using AkkaLake.Core;
+using AkkaLake.Core.Layout;
 using AkkaLake.Core.Reconciliation;
 using AkkaLake.Core.Source;
 using AkkaLake.Tests.Controller;
@@ -126,6 +128,50 @@ public class ReconcileTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Checks_running_beside_re_sent_readings_find_no_difference_and_a_deleted_reading_is_still_found_and_mended()
+    {
+        var t0 = DateTimeOffset.UtcNow;
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await source.InsertStampedNowAsync(0, t0.AddDays(-1).AddHours(-2), t0.AddMinutes(-1), TimeSpan.FromMinutes(5), sensors: 8);
+        // Today and yesterday checked every second, while replication ticks every 10 s and readings keep being re-sent.
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, extraConfig: "reconcile-recent-interval-seconds = 1, reconcile-interval-seconds = 1");
+        lake.RunOnce();
+        using var daemon = DaemonProcess.Start(lake.Args("run"));
+        await daemon.WaitForOutputAsync("against PostgreSQL: its", TimeSpan.FromSeconds(60));
+
+        using (var resend = new CancellationTokenSource(TimeSpan.FromSeconds(40)))
+        {
+            await using var c = await source.OpenAsync();
+            var i = 0;
+            while (!resend.IsCancellationRequested)
+            {
+                // New readings, and readings of today and yesterday sent again, as the controller's upserts re-stamp them.
+                await using (var insert = new NpgsqlCommand(
+                    $"INSERT INTO metrics (sensor_id, ts, value, inserted_at) SELECT format('sensor-%s', lpad(s::text, 4, '0')), now(), {i}, now() FROM generate_series(0, 7) s", c))
+                    await insert.ExecuteNonQueryAsync();
+                await using (var upsert = new NpgsqlCommand(
+                    "UPDATE metrics SET value = value + 1, inserted_at = now() WHERE (sensor_id, ts) IN (SELECT sensor_id, ts FROM metrics WHERE ts > now() - interval '1 day' ORDER BY random() LIMIT 3)", c))
+                    await upsert.ExecuteNonQueryAsync();
+                i++;
+                await Task.Delay(300);
+            }
+        }
+        await lake.EventuallyEqualsSourceAsync(source, TimeSpan.FromSeconds(60));
+        var checks = Regex.Matches(daemon.Output, "against PostgreSQL: its").Count;
+        Assert.True(checks >= 10, $"only {checks} checks ran");
+        Assert.DoesNotContain("differs from PostgreSQL", daemon.Output);
+        Assert.DoesNotContain("Rebuilding", daemon.Output);
+
+        // A reading deleted by hand is a difference that is there: found, and the day rebuilt.
+        var yesterday = DateOnly.FromDateTime(t0.UtcDateTime.AddDays(-1));
+        await source.ExecuteAsync($"DELETE FROM metrics WHERE (sensor_id, ts) IN (SELECT sensor_id, ts FROM metrics WHERE ts >= '{LakeLayout.DateKey(yesterday)}' AND ts < '{LakeLayout.DateKey(yesterday.AddDays(1))}' LIMIT 1)");
+        await daemon.WaitForOutputAsync("Rebuilt " + LakeLayout.DateKey(yesterday), TimeSpan.FromSeconds(60));
+        await lake.EventuallyEqualsSourceAsync(source, TimeSpan.FromSeconds(60));
+        daemon.Signal("TERM");
+        Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
     public async Task PostgreSQL_computes_the_row_checksum_exactly_as_the_lake_does_in_any_session_zone()
     {
         var source = await SourceDatabase.CreateAsync(postgres);
@@ -155,7 +201,7 @@ public class ReconcileTests(PostgresFixture postgres)
             await using (var set = new NpgsqlCommand($"SET TimeZone = '{zone}'", connection)) await set.ExecuteNonQueryAsync();
             var digests = await SourceDigest.ReadDayAsync(connection, table, await DayScan.ChooseAsync(connection, table, CancellationToken.None),
                 new DateOnly(1969, 12, 31), DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
-            Assert.Equal(expected, digests["edge"]);
+            Assert.Equal(expected, digests.Digests["edge"]);
         }
     }
 }
