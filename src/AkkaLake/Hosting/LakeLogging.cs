@@ -21,6 +21,8 @@ public static class LakeLogging
         var configuration = new LoggerConfiguration()
             .MinimumLevel.Is(level)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            // It logs every check that is not healthy at error level, a first backfill's "not ready" included; /healthz, /readyz and status say what the checks say, and the daemon logs its own states in words.
+            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Fatal)
             .Enrich.FromLogContext()
             .WriteTo.File(new CompactJsonFormatter(), LogFilePath(settings), rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14);
         if (console)

@@ -114,4 +114,47 @@ public class TelemetryTests(PostgresFixture postgres)
         daemon.Signal("TERM");
         Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
     }
+
+    [Fact]
+    public async Task A_first_backfill_in_progress_is_not_ready_without_an_error_and_status_is_healthy_right_after_it()
+    {
+        var t0 = DateTimeOffset.UtcNow;
+        var source = await SourceDatabase.CreateAsync(postgres);
+        await source.InsertStampedNowAsync(0, t0.AddDays(-3), t0.AddMinutes(-5), TimeSpan.FromMinutes(10));
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2);
+        var port = Demo.LocalPostgresServer.FreePort();
+        // Each backfilled day's chunk waits a little, so the backfill is still running when /readyz is asked.
+        using var daemon = DaemonProcess.Start(new Dictionary<string, string> { [Hosting.EnvironmentFaults.Variable] = "export.after-chunk=pause:500" },
+            [.. lake.Args("run"), "--metrics-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var http = new HttpClient();
+
+        var notReady = 0;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.GetAsync($"http://127.0.0.1:{port}/readyz");
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100);
+                continue;
+            }
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.IsSuccessStatusCode && body.Contains("Healthy", StringComparison.Ordinal)) break;
+            if (body.Contains("first backfill", StringComparison.Ordinal)) notReady++;
+            await Task.Delay(200);
+        }
+        Assert.True(notReady > 0, "the backfill was never seen running");
+        await daemon.WaitForOutputAsync("Replicated ", TimeSpan.FromSeconds(60));
+
+        var status = CliRunner.Run(lake.Args("status"));
+        Assert.True(status.ExitCode == 0, status.Output);
+        Assert.Contains("HEALTHY", status.Output);
+        Assert.DoesNotContain("\"@l\":\"Error\"", File.ReadAllText(lake.LogFile));
+        daemon.Signal("TERM");
+        Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
+    }
 }
