@@ -87,7 +87,7 @@ public sealed class LakeCoordinator : ReceiveActor, IWithStash, IWithTimers
     protected override void PreStart()
     {
         var (settings, changes) = (_settings, _changes);
-        _work.Then(() => new Opened(LakeOpener.Open(settings, $"akkalake (pid {Environment.ProcessId})", createOrAdopt: true), changes.LoadState()))
+        _work.Then(() => new Opened(LakeOpener.Open(settings, $"akkalake (pid {Environment.ProcessId})", createOrAdopt: true, changes.Store), changes.LoadState()))
             .PipeTo(Self, success: opened => opened, failure: e => new OpenFailed(e));
     }
 

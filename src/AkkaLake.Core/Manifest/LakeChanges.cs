@@ -16,6 +16,9 @@ namespace AkkaLake.Core.Manifest;
 public sealed class LakeChanges(LakeSettings settings, ManifestStore store, IFaultPoints faults)
 {
     private readonly LakeRoots _roots = settings.Roots;
+
+    /// <summary>The store every change goes through; open the lake with it (<see cref="LakeOpener.Open"/>).</summary>
+    public ManifestStore Store => store;
     private readonly LakeCommitter _committer = new(store, settings.Roots, faults);
     private readonly LakeRecovery _recovery = new(store, settings.Roots);
     private readonly ReplicationStateStore _state = new(settings.StatePath);

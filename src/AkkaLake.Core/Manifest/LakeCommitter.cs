@@ -9,13 +9,14 @@ public sealed record Publication(string TmpPath, LakeLocation Location, string R
 
 /// <summary>
 /// The commit protocol. (1) The change is checked against the manifest (pure; a conflict touches
-/// nothing). (2) The manifest is saved with the commit recorded as pending. (3) Each file the
-/// change supersedes is renamed out of the <c>*.parquet</c> namespace
-/// (<see cref="LakeLayout.SupersededSuffix"/>). (4) Each staged <c>.tmp</c> is renamed to its
-/// final name. (5) The manifest is saved with the change applied: this single atomic write is the
-/// commit point. A crash before (5) leaves a pending commit that recovery undoes, so directories
-/// hold exactly the committed files but for the instant of the renames, when a directory reader
-/// may miss rows being replaced but never sees a row twice (old files go before new ones come).
+/// nothing). (2) The commit's intent is recorded (<see cref="ManifestStore.BeginCommit"/>: what it
+/// publishes and supersedes). (3) Each file the change supersedes is renamed out of the
+/// <c>*.parquet</c> namespace (<see cref="LakeLayout.SupersededSuffix"/>). (4) Each staged
+/// <c>.tmp</c> is renamed to its final name. (5) The manifest is saved with the change applied:
+/// its root's atomic write is the commit point. A crash before (5) leaves an intent past the root
+/// that recovery undoes, so directories hold exactly the committed files but for the instant of
+/// the renames, when a directory reader may miss rows being replaced but never sees a row twice
+/// (old files go before new ones come).
 /// </summary>
 public sealed class LakeCommitter(ManifestStore store, LakeRoots roots, IFaultPoints? faults = null)
 {
@@ -38,11 +39,11 @@ public sealed class LakeCommitter(ManifestStore store, LakeRoots roots, IFaultPo
             .Select(d => new FileLocation(d.Location, d.Path)).ToImmutableList();
         var pending = new PendingCommit(current.CommitSeq + 1, kind, runId, now,
             publications.Select(p => new FileLocation(p.Location, p.RelativePath)).ToImmutableList(), retired);
-        var begun = current.Begin(pending);
+        current.Begin(pending);
         if (publications.Any(p => p.Location == LakeLocation.Cold))
             ColdMarker.Ensure(current, roots.Cold ?? throw new LocationUnavailableException("No cold path is configured (CORE_ANALYSIS_LAKE_COLD_PATH)."));
 
-        store.Save(begun);
+        store.BeginCommit(pending, applied.PendingDeletions.Except(current.PendingDeletions));
         _faults.Hit("commit.after-pending");
         foreach (var r in retired)
         {

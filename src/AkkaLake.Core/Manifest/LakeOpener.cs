@@ -21,9 +21,10 @@ public static class LakeOpener
     /// The daemon starts a lake where there is none, taking over the first implementation's files
     /// if they are there; a command run by hand needs a lake to exist.
     /// </param>
-    public static Opened Open(LakeSettings settings, string holder, bool createOrAdopt)
+    /// <param name="store">The store the opener's caller goes on committing through, so that it knows what it loaded.</param>
+    public static Opened Open(LakeSettings settings, string holder, bool createOrAdopt, ManifestStore? store = null)
     {
-        var store = new ManifestStore(settings.StatePath);
+        store ??= new ManifestStore(settings.StatePath);
         var roots = settings.Roots;
         if (!createOrAdopt && !store.Exists)
             throw new InvalidOperationException($"There is no lake at {settings.HotPath} (no _state/manifest.json).");

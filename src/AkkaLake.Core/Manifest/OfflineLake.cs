@@ -13,13 +13,13 @@ public sealed class OfflineLake : IDisposable
 {
     private readonly LakeLock _lock;
 
-    private OfflineLake(LakeLock lakeLock, LakeSettings settings, LakeManifest manifest, RecoveryReport recovery)
+    private OfflineLake(LakeLock lakeLock, LakeSettings settings, ManifestStore store, LakeManifest manifest, RecoveryReport recovery)
     {
         _lock = lakeLock;
         Settings = settings;
         Manifest = manifest;
         Recovery = recovery;
-        Store = new ManifestStore(settings.StatePath);
+        Store = store;
         Roots = settings.Roots;
     }
 
@@ -31,8 +31,9 @@ public sealed class OfflineLake : IDisposable
 
     public static OfflineLake Open(LakeSettings settings, string command)
     {
-        var opened = LakeOpener.Open(settings, command, createOrAdopt: false);
-        return new OfflineLake(opened.Lock, settings, opened.Manifest, opened.Recovery);
+        var store = new ManifestStore(settings.StatePath);
+        var opened = LakeOpener.Open(settings, command, createOrAdopt: false, store);
+        return new OfflineLake(opened.Lock, settings, store, opened.Manifest, opened.Recovery);
     }
 
     public void Dispose() => _lock.Dispose();

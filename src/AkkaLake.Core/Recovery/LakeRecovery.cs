@@ -95,6 +95,7 @@ public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
         }
         manifest = manifest.AbandonPending(now);
         store.Save(manifest);
+        store.AbandonCommit(pending);
         return (manifest, pending);
     }
 
@@ -135,7 +136,7 @@ public sealed class LakeRecovery(ManifestStore store, LakeRoots roots)
             }
         }
         remaining = remaining with { PendingDeletions = remaining.PendingDeletions.AddRange(kept) };
-        store.Save(remaining);
+        store.SaveDeletions(remaining);
         return (remaining, deleted);
     }
 }

@@ -32,7 +32,7 @@ public sealed class LakeAdoption(ManifestStore store, LakeRoots roots)
         var bytes = File.ReadAllBytes(store.FilePath);
         return FirstImplementationLake.TryParse(bytes) is { } legacy
             ? Adopt(bytes, legacy, shards, now)
-            : (ManifestStore.Parse(bytes, store.FilePath), null);
+            : (store.Load(), null);
     }
 
     public (LakeManifest Manifest, AdoptionReport Report) Adopt(byte[] legacyManifest, FirstImplementationLake legacy, int shards, DateTimeOffset now)

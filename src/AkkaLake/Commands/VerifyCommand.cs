@@ -63,6 +63,7 @@ public static class VerifyCommand
             output.WriteLine($"Kept the old manifest as {copy}");
         }
         var (manifest, report) = new ManifestRebuilder(roots).Rebuild(shards, now);
+        store.ForgetCommits();
         store.Save(manifest);
         output.WriteLine($"Rebuilt the manifest: {report.Files} files in {manifest.Metrics.Partitions.Count} partitions, {report.SkippedSuperseded} superseded files left out, watermark {(report.Watermark is { } w ? Timestamps.Format(w) : "none")}.");
         foreach (var u in report.Unreadable) output.WriteLine($"unreadable, left out: {u}");

@@ -39,7 +39,8 @@ public class TakeoverTests(PostgresFixture postgres)
         Assert.Empty(Directory.GetFiles(Path.Combine(cold.Path, "metrics"), "data_*.parquet", SearchOption.AllDirectories));
         Assert.Equal(Core.Layout.LakeLocation.Cold, lake.Manifest.Partition(ControllerView.Today.AddDays(-2))!.Location);
         Assert.Contains("took over the first implementation's lake", CliRunner.Run(lake.Args("inspect")).Output);
-        Assert.Equal(0, CliRunner.Run(lake.Args("verify")).ExitCode);
+        var verify = CliRunner.Run(lake.Args("verify"));
+        Assert.True(verify.ExitCode == 0, verify.Output + verify.Error);
 
         await source.InsertStampedNowAsync(20, ControllerView.Now.AddMinutes(-1), DateTimeOffset.UtcNow, TimeSpan.FromSeconds(10));
         lake.RunOnce();
@@ -64,7 +65,8 @@ public class TakeoverTests(PostgresFixture postgres)
         lake.RunOnce();
         await ControllerView.AssertReadsSourceAsync(lake, source);
         Assert.NotNull(lake.Manifest.Metrics.Takeover!.CompletedAt);
-        Assert.Equal(0, CliRunner.Run(lake.Args("verify")).ExitCode);
+        var verify = CliRunner.Run(lake.Args("verify"));
+        Assert.True(verify.ExitCode == 0, verify.Output + verify.Error);
     }
 
     [Fact]

@@ -30,7 +30,9 @@ public class TakeoverPlanningTests
         var own = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(LakeManifest.Create(4, Now), LakeJson.Options);
         Assert.Null(FirstImplementationLake.TryParse(own));
         Assert.Null(FirstImplementationLake.TryParse("{ not json"u8.ToArray()));
-        var e = Assert.Throws<ManifestUnreadableException>(() => ManifestStore.Parse(Encoding.UTF8.GetBytes(FirstImplementationManifest), "m.json"));
+        using var state = new Testing.TempDirectory();
+        File.WriteAllText(state.Combine(ManifestStore.FileName), FirstImplementationManifest);
+        var e = Assert.Throws<ManifestUnreadableException>(() => new ManifestStore(state.Path).Load());
         Assert.Contains("first implementation", e.Message);
     }
 
