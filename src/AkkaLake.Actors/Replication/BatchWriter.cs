@@ -149,14 +149,17 @@ public sealed class BatchWriter : ReceiveActor
     {
         var root = _settings.Roots.RootOf(location);
         var (from, to) = _job.Step.CursorRange;
+        var committed = Committed(shardDay, root);
+        var head = LiveLayout.OpenHead(committed.Select(c => c.File)) is { } open ? committed.Single(c => c.File == open) : null;
         return new ShardDayWriter.Settings(shardDay, location, root, _job.Step.PartKind,
             new PartMetadata(_job.RunId, _job.Step.CommitKind, from, to), _settings.RowGroupRows, CompactionPolicy.Default.TargetFileBytes,
-            Committed(shardDay, root), _spill.FileFor(_job.RunId, shardDay));
+            [.. committed.Where(c => c != head)], _spill.FileFor(_job.RunId, shardDay), head);
     }
 
     /// <summary>
-    /// The committed files an incremental batch may hold newer versions of keys of. A backfill day
-    /// is new to the lake and a rebuild replaces its day whole, so they have none.
+    /// The committed files an incremental batch may hold newer versions of keys of, or place
+    /// older readings into. A backfill day is new to the lake and a rebuild replaces its day whole,
+    /// so they have none.
     /// </summary>
     private IReadOnlyList<CommittedPart> Committed(ShardDay shardDay, string root) =>
         _job.Step is ReplicationStep.Incremental && _job.Manifest.Partition(shardDay.Date) is { } partition &&
@@ -182,8 +185,9 @@ public sealed class BatchWriter : ReceiveActor
                 _parts.AddRange(f.Parts);
                 _parts.AddRange(f.Rewrite.Copies);
                 _replaced.AddRange(f.Rewrite.Removes);
-                _tally.Flushed(f.Rewrite.SupersededRows, f.Unchanged);
-                rowsInParts += f.Parts.Sum(p => p.Written.Rows);
+                if (f.AbsorbedHead is { } head) _replaced.Add(new FileRemove(f.ShardDay.Date, f.ShardDay.Shard, head.Name));
+                _tally.Flushed(f.Rewrite.SupersededRows, f.Unchanged, f.Rewrite.PlacedRows);
+                rowsInParts += f.Parts.Sum(p => p.Written.Rows) - f.HeadRowsKept;
                 if (--awaiting > 0) return;
                 Report(rowsInParts);
             });
@@ -192,7 +196,11 @@ public sealed class BatchWriter : ReceiveActor
         });
     }
 
-    /// <summary>Every writer flushed: the batch is reported written only if its parts hold every row it read that the lake did not already hold.</summary>
+    /// <summary>
+    /// Every writer flushed: the batch is reported written only if its parts (the rows of heads
+    /// they absorbed aside) hold every row it read that the lake did not already hold and that
+    /// was not placed into a committed file.
+    /// </summary>
     private void Report(long rowsInParts)
     {
         if (_tally.Discrepancy(rowsInParts) is { } problem)

@@ -95,9 +95,9 @@ internal sealed class ReplicationLog(ILoggingAdapter log, LakeSettings settings)
                 tally.TooOld, settings.HotRetentionDays);
         if (tally.NonFinite > 0)
             log.Info("Wrote {Rows} rows whose value is NaN or infinite as they are", tally.NonFinite);
-        if (tally.SupersededRows > 0 || tally.Unchanged > 0)
-            log.Info("Updated readings: {Superseded} older versions replaced by rewriting {Files} files in the same commit; {Unchanged} readings already in the lake unchanged were not written again; run {RunId}",
-                tally.SupersededRows, written.Replaced.Count, tally.Unchanged, batch.RunId);
+        if (tally.Placed > 0 || tally.Unchanged > 0)
+            log.Info("Older readings: {Placed} placed into the files holding or covering them ({Superseded} replacing older versions), by rewriting {Files} files in the same commit; {Unchanged} readings already in the lake unchanged were not written again; run {RunId}",
+                tally.Placed, tally.SupersededRows, written.Parts.Count(p => p.Metadata.Kind == CommitKind.Compaction), tally.Unchanged, batch.RunId);
         if (tally.NullQualities > 0)
             log.Info("Wrote {Rows} rows whose quality is NULL with quality 0, as the controller reads them", tally.NullQualities);
     }

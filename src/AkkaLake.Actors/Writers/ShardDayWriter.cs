@@ -14,8 +14,11 @@ namespace AkkaLake.Actors.Writers;
 /// Owns one shard-day for one run: keeps the routed buffers it is sent; on Spill sorts them into a
 /// run in its scratch file (not the lake: nothing to commit, nothing to flush to disk); on Flush
 /// merges its runs with what it still holds into the shard-day's final part (more only past the
-/// size target), leaving out rows the lake already holds unchanged, and rewrites the committed
-/// files holding older versions of the run's keys (<see cref="Upserts"/>). All file work runs off
+/// size target), leaving out rows the lake already holds unchanged and placing readings older than
+/// the shard-day's newest file into the committed files that hold or cover them, written anew
+/// (<see cref="Upserts"/>). Given the shard-day's open head (its newest replication part, spanning
+/// under a minute), it absorbs it: the head's rows go into the new part, which replaces it in the
+/// commit, so a shard-day fed every tick gains a file a minute, not a file a tick. All file work runs off
 /// the actor thread, in one of the actor system's write slots (<see cref="WriteLimits"/>); stopped, it
 /// gives up a spill or merge still waiting for one. Parts stay <c>.tmp</c> until the
 /// coordinator's commit publishes them; an abandoned or stopped writer deletes its own and its
@@ -24,10 +27,11 @@ namespace AkkaLake.Actors.Writers;
 /// </summary>
 internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 {
-    /// <param name="Committed">The shard-day's committed files the batch's rows may replace keys of (none for a whole-day rebuild).</param>
+    /// <param name="Committed">The shard-day's committed files the batch's rows may replace keys of (none for a whole-day rebuild), the head aside.</param>
     /// <param name="ScratchFile">Where its spilled runs go.</param>
+    /// <param name="Head">The shard-day's open head, to absorb into the part (<see cref="LiveLayout.OpenHead"/>); null when there is none.</param>
     public sealed record Settings(ShardDay ShardDay, LakeLocation Location, string Root, PartKind Kind, PartMetadata Metadata, int RowGroupRows, long TargetFileBytes,
-        IReadOnlyList<CommittedPart> Committed, string ScratchFile)
+        IReadOnlyList<CommittedPart> Committed, string ScratchFile, CommittedPart? Head = null)
     {
         /// <summary>Backfilled days are written whole, so their parts start at the final compaction level.</summary>
         public int Level => Kind == PartKind.Incremental ? 0 : PartFile.FinalLevel;
@@ -49,15 +53,19 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         public static readonly Flush Instance = new();
     }
 
-    /// <summary>The run's parts, plus the rewritten copies of committed files whose keys it replaces and those files.</summary>
-    public sealed record Flushed(ShardDay ShardDay, IReadOnlyList<StagedPart> Parts, Rewrite Rewrite, long Unchanged);
+    /// <summary>
+    /// The run's parts, plus the committed files written anew with its older readings and those
+    /// files; how many of its rows were left out as unchanged; the head it absorbed, and how many
+    /// of the head's rows its parts hold.
+    /// </summary>
+    public sealed record Flushed(ShardDay ShardDay, IReadOnlyList<StagedPart> Parts, Rewrite Rewrite, long Unchanged, PartFile? AbsorbedHead = null, long HeadRowsKept = 0);
 
     /// <param name="Conflict">The lake changed under the batch (a file it checks keys against is gone): plan it again.</param>
     public sealed record WriteFailed(ShardDay ShardDay, string Error, bool Conflict);
 
     private sealed record RunSpilled(SpilledRun Run, IActorRef ReplyTo);
 
-    private sealed record PartsWritten(IReadOnlyList<StagedPart> Parts, Rewrite? Rewrite, IActorRef ReplyTo);
+    private sealed record PartsWritten(IReadOnlyList<StagedPart> Parts, Rewrite? Rewrite, long HeadRowsKept, IActorRef ReplyTo);
 
     private sealed record WriteError(Exception Error, IActorRef ReplyTo);
 
@@ -72,6 +80,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     private List<MetricRows> _buffered = [];
     private int _bufferedRows;
     private Rewrite _rewrite = Rewrite.None;
+    private long _headRowsKept;
     // Used by one write task at a time (the actor waits for each), never by the actor thread.
     private readonly Upserts _upserts;
     private readonly IFaultPoints _faults;
@@ -135,7 +144,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
 
     private void FlushAll()
     {
-        if (_bufferedRows == 0 && _runs.Count == 0 && !_upserts.HasSuperseded)
+        if (_bufferedRows == 0 && _runs.Count == 0 && !_upserts.HasPlacements)
         {
             Sender.Tell(FlushedNow());
             return;
@@ -149,39 +158,50 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         var faults = _faults;
         _limiter.RunAsync($"writing {_settings.ShardDay} under {_settings.Root}", () =>
         {
-            var parts = WriteParts(settings, upserts, buffers, runs, faults, files.Stopped);
+            var (parts, headRowsKept) = WriteParts(settings, upserts, buffers, runs, faults, files.Stopped);
             files.Keep(parts.Select(p => p.Written.TmpPath));
-            var rewrite = upserts.HasSuperseded
-                ? upserts.RewriteSuperseded(settings.ShardDay, settings.Location, settings.Root, settings.Metadata.RunId, settings.RowGroupRows)
+            var rewrite = upserts.HasPlacements
+                ? upserts.RewritePlaced(settings.ShardDay, settings.Location, settings.Root, settings.Metadata.RunId, settings.RowGroupRows)
                 : null;
             if (rewrite is not null) files.Keep(rewrite.Copies.Select(p => p.Written.TmpPath));
-            return new PartsWritten(parts, rewrite, replyTo);
+            return new PartsWritten(parts, rewrite, headRowsKept, replyTo);
         }, files.Stopped).PipeTo(Self, success: w => w, failure: e => new WriteError(e, replyTo));
         BecomeStacked(Writing);
     }
 
-    /// <summary>The shard-day's rows, its runs merged with its buffers, into its final part(s).</summary>
-    private static List<StagedPart> WriteParts(Settings settings, Upserts upserts, List<MetricRows> buffers, List<SpilledRun> runs, IFaultPoints faults, CancellationToken stopped)
+    /// <summary>
+    /// The shard-day's rows, its runs merged with its buffers (and the head it absorbs, whose rows
+    /// the batch's replace), into its final part(s); how many of the head's rows they hold.
+    /// </summary>
+    private static (List<StagedPart> Parts, long HeadRowsKept) WriteParts(Settings settings, Upserts upserts, List<MetricRows> buffers, List<SpilledRun> runs, IFaultPoints faults, CancellationToken stopped)
     {
         var rest = SortedRows.Of(buffers);
+        PartReader? head = null;
         try
         {
             using var output = new RollingPartWriter(settings.Root, settings.ShardDay, settings.Kind, settings.Metadata, settings.RowGroupRows, settings.TargetFileBytes);
             var strings = new SharedStrings();
-            var inputRows = SortedMerge.InputBatchRows(runs.Count + 1);
-            var sorted = runs.Count == 0
-                ? rest.Batches(MergeBatchRows)
-                : SortedMerge.Merge([.. runs.Select(r => new MergeInput(RunFile.Read(r, inputRows, strings))), new MergeInput(rest.Batches(inputRows))], MergeBatchRows);
+            var inputRows = SortedMerge.InputBatchRows(runs.Count + (settings.Head is null ? 1 : 2));
+            List<MergeInput> inputs = [.. runs.Select(r => new MergeInput(RunFile.Read(r, inputRows, strings), 1)), new MergeInput(rest.Batches(inputRows), 1)];
+            if (settings.Head is { } absorbed)
+            {
+                head = new PartReader(absorbed.ReadablePath());
+                inputs.Add(new MergeInput(head.ReadBatches(inputRows), 0));
+            }
+            var merge = new MergeTally();
+            var sorted = inputs.Count == 1 ? rest.Batches(MergeBatchRows) : SortedMerge.Merge(inputs, MergeBatchRows, newestOnly: true, merge);
             foreach (var chunk in sorted)
             {
                 stopped.ThrowIfCancellationRequested();
                 if (faults.Skips("writer.append")) continue;
                 output.Append(upserts.Resolve(chunk));
             }
-            return [.. output.Finish().Select(o => new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, o.FileName, o.Written, settings.Metadata, settings.Level))];
+            var parts = output.Finish().Select(o => new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, o.FileName, o.Written, settings.Metadata, settings.Level)).ToList();
+            return (parts, settings.Head is { } h ? h.File.Rows - merge.Superseded : 0);
         }
         finally
         {
+            head?.Dispose();
             if (runs.Count > 0) AtomicFile.DeleteQuietly(settings.ScratchFile);
         }
     }
@@ -203,6 +223,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
             foreach (var part in w.Parts)
                 _log.Debug("Wrote part {0} for {1}: {2} rows, {3} bytes", part.FileName, _settings.ShardDay, part.Written.Rows, part.Written.Bytes);
             if (w.Rewrite is { } rewrite) _rewrite = rewrite;
+            _headRowsKept = w.HeadRowsKept;
             if (w.Parts.Count > 0) _faults.Hit("writer.after-part");
             w.ReplyTo.Tell(FlushedNow());
             Resume();
@@ -224,7 +245,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         Stash.UnstashAll();
     }
 
-    private Flushed FlushedNow() => new(_settings.ShardDay, _parts.ToList(), _rewrite, _upserts.Unchanged);
+    private Flushed FlushedNow() => new(_settings.ShardDay, _parts.ToList(), _rewrite, _upserts.Unchanged, _parts.Count > 0 ? _settings.Head?.File : null, _headRowsKept);
 
     /// <summary>Parts never committed are still <c>.tmp</c> and go, with the scratch file; a write still under way deletes its own.</summary>
     protected override void PostStop() => _files.DeleteAll();

@@ -34,6 +34,8 @@ public static class CompactionPlanner
         var ordered = files.OrderBy(Order).ToList();
         if (date < today && ordered.Count > policy.RestFiles)
             return new CompactionJob(date, shard, location, ordered, PartFile.FinalLevel, "finished day");
+        // Today's open head is replication's to absorb: merged here, the next batch's commit would conflict.
+        if (date >= today && LiveLayout.OpenHead(ordered) is { } head) ordered.Remove(head);
 
         // Files at the size target or final stay put: merging them again would only copy them.
         var open = ordered.AsEnumerable().Reverse().TakeWhile(f => f.Level < PartFile.FinalLevel && f.Bytes < policy.TargetFileBytes).Count();
@@ -41,10 +43,10 @@ public static class CompactionPlanner
         var tier = SizeTier(tail);
         if (tier >= policy.MinMergeFiles)
             return Job(tail[^tier..], $"{tier} files of similar size");
-        if (ordered.Count > policy.MaxFiles && tail.Count >= 2)
+        if (files.Count > policy.MaxFiles && tail.Count >= 2)
         {
             var pair = Enumerable.Range(0, tail.Count - 1).MinBy(i => tail[i].Rows + tail[i + 1].Rows);
-            return Job(tail[pair..(pair + 2)], $"{ordered.Count} files, over the budget of {policy.MaxFiles}");
+            return Job(tail[pair..(pair + 2)], $"{files.Count} files, over the budget of {policy.MaxFiles}");
         }
         return null;
 

@@ -19,6 +19,9 @@ public sealed class BatchTally
     /// <summary>Readings the lake already held unchanged, not written again.</summary>
     public long Unchanged { get; private set; }
 
+    /// <summary>Readings placed into the committed files that held or cover them, written anew.</summary>
+    public long Placed { get; private set; }
+
     public void Add(SourceChunk chunk)
     {
         Rows += chunk.Rows.Count;
@@ -30,19 +33,20 @@ public sealed class BatchTally
             MaxInsertedAtMicros = m;
     }
 
-    public void Flushed(long supersededRows, long unchanged)
+    public void Flushed(long supersededRows, long unchanged, long placed)
     {
         SupersededRows += supersededRows;
         Unchanged += unchanged;
+        Placed += placed;
     }
 
     /// <summary>
     /// Why the batch must not be committed: its new parts hold other than the rows it read less
-    /// those the lake already held unchanged (the source's primary key leaves no other duplicates
-    /// to collapse). Null when they agree.
+    /// those the lake already held unchanged and those placed into committed files (the source's
+    /// primary key leaves no other duplicates to collapse). Null when they agree.
     /// </summary>
     public string? Discrepancy(long rowsInParts) =>
-        rowsInParts == Rows - Unchanged
+        rowsInParts == Rows - Unchanged - Placed
             ? null
-            : $"its parts hold {rowsInParts:N0} rows, but it read {Rows:N0} of which the lake held {Unchanged:N0} unchanged, so {Rows - Unchanged:N0} were to be written";
+            : $"its parts hold {rowsInParts:N0} rows, but it read {Rows:N0} of which the lake held {Unchanged:N0} unchanged and {Placed:N0} went into committed files, so {Rows - Unchanged - Placed:N0} were to be written";
 }

@@ -5,10 +5,14 @@ using AkkaLake.Core.Storage;
 
 namespace AkkaLake.Core.Replication;
 
-/// <summary>What replacing superseded keys adds to and removes from a batch's commit.</summary>
-public sealed record Rewrite(IReadOnlyList<StagedPart> Copies, IReadOnlyList<FileRemove> Removes, long SupersededRows)
+/// <summary>
+/// What placing a batch's older readings into committed files adds to and removes from its commit:
+/// the files written anew with them, the files they replace, the versions they superseded and how
+/// many of the batch's readings went into them.
+/// </summary>
+public sealed record Rewrite(IReadOnlyList<StagedPart> Copies, IReadOnlyList<FileRemove> Removes, long SupersededRows, long PlacedRows)
 {
-    public static readonly Rewrite None = new([], [], 0);
+    public static readonly Rewrite None = new([], [], 0, 0);
 }
 
 /// <summary>A committed file of the shard-day a writer owns, with where it lives.</summary>
@@ -29,35 +33,84 @@ public sealed record CommittedPart(PartFile File, string Path)
 }
 
 /// <summary>
-/// Keeps one row per (sensor_id, ts) when a batch carries readings the lake already holds (the
-/// controller upserts readings in place): a new row equal to the committed one is dropped, and a
-/// committed file holding an older version of a key is rewritten without it in the batch's commit.
-/// A file is read only when a new row may fall inside it: inside the sensor's ts range in its
-/// footer, or inside the file's ts range when the footer has none.
+/// Keeps one row per (sensor_id, ts), and each shard-day's files in time order, when a batch
+/// carries readings older than the shard-day's newest data (the controller upserts readings in
+/// place, and sensors send late): a reading whose key a committed file holds goes into that file,
+/// written anew with it in the batch's commit, unless it is unchanged (then it is dropped); a new
+/// reading older than the newest file's start goes into the file whose time range it falls in
+/// (the one starting last at or before it). Readings after that are the batch's own part's. A
+/// file is read only when a reading may be in it: inside the sensor's ts range in its footer, or
+/// inside the file's ts range when the footer has none. So a re-sent reading costs the rewrite of
+/// the file holding it, and a layout that keeps recent readings in small files keeps that cheap.
 /// </summary>
 public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRows = 65_536)
 {
-    private readonly Dictionary<string, HashSet<(string SensorId, long Ts)>> _superseded = new(StringComparer.Ordinal);
+    private readonly List<CommittedPart> _byStart = [.. committed.OrderBy(p => p.File.MinTs)];
+    // Readings after this need no look-up: no committed row is as late.
+    private readonly long _latest = committed.Count == 0 ? long.MinValue : committed.Max(p => Timestamps.ToMicros(p.File.MaxTs));
+    // Readings before this that are new to the lake go into the file their time falls in; the others are the part's.
+    private readonly long _newestStart = committed.Count == 0 ? long.MinValue : committed.Max(p => Timestamps.ToMicros(p.File.MinTs));
+    private readonly Dictionary<string, MetricRows> _placed = new(StringComparer.Ordinal);
 
     /// <summary>New rows identical to committed ones, dropped.</summary>
     public long Unchanged { get; private set; }
 
+    /// <summary>Committed rows a new version replaces.</summary>
+    public long Superseded { get; private set; }
+
+    /// <summary>The batch's rows placed into committed files.</summary>
+    public long Placed { get; private set; }
+
     /// <summary>Committed files read in full to look for the batch's keys.</summary>
     public int FilesRead { get; private set; }
 
-    public bool HasSuperseded => _superseded.Count > 0;
+    public bool HasPlacements => _placed.Count > 0;
 
-    /// <summary>The rows of <paramref name="sorted"/> still to be written; records the committed keys they replace.</summary>
+    /// <summary>The rows of <paramref name="sorted"/> that are the batch's own part's; records where the others go.</summary>
     public MetricRows Resolve(MetricRows sorted)
     {
-        if (sorted.Count == 0 || committed.Count == 0) return sorted;
+        if (sorted.Count == 0 || committed.Count == 0 || Earliest(sorted) > _latest) return sorted;
+        var holders = Holders(sorted);
+        var toPart = new MetricRows(sorted.Count);
+        for (var i = 0; i < sorted.Count; i++)
+        {
+            var ts = sorted.TsMicros[i];
+            if (holders.TryGetValue(i, out var holder))
+            {
+                if (holder.Same)
+                {
+                    Unchanged++;
+                    continue;
+                }
+                Superseded++;
+                Place(holder.File, sorted, i);
+            }
+            else if (ts < _newestStart)
+                Place(Covering(ts), sorted, i);
+            else
+                toPart.AddFrom(sorted, i);
+        }
+        return toPart;
+    }
+
+    private static long Earliest(MetricRows rows)
+    {
+        var earliest = long.MaxValue;
+        foreach (var t in rows.TsMicros) earliest = Math.Min(earliest, t);
+        return earliest;
+    }
+
+    /// <summary>For each row whose key a committed file holds: that file, and whether the row is the same there.</summary>
+    private Dictionary<int, (CommittedPart File, bool Same)> Holders(MetricRows sorted)
+    {
         long min = long.MaxValue, max = long.MinValue;
         foreach (var t in sorted.TsMicros)
         {
+            if (t > _latest) continue;
             if (t < min) min = t;
             if (t > max) max = t;
         }
-        bool[]? drop = null;
+        var holders = new Dictionary<int, (CommittedPart, bool)>();
         foreach (var part in committed)
         {
             if (Timestamps.ToMicros(part.File.MaxTs) < min || Timestamps.ToMicros(part.File.MinTs) > max) continue;
@@ -67,26 +120,26 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
             FilesRead++;
             foreach (var batch in reader.ReadBatches(batchRows))
                 for (var i = 0; i < batch.Count; i++)
-                {
-                    if (!candidates.TryGetValue((batch.SensorIds[i], batch.TsMicros[i]), out var at)) continue;
-                    if (SameRow(batch, i, sorted, at))
-                    {
-                        drop ??= new bool[sorted.Count];
-                        if (!drop[at]) Unchanged++;
-                        drop[at] = true;
-                    }
-                    else
-                    {
-                        if (!_superseded.TryGetValue(part.File.Name, out var keys)) _superseded[part.File.Name] = keys = [];
-                        keys.Add((batch.SensorIds[i], batch.TsMicros[i]));
-                    }
-                }
+                    if (candidates.TryGetValue((batch.SensorIds[i], batch.TsMicros[i]), out var at))
+                        holders[at] = (part, SameRow(batch, i, sorted, at));
         }
-        if (drop is null) return sorted;
-        var kept = new MetricRows(sorted.Count);
-        for (var i = 0; i < sorted.Count; i++)
-            if (!drop[i]) kept.AddFrom(sorted, i);
-        return kept;
+        return holders;
+    }
+
+    /// <summary>The committed file a new reading at <paramref name="ts"/> belongs in: the last to start at or before it, else the first.</summary>
+    private CommittedPart Covering(long ts)
+    {
+        var covering = _byStart[0];
+        foreach (var part in _byStart)
+            if (Timestamps.ToMicros(part.File.MinTs) <= ts) covering = part;
+        return covering;
+    }
+
+    private void Place(CommittedPart file, MetricRows rows, int i)
+    {
+        if (!_placed.TryGetValue(file.File.Name, out var placed)) _placed[file.File.Name] = placed = new MetricRows(16);
+        placed.AddFrom(rows, i);
+        Placed++;
     }
 
     private static Dictionary<(string, long), int> Candidates(MetricRows rows, PartFile file, SensorRanges? ranges)
@@ -108,11 +161,11 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
         string.Equals(a.Source[i], b.Source[j], StringComparison.Ordinal);
 
     /// <summary>
-    /// Writes each committed file that holds a replaced key again without those keys, as a
-    /// <c>.tmp</c> for the batch's commit, which swaps it for the original (a file left with no
-    /// rows is only removed). A copy keeps the original's level and data version.
+    /// Writes each committed file that readings were placed into anew, its rows merged with them
+    /// (a placed reading replaces the file's row of the same key), as a <c>.tmp</c> for the batch's
+    /// commit, which swaps it for the original. A copy keeps the original's level and data version.
     /// </summary>
-    public Rewrite RewriteSuperseded(ShardDay shardDay, LakeLocation location, string root, string runId, int rowGroupRows)
+    public Rewrite RewritePlaced(ShardDay shardDay, LakeLocation location, string root, string runId, int rowGroupRows)
     {
         var copies = new List<StagedPart>();
         var removes = new List<FileRemove>();
@@ -120,18 +173,15 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
         {
             foreach (var part in committed)
             {
-                if (!_superseded.TryGetValue(part.File.Name, out var keys)) continue;
+                if (!_placed.TryGetValue(part.File.Name, out var rows)) continue;
                 removes.Add(new FileRemove(shardDay.Date, shardDay.Shard, part.File.Name));
                 var name = LakeLayout.FileName(PartKind.Compaction, runId, copies.Count);
                 var tmp = LakeLayout.Resolve(root, LakeLayout.FilePath(shardDay.Date, shardDay.Shard, name)) + AtomicFile.TmpSuffix;
                 var metadata = new PartMetadata(runId, CommitKind.Compaction, part.File.CursorFrom, part.File.CursorTo, [part.File.Name]);
-                var written = WriteWithout(part, keys, tmp, metadata, rowGroupRows);
-                if (written.Rows == 0)
-                    AtomicFile.DeleteQuietly(tmp);
-                else
-                    copies.Add(new StagedPart(shardDay.Date, shardDay.Shard, location, name, written, metadata, part.File.Level, part.File.Version));
+                var written = WriteWith(part, MetricRows.Sorted([rows]), tmp, metadata, rowGroupRows);
+                copies.Add(new StagedPart(shardDay.Date, shardDay.Shard, location, name, written, metadata, part.File.Level, part.File.Version));
             }
-            return new Rewrite(copies, removes, _superseded.Values.Sum(k => (long)k.Count));
+            return new Rewrite(copies, removes, Superseded, Placed);
         }
         catch
         {
@@ -140,26 +190,20 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
         }
     }
 
-    private WrittenPart WriteWithout(CommittedPart part, HashSet<(string, long)> keys, string tmp, PartMetadata metadata, int rowGroupRows)
+    private WrittenPart WriteWith(CommittedPart part, MetricRows placed, string tmp, PartMetadata metadata, int rowGroupRows)
     {
         try
         {
             using var reader = new PartReader(part.ReadablePath());
             using var writer = new PartWriter(tmp, metadata, rowGroupRows);
-            long dropped = 0;
-            foreach (var batch in reader.ReadBatches(batchRows))
-            {
-                var kept = new MetricRows(batch.Count);
-                for (var i = 0; i < batch.Count; i++)
-                    if (!keys.Contains((batch.SensorIds[i], batch.TsMicros[i]))) kept.AddFrom(batch, i);
-                dropped += batch.Count - kept.Count;
-                writer.Append(kept);
-            }
+            var tally = new Merging.MergeTally();
+            foreach (var chunk in Merging.SortedMerge.Merge([new Merging.MergeInput(reader.ReadBatches(batchRows), 0), new Merging.MergeInput([placed], 1)], batchRows, newestOnly: true, tally))
+                writer.Append(chunk);
             var written = writer.Finish();
-            // Every row of the file is in the copy or was a replaced reading (an adopted file may hold a key twice).
-            if (written.Rows + dropped != part.File.Rows || dropped < keys.Count)
+            // Every row of the file is in the copy or was replaced, and every reading placed is in it.
+            if (written.Rows != part.File.Rows + placed.Count - tally.Superseded)
                 throw new InvalidDataException(
-                    $"The copy of {part.File.Name} holds {written.Rows:N0} rows and left out {dropped:N0} for {keys.Count:N0} replaced readings, but the file holds {part.File.Rows:N0}.");
+                    $"The copy of {part.File.Name} holds {written.Rows:N0} rows, not its {part.File.Rows:N0} with {placed.Count:N0} readings placed and {tally.Superseded:N0} replaced.");
             return written;
         }
         catch

@@ -20,8 +20,8 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
 {
     private static async Task InsertNewReadingsAsync(SourceDatabase source, int round)
     {
-        // Another reading of every sensor, a few seconds apart per round, before now.
-        var ts = Now.AddMinutes(-1).AddSeconds(-50 + round);
+        // Another reading of every sensor, 70 s apart per round (so that each round's readings close a live shard-day's open head and add a part), before now.
+        var ts = Now.AddMinutes(-40).AddSeconds(70 * round);
         await source.ExecuteAsync(
             $"INSERT INTO metrics (sensor_id, ts, value, quality, inserted_at) SELECT sensor_id, '{ts:O}'::timestamptz, {round}, 0, clock_timestamp() FROM sensors");
     }

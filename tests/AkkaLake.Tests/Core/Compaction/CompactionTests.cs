@@ -35,9 +35,9 @@ public class CompactionTests(ITestOutputHelper output) : IDisposable
         while (CompactionPlanner.Plan(_lake.Manifest, today, CompactionPolicy.Default).FirstOrDefault() is { } job) Run(job);
     }
 
-    /// <summary>Part files of today's shard 0, oldest first, holding these many rows (and as many kilobytes).</summary>
+    /// <summary>Part files of today's shard 0, oldest first, holding these many rows (and as many kilobytes), each two minutes of readings.</summary>
     private static List<PartFile> Parts(params long[] rows) =>
-        rows.Select((r, i) => new PartFile($"part-{i:D3}.parquet", r, r * 1024, LakeFixture.T0, LakeFixture.T0, null, null, i + 1, $"R{i}")).ToList();
+        rows.Select((r, i) => new PartFile($"part-{i:D3}.parquet", r, r * 1024, LakeFixture.T0.AddMinutes(2 * i), LakeFixture.T0.AddMinutes(2 * i + 2), null, null, i + 1, $"R{i}")).ToList();
 
     private static CompactionJob? PlanToday(IReadOnlyList<PartFile> files, CompactionPolicy? policy = null) =>
         CompactionPlanner.PlanShardDay(Today, 0, LakeLocation.Hot, files, Today, policy ?? CompactionPolicy.Default);
@@ -54,6 +54,20 @@ public class CompactionTests(ITestOutputHelper output) : IDisposable
         // A big older file is left alone until the newer ones together hold as many rows.
         Assert.Equal(["part-001.parquet", "part-002.parquet", "part-003.parquet"], PlanToday(Parts(100, 20, 20, 20))!.Inputs.Select(f => f.Name));
         Assert.Null(PlanToday(Parts(100, 60, 20)));
+    }
+
+    [Fact]
+    public void Todays_open_head_is_left_to_replication_to_absorb_and_counts_against_the_budget()
+    {
+        var parts = Parts(40, 20, 20);
+        // The newest part spans under a minute: the next batch absorbs it.
+        var head = parts[^1] with { MinTs = LakeFixture.T0.AddMinutes(10), MaxTs = LakeFixture.T0.AddMinutes(10).AddSeconds(50) };
+        parts[^1] = head;
+        Assert.Equal(head, LiveLayout.OpenHead(parts));
+        Assert.Null(PlanToday(parts));
+        Assert.Null(LiveLayout.OpenHead(Parts(40, 20)));
+        // A finished day's last part is merged with the rest.
+        Assert.Contains(head, CompactionPlanner.PlanShardDay(Today.AddDays(-1), 0, LakeLocation.Hot, parts, Today, CompactionPolicy.Default)!.Inputs);
     }
 
     [Fact]

@@ -35,8 +35,11 @@ public class UpsertsTests : IDisposable
         return data;
     }
 
+    private static List<(string, long, double)> Rows(StagedPart part) =>
+        [.. LakeDuckDb.ReadFile(part.Written.TmpPath).Select(r => (r.SensorId, Timestamps.ToMicros(r.Ts), r.Value))];
+
     [Fact]
-    public void A_new_version_replaces_the_old_one_an_unchanged_one_is_dropped_and_a_new_reading_is_kept()
+    public void A_new_version_goes_into_the_file_holding_the_old_one_an_unchanged_one_is_dropped_and_a_newer_reading_is_the_parts()
     {
         var a = Committed("part-a.parquet", ("s1", T, 1), ("s1", T + 10, 2), ("s2", T, 3));
         var b = Committed("part-b.parquet", ("s1", T + 20, 4));
@@ -44,27 +47,30 @@ public class UpsertsTests : IDisposable
 
         var kept = upserts.Resolve(Batch(("s1", T + 10, 20), ("s2", T, 3), ("s2", T + 30, 5)));
 
-        Assert.Equal([("s1", T + 10), ("s2", T + 30)], Enumerable.Range(0, kept.Count).Select(i => (kept.SensorIds[i], kept.TsMicros[i])));
-        Assert.Equal(1, upserts.Unchanged);
-        var rewrite = upserts.RewriteSuperseded(new ShardDay(Day, 0), LakeLocation.Hot, _dir.Path, "R9", 1000);
+        Assert.Equal([("s2", T + 30)], Enumerable.Range(0, kept.Count).Select(i => (kept.SensorIds[i], kept.TsMicros[i])));
+        Assert.Equal((1L, 1L, 1L), (upserts.Unchanged, upserts.Superseded, upserts.Placed));
+        var rewrite = upserts.RewritePlaced(new ShardDay(Day, 0), LakeLocation.Hot, _dir.Path, "R9", 1000);
         Assert.Equal(["part-a.parquet"], rewrite.Removes.Select(r => r.Name));
         var copy = Assert.Single(rewrite.Copies);
         Assert.Equal(7, copy.Version);
-        Assert.Equal([("s1", T, 1.0), ("s2", T, 3.0)], LakeDuckDb.ReadFile(copy.Written.TmpPath).Select(r => (r.SensorId, Timestamps.ToMicros(r.Ts), r.Value)));
+        Assert.Equal([("s1", T, 1.0), ("s1", T + 10, 20.0), ("s2", T, 3.0)], Rows(copy));
     }
 
     [Fact]
-    public void A_file_whose_every_row_is_replaced_is_removed_without_a_copy()
+    public void A_reading_new_to_the_lake_and_older_than_the_newest_file_goes_into_the_file_its_time_falls_in()
     {
-        var a = Committed("part-a.parquet", ("s1", T, 1), ("s2", T + 100, 1));
-        var upserts = new Upserts([a]);
+        var a = Committed("part-a.parquet", ("s1", T, 1), ("s2", T + 50, 2));
+        var b = Committed("part-b.parquet", ("s1", T + 100, 3), ("s2", T + 150, 4));
+        var upserts = new Upserts([b, a]);
 
-        upserts.Resolve(Batch(("s1", T, 9), ("s2", T + 100, 9)));
+        // s3 at T + 60 is new and falls in a's time (it starts last before it); s3 at T + 120 falls in b's, the newest, so it is the part's.
+        var kept = upserts.Resolve(Batch(("s3", T + 60, 9), ("s3", T + 120, 8), ("s1", T - 5, 7)));
 
-        var rewrite = upserts.RewriteSuperseded(new ShardDay(Day, 0), LakeLocation.Hot, _dir.Path, "R9", 1000);
-        Assert.Single(rewrite.Removes);
-        Assert.Empty(rewrite.Copies);
-        Assert.Equal(2, rewrite.SupersededRows);
+        Assert.Equal([("s3", T + 120)], Enumerable.Range(0, kept.Count).Select(i => (kept.SensorIds[i], kept.TsMicros[i])));
+        var rewrite = upserts.RewritePlaced(new ShardDay(Day, 0), LakeLocation.Hot, _dir.Path, "R9", 1000);
+        // A reading before every file goes into the first.
+        Assert.Equal([("s1", T - 5, 7.0), ("s1", T, 1.0), ("s2", T + 50, 2.0), ("s3", T + 60, 9.0)], Rows(Assert.Single(rewrite.Copies)));
+        Assert.Equal((2L, 0L), (rewrite.PlacedRows, rewrite.SupersededRows));
     }
 
     [Fact]
@@ -79,7 +85,7 @@ public class UpsertsTests : IDisposable
 
         upserts.Resolve(Batch(("s1", T + 10, 2)));
         Assert.Equal(1, upserts.FilesRead);
-        Assert.True(upserts.HasSuperseded);
+        Assert.True(upserts.HasPlacements);
     }
 
     [Fact]
