@@ -7,7 +7,7 @@ namespace AkkaLake.Actors;
 /// and scratch file, a merge's outputs), deleted when the actor stops without waiting for a task:
 /// a task keeps its files here once written, and a task that finds the actor stopped deletes them itself.
 /// </summary>
-internal sealed class TaskFiles
+internal sealed class TaskFiles(WriteLimiter limiter)
 {
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stopped = new();
@@ -42,7 +42,7 @@ internal sealed class TaskFiles
             _stopped.Cancel();
             files = [.. _files];
         }
-        _ = Task.Run(() =>
+        _ = limiter.CleanUp(() =>
         {
             foreach (var path in files) AtomicFile.DeleteQuietly(path);
         });

@@ -34,7 +34,8 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
     private readonly CompactionPolicy _policy;
     private readonly IFaultPoints _faults;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly TaskFiles _outputs = new();
+    private readonly WriteLimiter _limiter = WriteLimits.For(Context.System);
+    private readonly TaskFiles _outputs;
     private LakeManifest? _latest;
     private readonly HashSet<(string Date, string Shard)> _overBudget = [];
     private Activity _activity;
@@ -45,6 +46,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         _settings = settings;
         _policy = policy;
         _faults = faults;
+        _outputs = new TaskFiles(_limiter);
         _activity = new Activity("compaction", "waiting for the lake to change", DateTimeOffset.UtcNow);
         Idle();
     }
@@ -125,7 +127,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         Receive<CommitFailed>(f =>
         {
             var outputs = merged.Result.Outputs.Select(o => o.Written.TmpPath).ToList();
-            _ = Task.Run(() => outputs.ForEach(AtomicFile.DeleteQuietly));
+            _ = _limiter.CleanUp(() => outputs.ForEach(AtomicFile.DeleteQuietly));
             _log.Info("Compaction of {Date} shard {Shard} was not committed ({Reason}); it will be planned again",
                 LakeLayout.DateKey(merged.Job.Date), merged.Job.Shard, f.Reason);
             BecomeIdle();
@@ -165,7 +167,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
         var started = DateTimeOffset.UtcNow;
         var outputs = _outputs;
         var faults = _faults;
-        WriteLimits.For(Context.System).RunAsync($"compacting {Describe(job)} ({job.Location})", () =>
+        _limiter.RunAsync($"compacting {Describe(job)} ({job.Location})", () =>
             {
                 faults.Hit("compaction.merge");
                 var result = merger.Merge(job, runId, target, outputs.Stopped);

@@ -81,7 +81,7 @@ public sealed class BatchWriter : ReceiveActor
     {
         _ = _job.Export.DisposeAsync().AsTask();
         var (spill, runId) = (_spill, _job.RunId);
-        _ = Task.Run(() => spill.DeleteRun(runId));
+        _ = WriteLimits.For(Context.System).CleanUp(() => spill.DeleteRun(runId));
     }
 
     private void Pull() => _job.Export.NextAsync().PipeTo(Self,

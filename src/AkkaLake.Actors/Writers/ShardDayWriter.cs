@@ -84,14 +84,15 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     // Used by one write task at a time (the actor waits for each), never by the actor thread.
     private readonly Upserts _upserts;
     private readonly IFaultPoints _faults;
-    private readonly TaskFiles _files = new();
     private readonly WriteLimiter _limiter = WriteLimits.For(Context.System);
+    private readonly TaskFiles _files;
 
     public ShardDayWriter(Settings settings, IFaultPoints faults)
     {
         _settings = settings;
         _faults = faults;
         _upserts = new Upserts(settings.Committed);
+        _files = new TaskFiles(_limiter);
         Accepting();
     }
 

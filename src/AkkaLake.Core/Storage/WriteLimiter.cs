@@ -19,6 +19,8 @@ public sealed class WriteLimiter(int slots = WriteLimiter.DefaultSlots)
     private readonly Lock _gate = new();
     private readonly List<Holder> _holders = [];
     private int _waiting;
+    private int _unfinished;
+    private TaskCompletionSource _idle = Completed();
 
     public int Slots { get; } = slots;
 
@@ -35,7 +37,7 @@ public sealed class WriteLimiter(int slots = WriteLimiter.DefaultSlots)
     /// Runs <paramref name="work"/> on the thread pool once a slot is free, unless
     /// <paramref name="cancelled"/> is cancelled first (the task is then cancelled, and the work never runs).
     /// </summary>
-    public Task<T> RunAsync<T>(string what, Func<T> work, CancellationToken cancelled = default) => Task.Run(async () =>
+    public Task<T> RunAsync<T>(string what, Func<T> work, CancellationToken cancelled = default) => Tracked(async () =>
     {
         Interlocked.Increment(ref _waiting);
         try
@@ -58,7 +60,58 @@ public sealed class WriteLimiter(int slots = WriteLimiter.DefaultSlots)
             lock (_gate) _holders.Remove(holder);
             _slots.Release();
         }
-    }, CancellationToken.None);
+    });
+
+    /// <summary>
+    /// Removes what work left that will never be published (its <c>.tmp</c> files, its scratch),
+    /// off the caller's thread and without a slot; counted as unfinished until done, so a daemon
+    /// that exits waits for it.
+    /// </summary>
+    public Task CleanUp(Action cleanUp) => Tracked(() =>
+    {
+        cleanUp();
+        return Task.FromResult(true);
+    });
+
+    /// <summary>
+    /// Completes once no work is running, waiting or cleaning up, or after <paramref name="within"/>;
+    /// true if idle. A process that exits first would leave the <c>.tmp</c> files of work under way.
+    /// </summary>
+    public async Task<bool> WhenIdleAsync(TimeSpan within)
+    {
+        Task idle;
+        lock (_gate) idle = _idle.Task;
+        return await Task.WhenAny(idle, Task.Delay(within)).ConfigureAwait(false) == idle;
+    }
+
+    private Task<T> Tracked<T>(Func<Task<T>> work)
+    {
+        lock (_gate)
+        {
+            if (_unfinished++ == 0) _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        return Task.Run(async () =>
+        {
+            try
+            {
+                return await work().ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    if (--_unfinished == 0) _idle.TrySetResult();
+                }
+            }
+        }, CancellationToken.None);
+    }
+
+    private static TaskCompletionSource Completed()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
+    }
 
     /// <summary>Who holds the slots, in words, for a report of a wait that does not end.</summary>
     public string Describe(DateTimeOffset now)

@@ -147,6 +147,9 @@ public static class DaemonHost
             // Run the shutdown with the process's exit code, so Akka's own last line agrees with it.
             await CoordinatedShutdown.Get(system)
                 .Run(new DaemonExit(result.Succeeded ? Commands.ExitCodes.Ok : Commands.ExitCodes.Failed));
+            // Stopped actors cancelled their file work; a part half-written finishes or fails and deletes its .tmp.
+            if (!await WriteLimits.For(system).WhenIdleAsync(TimeSpan.FromSeconds(30)))
+                logger.Warning("File work was still under way when AkkaLake stopped: {Work}; the next start removes what it leaves", WriteLimits.For(system).Describe(DateTimeOffset.UtcNow));
             await host.StopAsync(CancellationToken.None);
             return result;
         }

@@ -68,6 +68,27 @@ public class WriteLimiterTests
         Assert.Equal(1, await limiter.RunAsync("the next write", () => 1));
     }
 
+    [Fact]
+    public async Task It_is_idle_only_once_work_and_clean_up_under_way_have_finished()
+    {
+        var limiter = new WriteLimiter(1);
+        Assert.True(await limiter.WhenIdleAsync(TimeSpan.Zero));
+        var finishWrite = new TaskCompletionSource();
+        var finishCleanUp = new TaskCompletionSource();
+        var write = limiter.RunAsync("a part half-written", () => finishWrite.Task.Wait(TimeSpan.FromMinutes(1)));
+        var cleanUp = limiter.CleanUp(() => finishCleanUp.Task.Wait(TimeSpan.FromMinutes(1)));
+
+        var idle = limiter.WhenIdleAsync(TimeSpan.FromMinutes(1));
+        Assert.False(await limiter.WhenIdleAsync(TimeSpan.FromMilliseconds(50)));
+        finishWrite.SetResult();
+        await write;
+        Assert.False(idle.IsCompleted && await idle);
+        finishCleanUp.SetResult();
+        await cleanUp;
+
+        Assert.True(await idle);
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int seen;
