@@ -34,12 +34,15 @@ public sealed class LakeLock : IDisposable
     /// </summary>
     private static readonly TimeSpan ProbeGrace = TimeSpan.FromSeconds(2);
 
-    public static LakeLock Acquire(string statePath, string command)
+    public static LakeLock Acquire(string statePath, string command) => Acquire(statePath, command, ProbeGrace);
+
+    /// <summary>As <see cref="Acquire(string, string)"/>, waiting out a status probe's shared lock for up to <paramref name="probeGrace"/>.</summary>
+    internal static LakeLock Acquire(string statePath, string command, TimeSpan probeGrace)
     {
         Directory.CreateDirectory(statePath);
         var lockPath = Path.Combine(statePath, LockFileName);
         var holderPath = Path.Combine(statePath, HolderFileName);
-        var until = DateTime.UtcNow + ProbeGrace;
+        var until = DateTime.UtcNow + probeGrace;
         FileStream handle;
         while (true)
         {

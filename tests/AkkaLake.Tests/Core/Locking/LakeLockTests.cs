@@ -32,7 +32,8 @@ public class LakeLockTests : IDisposable
         // The probe's shared lock, held as a probe holds it, but across the writer's first attempt.
         using (var probe = new FileStream(Path.Combine(_dir.Path, LakeLock.LockFileName), FileMode.Open, FileAccess.Read, FileShare.Read))
         {
-            var writer = Task.Run(() => LakeLock.Acquire(_dir.Path, "run"));
+            // A grace no load outlasts: the writer can only end by taking the lock, never by giving up first.
+            var writer = Task.Run(() => LakeLock.Acquire(_dir.Path, "run", TimeSpan.FromMinutes(5)));
             await Task.Delay(200);
             Assert.False(writer.IsCompleted);
             probe.Dispose();
