@@ -32,6 +32,8 @@ public sealed class ManifestStore(string statePath)
     // Deletions the intents of landed commits record, by file (a due time read back from JSON has lost its sub-microsecond ticks);
     // any other (an older build's, one made by hand) is kept in the root until done.
     private readonly HashSet<FileLocation> _inIntents = [];
+    // Each intent's deletions, read once: a commit every 10 s must not re-read the hour of intents its grace keeps.
+    private readonly Dictionary<string, FileLocation[]> _intentDeletions = new(StringComparer.Ordinal);
     private ImmutableHashSet<PendingDeletion> _inRoot = [];
     private DateTimeOffset _lastListSweep = DateTimeOffset.MinValue;
 
@@ -229,18 +231,22 @@ public sealed class ManifestStore(string statePath)
         foreach (var file in Directory.GetFiles(directory, "*.json"))
         {
             if (!long.TryParse(Path.GetFileNameWithoutExtension(file), NumberStyles.None, CultureInfo.InvariantCulture, out var seq) || seq > manifest.CommitSeq) continue;
-            StoredCommit? intent;
-            try
+            if (!_intentDeletions.TryGetValue(file, out var deletions))
             {
-                intent = JsonSerializer.Deserialize<StoredCommit>(File.ReadAllBytes(file), LakeJson.Options);
+                try
+                {
+                    deletions = [.. JsonSerializer.Deserialize<StoredCommit>(File.ReadAllBytes(file), LakeJson.Options)?.Deletions?.Select(Key) ?? []];
+                }
+                catch (Exception e) when (e is JsonException or IOException)
+                {
+                    continue;
+                }
+                _intentDeletions[file] = deletions;
             }
-            catch (Exception e) when (e is JsonException or IOException)
-            {
-                continue;
-            }
-            if (intent?.Deletions is { } deletions && deletions.Select(Key).Any(awaited.Contains)) continue;
+            if (deletions.Any(awaited.Contains)) continue;
             AtomicFile.DeleteQuietly(file);
-            if (intent?.Deletions is { } done) _inIntents.ExceptWith(done.Select(Key));
+            _intentDeletions.Remove(file);
+            _inIntents.ExceptWith(deletions);
         }
     }
 
