@@ -342,7 +342,7 @@ static SimulatedDayResult SimulatedDay(string root, int ticks, int sensors, int 
     store.Save(manifest);
     long partBytes = 0, compactionBytes = 0, rowsIn = 0, rowsRewritten = 0;
     var maxFiles = 0;
-    void Compact(DateOnly asOf)
+    void Compact(DateTimeOffset asOf)
     {
         while (CompactionPlanner.Plan(manifest, asOf, CompactionPolicy.Default).FirstOrDefault() is { } job)
         {
@@ -366,10 +366,10 @@ static SimulatedDayResult SimulatedDay(string root, int ticks, int sensors, int 
         var part = new StagedPart(today, 0, LakeLocation.Hot, name, PartWriter.Write(roots.Resolve(LakeLocation.Hot, LakeLayout.FilePath(today, 0, name)) + ".tmp", rows, meta, 1_000_000), meta);
         partBytes += part.Written.Bytes;
         manifest = committer.Commit(manifest, new LakeCommit(CommitKind.Replication, run, [], []), [part], now, TimeSpan.Zero);
-        Compact(today);
+        Compact(midnight.AddMinutes(t + 1));
         maxFiles = Math.Max(maxFiles, manifest.Files().Count());
     }
-    Compact(today.AddDays(1));
+    Compact(midnight.AddDays(1).AddHours(1));
     var restBytes = (double)manifest.Files().Sum(f => f.File.Bytes);
     return new SimulatedDayResult((double)(partBytes + compactionBytes) / partBytes, (partBytes + compactionBytes) / restBytes, (double)rowsRewritten / rowsIn, maxFiles, manifest.Files().Count());
 }

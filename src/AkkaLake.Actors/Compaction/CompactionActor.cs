@@ -157,8 +157,9 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
     private void TryStart()
     {
         if (_latest is null) return;
-        var today = DateOnly.FromDateTime(DateTime.UtcNow);
-        var jobs = CompactionPlanner.Plan(_latest, today, _policy).Where(j => j.Location == LakeLocation.Hot || _settings.ColdPath is not null).ToList();
+        var now = DateTimeOffset.UtcNow;
+        var policy = _policy.Horizon is null ? _policy with { Horizon = CorrectionHorizons.For(Context.System).Current(now) } : _policy;
+        var jobs = CompactionPlanner.Plan(_latest, now, policy).Where(j => j.Location == LakeLocation.Hot || _settings.ColdPath is not null).ToList();
         WarnAboutFileBudget(_latest, jobs);
         if (jobs.FirstOrDefault() is not { } job) return;
         var runId = RunId.New(DateTimeOffset.UtcNow);

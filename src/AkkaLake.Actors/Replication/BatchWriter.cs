@@ -187,6 +187,7 @@ public sealed class BatchWriter : ReceiveActor
                 _replaced.AddRange(f.Rewrite.Removes);
                 if (f.AbsorbedHead is { } head) _replaced.Add(new FileRemove(f.ShardDay.Date, f.ShardDay.Shard, head.Name));
                 _tally.Flushed(f.Rewrite.SupersededRows, f.Unchanged, f.Rewrite.PlacedRows);
+                if (f.Rewrite.OldestPlaced is { } oldest) CorrectionHorizons.For(Context.System).Observe(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow - oldest);
                 rowsInParts += f.Parts.Sum(p => p.Written.Rows) - f.HeadRowsKept;
                 if (--awaiting > 0) return;
                 Report(rowsInParts);

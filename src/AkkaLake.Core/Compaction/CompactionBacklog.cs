@@ -20,7 +20,7 @@ public sealed record CompactionBacklog(int ShardDays, int ExcessFiles, long Byte
     public TimeSpan? TimeToClear(double? bytesPerSecond) =>
         ShardDays == 0 ? TimeSpan.Zero : bytesPerSecond is > 0 ? TimeSpan.FromSeconds(BytesToRewrite / bytesPerSecond.Value) : null;
 
-    public static CompactionBacklog Of(LakeManifest manifest, DateOnly today, CompactionPolicy policy)
+    public static CompactionBacklog Of(LakeManifest manifest, DateTimeOffset now, CompactionPolicy policy)
     {
         int shardDays = 0, excess = 0, files = 0, final = 0;
         long bytes = 0;
@@ -30,7 +30,7 @@ public sealed record CompactionBacklog(int ShardDays, int ExcessFiles, long Byte
             foreach (var (shardKey, shard) in partition.Shards)
             {
                 var count = shard.Files.Count;
-                var after = FinalCount(date, shardKey, partition.Location, shard, today, policy);
+                var after = FinalCount(date, shardKey, partition.Location, shard, now, policy);
                 files += count;
                 final += after;
                 if (after == count) continue;
@@ -43,14 +43,15 @@ public sealed record CompactionBacklog(int ShardDays, int ExcessFiles, long Byte
     }
 
     /// <summary>The files a shard-day holds once compaction has caught up: what it holds now unless compaction will merge it.</summary>
-    public static int FinalCount(DateOnly date, string shardKey, LakeLocation location, ShardState shard, DateOnly today, CompactionPolicy policy)
+    public static int FinalCount(DateOnly date, string shardKey, LakeLocation location, ShardState shard, DateTimeOffset now, CompactionPolicy policy)
     {
         var count = shard.Files.Count;
-        var budget = date < today ? policy.RestFiles : policy.MaxFiles;
+        var finished = policy.IsFinished(date, now);
+        var budget = finished ? policy.RestFiles : policy.MaxFiles;
         var merges = count > budget && !shard.Files.Any(f => f.IsFirstImplementation) &&
-            CompactionPlanner.PlanShardDay(date, LakeLayout.ParseShardKey(shardKey), location, shard.Files, today, policy) is not null;
+            CompactionPlanner.PlanShardDay(date, LakeLayout.ParseShardKey(shardKey), location, shard.Files, now, policy) is not null;
         if (!merges) return count;
         var shardBytes = shard.Files.Sum(f => f.Bytes);
-        return date < today ? (int)Math.Max(1, (shardBytes + policy.TargetFileBytes - 1) / policy.TargetFileBytes) : policy.MaxFiles;
+        return finished ? (int)Math.Max(1, (shardBytes + policy.TargetFileBytes - 1) / policy.TargetFileBytes) : policy.MaxFiles;
     }
 }

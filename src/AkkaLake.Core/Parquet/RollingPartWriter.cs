@@ -9,7 +9,8 @@ namespace AkkaLake.Core.Parquet;
 /// starting the next part once one passes <paramref name="targetBytes"/>. Disposed before
 /// <see cref="Finish"/> (a failure), it deletes every <c>.tmp</c> it wrote.
 /// </summary>
-public sealed class RollingPartWriter(string root, ShardDay shardDay, PartKind kind, PartMetadata metadata, int rowGroupRows, long targetBytes) : IDisposable
+/// <param name="firstIndex">The number of its first file's name: writers of one run that write beside each other take disjoint ranges.</param>
+public sealed class RollingPartWriter(string root, ShardDay shardDay, PartKind kind, PartMetadata metadata, int rowGroupRows, long targetBytes, int firstIndex = 0) : IDisposable
 {
     private readonly List<(string FileName, WrittenPart Written)> _finished = [];
     private PartWriter? _current;
@@ -22,7 +23,7 @@ public sealed class RollingPartWriter(string root, ShardDay shardDay, PartKind k
         if (_current is { } full && full.BytesWritten >= targetBytes) Close();
         if (_current is null)
         {
-            _currentName = LakeLayout.FileName(kind, metadata.RunId, _finished.Count);
+            _currentName = LakeLayout.FileName(kind, metadata.RunId, firstIndex + _finished.Count);
             _current = new PartWriter(LakeLayout.Resolve(root, LakeLayout.FilePath(shardDay.Date, shardDay.Shard, _currentName)) + AtomicFile.TmpSuffix, metadata, rowGroupRows);
         }
         _current.Append(sorted);

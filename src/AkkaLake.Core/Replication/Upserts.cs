@@ -7,10 +7,10 @@ namespace AkkaLake.Core.Replication;
 
 /// <summary>
 /// What placing a batch's older readings into committed files adds to and removes from its commit:
-/// the files written anew with them, the files they replace, the versions they superseded and how
-/// many of the batch's readings went into them.
+/// the files written anew with them, the files they replace, the versions they superseded, how
+/// many of the batch's readings went into them and the oldest of those.
 /// </summary>
-public sealed record Rewrite(IReadOnlyList<StagedPart> Copies, IReadOnlyList<FileRemove> Removes, long SupersededRows, long PlacedRows)
+public sealed record Rewrite(IReadOnlyList<StagedPart> Copies, IReadOnlyList<FileRemove> Removes, long SupersededRows, long PlacedRows, DateTimeOffset? OldestPlaced = null)
 {
     public static readonly Rewrite None = new([], [], 0, 0);
 }
@@ -51,6 +51,7 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
     // Readings before this that are new to the lake go into the file their time falls in; the others are the part's.
     private readonly long _newestStart = committed.Count == 0 ? long.MinValue : committed.Max(p => Timestamps.ToMicros(p.File.MinTs));
     private readonly Dictionary<string, MetricRows> _placed = new(StringComparer.Ordinal);
+    private long _oldestPlaced = long.MaxValue;
 
     /// <summary>New rows identical to committed ones, dropped.</summary>
     public long Unchanged { get; private set; }
@@ -140,6 +141,7 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
         if (!_placed.TryGetValue(file.File.Name, out var placed)) _placed[file.File.Name] = placed = new MetricRows(16);
         placed.AddFrom(rows, i);
         Placed++;
+        _oldestPlaced = Math.Min(_oldestPlaced, rows.TsMicros[i]);
     }
 
     private static Dictionary<(string, long), int> Candidates(MetricRows rows, PartFile file, SensorRanges? ranges)
@@ -181,7 +183,7 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
                 var written = WriteWith(part, MetricRows.Sorted([rows]), tmp, metadata, rowGroupRows);
                 copies.Add(new StagedPart(shardDay.Date, shardDay.Shard, location, name, written, metadata, part.File.Level, part.File.Version));
             }
-            return new Rewrite(copies, removes, Superseded, Placed);
+            return new Rewrite(copies, removes, Superseded, Placed, Placed > 0 ? Timestamps.FromMicros(_oldestPlaced) : null);
         }
         catch
         {

@@ -15,13 +15,13 @@ public sealed record MapDay(string Date, string Location, string? Reconcile, IRe
 /// <summary>The lake drawn as a map: a row per retained day, newest first, a cell per shard.</summary>
 public static class LakeMap
 {
-    public static IReadOnlyList<MapDay> Of(LakeManifest manifest, IReadOnlyDictionary<string, string> reconcileMarks, DateOnly today, CompactionPolicy policy) =>
+    public static IReadOnlyList<MapDay> Of(LakeManifest manifest, IReadOnlyDictionary<string, string> reconcileMarks, DateTimeOffset now, CompactionPolicy policy) =>
         [.. manifest.Metrics.Partitions.Reverse().Select(p =>
         {
             var date = Layout.LakeLayout.ParseDateKey(p.Key);
             return new MapDay(p.Key, p.Value.Location.ToString().ToLowerInvariant(), reconcileMarks.GetValueOrDefault(p.Key),
                 [.. p.Value.Shards.Select(s => new MapCell(s.Key, s.Value.Files.Count,
-                    CompactionBacklog.FinalCount(date, s.Key, p.Value.Location, s.Value, today, policy),
+                    CompactionBacklog.FinalCount(date, s.Key, p.Value.Location, s.Value, now, policy),
                     s.Value.Files.Sum(f => f.Rows), s.Value.Files.Sum(f => f.Bytes)))]);
         })];
 }

@@ -107,8 +107,7 @@ public sealed record LakeStatus(
             degraded.Add($"the hot path holds {hotBytes:N0} bytes, over its budget of {max:N0}");
         if (s.ColdPathReachable == false && metrics?.Partitions.Values.Any(p => p.Location == LakeLocation.Cold) == true)
             degraded.Add("the cold path is not reachable while partitions live there (is the NAS mounted?)");
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
-        var backlog = s.Manifest is { } lake ? CompactionBacklog.Of(lake, today, CompactionPolicy.Default) : null;
+        var backlog = s.Manifest is { } lake ? CompactionBacklog.Of(lake, now, CompactionPolicy.Default) : null;
         var timeToClear = backlog?.TimeToClear(s.CompactionBytesPerSecond);
         if (backlog is { SlowsReads: true } over)
             degraded.Add($"the lake holds {over.Files:N0} files, more than twice the {over.FinalFiles:N0} it holds once compaction catches up, so the controller's reads are slower: " +
@@ -132,7 +131,7 @@ public sealed record LakeStatus(
         {
             At = now,
             Progress = progress,
-            Map = s.Manifest is { } m ? LakeMap.Of(m, s.ReconcileMarks, today, CompactionPolicy.Default) : [],
+            Map = s.Manifest is { } m ? LakeMap.Of(m, s.ReconcileMarks, now, CompactionPolicy.Default) : [],
             LagHistory = s.LagHistory,
             Events = s.Events,
         };

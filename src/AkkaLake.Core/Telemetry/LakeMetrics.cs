@@ -58,7 +58,7 @@ public static class LakeMetrics
     private static IEnumerable<Measurement<T>> Backlog<T>(Func<CompactionBacklog, T> figure) where T : struct =>
         Volatile.Read(ref _latest) is not { } manifest
             ? []
-            : [new Measurement<T>(figure(CompactionBacklog.Of(manifest, DateOnly.FromDateTime(DateTime.UtcNow), CompactionPolicy.Default)))];
+            : [new Measurement<T>(figure(CompactionBacklog.Of(manifest, DateTimeOffset.UtcNow, CompactionPolicy.Default)))];
 
     /// <summary>The coordinator's latest manifest, as the health checks see it.</summary>
     public static LakeManifest? Latest => Volatile.Read(ref _latest);

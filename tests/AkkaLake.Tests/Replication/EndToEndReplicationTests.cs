@@ -32,7 +32,9 @@ public class EndToEndReplicationTests(PostgresFixture postgres)
         var manifest = lake.Manifest;
         Assert.NotNull(manifest.Metrics.ComputedThroughTs);
         Assert.NotNull(manifest.Metrics.Backfill!.CompletedAt);
-        Assert.All(manifest.Files(), f => Assert.StartsWith("backfill-", f.File.Name));
+        // Days over an hour before as the backfill wrote them; a live day's recent minutes may already be cut into slices for re-sent readings.
+        var live = DateOnly.FromDateTime(Now.UtcDateTime.AddHours(-1));
+        Assert.All(manifest.Files().Where(f => f.Date < live), f => Assert.StartsWith("backfill-", f.File.Name));
         var state = new ReplicationStateStore(Path.Combine(lake.HotPath, "_state")).Load()!;
         Assert.Equal(ReplicationState.Ok, state.LastRunStatus);
         Assert.Equal(manifest.Metrics.ComputedThroughTs, state.ComputedThroughTs);

@@ -19,7 +19,7 @@ public class CompactionBacklogTests : IDisposable
         for (var t = 0; t < 6; t++) _lake.Tick(day, LakeFixture.FiveSensorsAt(day, t));
         _lake.Tick(Today, LakeFixture.FiveSensorsAt(Today, 0));
 
-        var backlog = CompactionBacklog.Of(_lake.Manifest, Today, CompactionPolicy.Default);
+        var backlog = CompactionBacklog.Of(_lake.Manifest, LakeFixture.T0, CompactionPolicy.Default);
 
         Assert.Equal((1, 5, 7, 2), (backlog.ShardDays, backlog.ExcessFiles, backlog.Files, backlog.FinalFiles));
         Assert.Equal(_lake.Manifest.Files().Where(f => f.Date == day).Sum(f => f.File.Bytes), backlog.BytesToRewrite);
@@ -50,7 +50,7 @@ public class CompactionBacklogTests : IDisposable
         var yesterday = Today.AddDays(-1);
         for (var t = 0; t < 2; t++) _lake.Tick(yesterday, LakeFixture.FiveSensorsAt(yesterday, t));
 
-        var backlog = CompactionBacklog.Of(_lake.Manifest, Today, CompactionPolicy.Default);
+        var backlog = CompactionBacklog.Of(_lake.Manifest, LakeFixture.T0, CompactionPolicy.Default);
 
         Assert.Equal((0, 0, 10, 10), (backlog.ShardDays, backlog.ExcessFiles, backlog.Files, backlog.FinalFiles));
         Assert.False(backlog.SlowsReads);

@@ -22,7 +22,7 @@ public class StatusPageModelTests : IDisposable
         _lake.Tick(Today, LakeFixture.FiveSensorsAt(Today, 0));
         var marks = new Dictionary<string, string> { [LakeLayout.DateKey(yesterday)] = ReconcileMarks.Differs };
 
-        var map = LakeMap.Of(_lake.Manifest, marks, Today, CompactionPolicy.Default);
+        var map = LakeMap.Of(_lake.Manifest, marks, LakeFixture.T0, CompactionPolicy.Default);
 
         Assert.Equal([LakeLayout.DateKey(Today), LakeLayout.DateKey(yesterday)], map.Select(d => d.Date));
         Assert.Null(map[0].Reconcile);

@@ -74,7 +74,7 @@ public class TakeoverPlanningTests
             new PartFile("data_1.parquet", 10, 100, Now, Now, null, Now, 0, TakeoverState.FirstImplementationRunId, PartFile.FinalLevel))], []), Now, Now);
         m = m.Apply(new LakeCommit(CommitKind.Takeover, "a", [new FileAdd(new DateOnly(2026, 11, 20), 0, LakeLocation.Hot,
             new PartFile("data_2.parquet", 10, 100, Now, Now, null, Now, 0, TakeoverState.FirstImplementationRunId, PartFile.FinalLevel))], []), Now, Now);
-        Assert.Empty(Core.Compaction.CompactionPlanner.Plan(m, new DateOnly(2026, 11, 25), Core.Compaction.CompactionPolicy.Default));
+        Assert.Empty(Core.Compaction.CompactionPlanner.Plan(m, new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero), Core.Compaction.CompactionPolicy.Default));
         Assert.Empty(Core.Compaction.CompactionPlanner.Force(m, null, null));
     }
 }
