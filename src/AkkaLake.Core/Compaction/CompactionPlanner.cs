@@ -45,19 +45,20 @@ public static class CompactionPlanner
         if (LiveLayout.OpenHead(byTime) is { } head) byTime.Remove(head);
         var span = policy.SliceSpan;
         var recentFrom = policy.RecentFrom(now);
-        var dayStart = new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var dayStart = LakeLayout.DayStart(date);
         long Slice(DateTimeOffset ts) => (ts - dayStart).Ticks / span.Ticks;
         DateTimeOffset SliceStart(long slice) => dayStart + TimeSpan.FromTicks(slice * span.Ticks);
 
         // A file reaching over several slices into the recent zone (a backfill, a rebuilt day) is cut into slices, once
         // readings are seen re-sent later than the default horizon: otherwise the day's file stays whole, as written.
-        foreach (var f in byTime.Where(f => f.MaxTs >= recentFrom && policy.CorrectionHorizon > CompactionPolicy.DefaultHorizon))
-        {
-            var first = Math.Max(Slice(f.MinTs) + 1, Slice(recentFrom));
-            var cuts = Enumerable.Range(0, (int)Math.Max(0, Slice(f.MaxTs) - first + 1)).Select(i => SliceStart(first + i)).Where(c => c > f.MinTs).ToList();
-            if (cuts.Count >= 2)
-                return Job([f], Level([f]), $"cut into {span.TotalMinutes:0}-minute slices for readings re-sent within {policy.CorrectionHorizon.TotalMinutes:0} minutes") with { SplitAt = cuts };
-        }
+        if (policy.CorrectionHorizon > CompactionPolicy.DefaultHorizon)
+            foreach (var f in byTime.Where(f => f.MaxTs >= recentFrom))
+            {
+                var first = Math.Max(Slice(f.MinTs) + 1, Slice(recentFrom));
+                var cuts = Enumerable.Range(0, (int)Math.Max(0, Slice(f.MaxTs) - first + 1)).Select(i => SliceStart(first + i)).Where(c => c > f.MinTs).ToList();
+                if (cuts.Count >= 2)
+                    return Job([f], Level([f]), $"cut into {span.TotalMinutes:0}-minute slices for readings re-sent within {policy.CorrectionHorizon.TotalMinutes:0} minutes") with { SplitAt = cuts };
+            }
 
         // Recent zone: the files of a slice merge, in size tiers while it fills, into one once it is over.
         var recent = byTime.Where(f => f.MaxTs >= recentFrom).ToList();

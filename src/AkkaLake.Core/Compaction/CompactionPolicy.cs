@@ -1,3 +1,5 @@
+using AkkaLake.Core.Layout;
+
 namespace AkkaLake.Core.Compaction;
 
 /// <summary>
@@ -34,5 +36,5 @@ public sealed record CompactionPolicy(
 
     /// <summary>A day whose every reading is older than the recent zone is finished.</summary>
     public bool IsFinished(DateOnly date, DateTimeOffset now) =>
-        new DateTimeOffset(date.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) <= RecentFrom(now);
+        LakeLayout.DayStart(date.AddDays(1)) <= RecentFrom(now);
 }

@@ -75,6 +75,9 @@ public static class LakeLayout
         return DateOnly.FromDayNumber((int)days + UnixEpochDayNumber);
     }
 
+    /// <summary>A date's first instant (UTC).</summary>
+    public static DateTimeOffset DayStart(DateOnly date) => new(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+
     /// <summary>Microseconds since the Unix epoch of a date's first instant (UTC).</summary>
     public static long StartMicros(DateOnly date) => (date.DayNumber - UnixEpochDayNumber) * MicrosPerDay;
 

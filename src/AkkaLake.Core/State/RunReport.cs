@@ -37,7 +37,7 @@ public sealed record RunReport(
             LastExportStart = ExportStart ?? previous?.LastExportStart,
             LastExportEnd = ExportEnd ?? previous?.LastExportEnd,
             LastLateWindowHours = lateWindowHours,
-            BackfillFromTs = manifest.Metrics.Backfill is { } b ? new DateTimeOffset(LakeLayout.ParseDateKey(b.FromDate).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : previous?.BackfillFromTs,
+            BackfillFromTs = manifest.Metrics.Backfill is { } b ? LakeLayout.DayStart(LakeLayout.ParseDateKey(b.FromDate)) : previous?.BackfillFromTs,
             BackfillToTs = manifest.Metrics.Backfill?.Cursor ?? previous?.BackfillToTs,
             BackfillCompletedAt = manifest.Metrics.Backfill?.CompletedAt ?? previous?.BackfillCompletedAt,
         };

@@ -120,7 +120,7 @@ public sealed class LakeAdoption(ManifestStore store, LakeRoots roots)
             throw new AdoptionRefusedException($"{path} is not a readable Parquet file ({e.Message}); the controller cannot read it either. Move it out of the lake and start again.");
         }
         // Its rows lie within its UTC day; the takeover rebuilds the day before anything reads the file's keys.
-        var start = new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var start = LakeLayout.DayStart(date);
         return new PartFile(Path.GetFileName(path), rows, new FileInfo(path).Length, start, start.AddDays(1).AddTicks(-10), null, watermark, 0,
             TakeoverState.FirstImplementationRunId, PartFile.FinalLevel);
     }
