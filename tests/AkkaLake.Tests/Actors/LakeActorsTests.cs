@@ -179,13 +179,14 @@ public class LakeActorsTests(ITestOutputHelper output) : LakeTestKit(output)
 
         writer.Tell(new ShardDayWriter.Append([rows]));
         writer.Tell(ShardDayWriter.Spill.Instance);
-        AwaitCondition(() => limiter.Waiting == 1, TimeSpan.FromSeconds(10));
+        // Awaited, not waited on: a test thread blocked here is one fewer for the pool that runs the spill it waits for.
+        await AwaitConditionAsync(() => Task.FromResult(limiter.Waiting == 1), TimeSpan.FromSeconds(10));
         Watch(writer);
         Sys.Stop(writer);
         ExpectTerminated(writer);
 
         // Its spill gave up its place in the queue: it never runs once the slot is free.
-        AwaitCondition(() => limiter.Waiting == 0, TimeSpan.FromSeconds(10));
+        await AwaitConditionAsync(() => Task.FromResult(limiter.Waiting == 0), TimeSpan.FromSeconds(10));
         release.SetResult();
         await busy;
         Assert.Equal(3, await limiter.RunAsync("the next piece of work", () => 3));
