@@ -168,8 +168,11 @@ public class LakeActorsTests(ITestOutputHelper output) : LakeTestKit(output)
         using var lake = new LakeFixture(withCold: false);
         var day = new DateOnly(2026, 11, 20);
         var limiter = AkkaLake.Actors.WriteLimits.Use(Sys, new WriteLimiter(1));
+        Assert.Equal(1, limiter.Slots);
         var release = new TaskCompletionSource();
         var busy = limiter.RunAsync("a long merge", () => release.Task.Wait(TimeSpan.FromMinutes(1)));
+        // The merge runs on the pool: until it holds the slot, the spill could take it first and finish.
+        await AwaitConditionAsync(() => Task.FromResult(limiter.Holders.Count == 1), TimeSpan.FromSeconds(10));
         var scratch = Path.Combine(Path.GetDirectoryName(lake.Roots.Hot)!, "tmp", "stopped.run");
         var settings = new ShardDayWriter.Settings(new Core.Replication.ShardDay(day, 0), LakeLocation.Hot, lake.Roots.Hot, PartKind.Incremental,
             new Core.Parquet.PartMetadata("run-8", CommitKind.Replication, null, DateTimeOffset.UtcNow), 1_000, 1L << 30, [], scratch);
