@@ -153,7 +153,15 @@ public sealed class BatchWriter : ReceiveActor
         var head = LiveLayout.OpenHead(committed.Select(c => c.File)) is { } open ? committed.Single(c => c.File == open) : null;
         return new ShardDayWriter.Settings(shardDay, location, root, _job.Step.PartKind,
             new PartMetadata(_job.RunId, _job.Step.CommitKind, from, to), _settings.RowGroupRows, CompactionPolicy.Default.TargetFileBytes,
-            [.. committed.Where(c => c != head)], _spill.FileFor(_job.RunId, shardDay), head);
+            [.. committed.Where(c => c != head)], _spill.FileFor(_job.RunId, shardDay), head, SliceCuts(shardDay.Date));
+    }
+
+    /// <summary>A day written whole while still live is cut into the recent zone's slices; replication's parts are small already.</summary>
+    private IReadOnlyList<DateTimeOffset> SliceCuts(DateOnly date)
+    {
+        if (_job.Step is ReplicationStep.Incremental) return [];
+        var now = DateTimeOffset.UtcNow;
+        return (CompactionPolicy.Default with { Horizon = CorrectionHorizons.For(Context.System).Current(now) }).SliceCuts(date, now);
     }
 
     /// <summary>

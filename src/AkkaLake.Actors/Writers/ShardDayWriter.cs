@@ -30,11 +30,15 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     /// <param name="Committed">The shard-day's committed files the batch's rows may replace keys of (none for a whole-day rebuild), the head aside.</param>
     /// <param name="ScratchFile">Where its spilled runs go.</param>
     /// <param name="Head">The shard-day's open head, to absorb into the part (<see cref="LiveLayout.OpenHead"/>); null when there is none.</param>
+    /// <param name="SliceCuts">Where a whole live day's part is cut into the recent zone's slices (<see cref="CompactionPolicy.SliceCuts"/>).</param>
     public sealed record Settings(ShardDay ShardDay, LakeLocation Location, string Root, PartKind Kind, PartMetadata Metadata, int RowGroupRows, long TargetFileBytes,
-        IReadOnlyList<CommittedPart> Committed, string ScratchFile, CommittedPart? Head = null)
+        IReadOnlyList<CommittedPart> Committed, string ScratchFile, CommittedPart? Head = null, IReadOnlyList<DateTimeOffset>? SliceCuts = null)
     {
-        /// <summary>Backfilled days are written whole, so their parts start at the final compaction level.</summary>
-        public int Level => Kind == PartKind.Incremental ? 0 : PartFile.FinalLevel;
+        /// <summary>
+        /// Days written whole start at the final compaction level, but for a live day's recent
+        /// slices, which compaction still merges as the day goes on.
+        /// </summary>
+        public int LevelOf(int range) => Kind == PartKind.Incremental || range > 0 ? 0 : PartFile.FinalLevel;
     }
 
     public sealed record Append(IReadOnlyList<MetricRows> Blocks);
@@ -180,7 +184,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         PartReader? head = null;
         try
         {
-            using var output = new RollingPartWriter(settings.Root, settings.ShardDay, settings.Kind, settings.Metadata, settings.RowGroupRows, settings.TargetFileBytes);
+            using var output = new SlicedPartWriter(settings.Root, settings.ShardDay, settings.Kind, settings.Metadata, settings.RowGroupRows, settings.TargetFileBytes, settings.SliceCuts ?? []);
             var strings = new SharedStrings();
             var inputRows = SortedMerge.InputBatchRows(runs.Count + (settings.Head is null ? 1 : 2));
             List<MergeInput> inputs = [.. runs.Select(r => new MergeInput(RunFile.Read(r, inputRows, strings), 1)), new MergeInput(rest.Batches(inputRows), 1)];
@@ -197,7 +201,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
                 if (faults.Skips("writer.append")) continue;
                 output.Append(upserts.Resolve(chunk));
             }
-            var parts = output.Finish().Select(o => new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, o.FileName, o.Written, settings.Metadata, settings.Level)).ToList();
+            var parts = output.Finish().Select(o => new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, o.FileName, o.Written, settings.Metadata, settings.LevelOf(o.Range))).ToList();
             return (parts, settings.Head is { } h ? h.File.Rows - merge.Superseded : 0);
         }
         finally

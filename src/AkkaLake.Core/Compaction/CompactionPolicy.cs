@@ -34,7 +34,22 @@ public sealed record CompactionPolicy(
     /// <summary>Readings older than this are not expected again: files ending before it are the old zone.</summary>
     public DateTimeOffset RecentFrom(DateTimeOffset now) => now - CorrectionHorizon - SliceSpan;
 
+    /// <summary>
+    /// Where a write of a whole live day cuts its output: at each slice start from the recent
+    /// zone's to now, so a reading re-sent later rewrites its slice, not the day. None for a finished day.
+    /// </summary>
+    public IReadOnlyList<DateTimeOffset> SliceCuts(DateOnly date, DateTimeOffset now)
+    {
+        var dayStart = LakeLayout.DayStart(date);
+        if (dayStart > now || IsFinished(date, now)) return [];
+        var dayEnd = LakeLayout.DayStart(date.AddDays(1));
+        var cuts = new List<DateTimeOffset>();
+        for (var at = dayStart + SliceSpan * Math.Max(1, (RecentFrom(now) - dayStart).Ticks / SliceSpan.Ticks); at <= now && at < dayEnd; at += SliceSpan)
+            cuts.Add(at);
+        return cuts;
+    }
+
     /// <summary>A day whose every reading is older than the recent zone is finished.</summary>
     public bool IsFinished(DateOnly date, DateTimeOffset now) =>
-        LakeLayout.DayStart(date.AddDays(1)) <= RecentFrom(now);
+        date < DateOnly.MaxValue && LakeLayout.DayStart(date.AddDays(1)) <= RecentFrom(now);
 }

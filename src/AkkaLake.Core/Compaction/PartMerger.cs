@@ -27,7 +27,7 @@ public sealed class PartMerger(LakeRoots roots, int chunkRows = 65_536, int rowG
             var inputs = readers.Select((r, i) => new MergeInput(r.ReadBatches(batchRows), CompactionPlanner.Order(job.Inputs[i]))).ToList();
             var metadata = new PartMetadata(runId, CommitKind.Compaction,
                 job.Inputs.Select(f => f.CursorFrom).Min(), job.Inputs.Select(f => f.CursorTo).Max(), [.. job.Inputs.Select(f => f.Name)]);
-            using var output = new SplitOutput(job, roots.RootOf(job.Location), metadata, rowGroupRows, targetFileBytes);
+            using var output = new SlicedPartWriter(roots.RootOf(job.Location), new ShardDay(job.Date, job.Shard), PartKind.Compaction, metadata, rowGroupRows, targetFileBytes, job.SplitAt);
             var tally = new MergeTally();
             long rowsOut = 0;
             foreach (var chunk in SortedMerge.Merge(inputs, chunkRows, newestOnly: true, tally))
@@ -46,45 +46,5 @@ public sealed class PartMerger(LakeRoots roots, int chunkRows = 65_536, int rowG
         {
             foreach (var reader in readers) reader.Dispose();
         }
-    }
-}
-
-/// <summary>A merge's output, one rolling writer per time range of the job's cuts (a single one without cuts); rows keep their order in each.</summary>
-internal sealed class SplitOutput : IDisposable
-{
-    private const int NamesPerRange = 100;
-    private readonly long[] _cuts;
-    private readonly RollingPartWriter[] _writers;
-
-    public SplitOutput(CompactionJob job, string root, PartMetadata metadata, int rowGroupRows, long targetFileBytes)
-    {
-        _cuts = [.. job.SplitAt.Select(Timestamps.ToMicros)];
-        _writers = [.. Enumerable.Range(0, _cuts.Length + 1).Select(i =>
-            new RollingPartWriter(root, new ShardDay(job.Date, job.Shard), PartKind.Compaction, metadata, rowGroupRows, targetFileBytes, i * NamesPerRange))];
-    }
-
-    public void Append(MetricRows sorted)
-    {
-        if (_cuts.Length == 0)
-        {
-            _writers[0].Append(sorted);
-            return;
-        }
-        var ranges = new MetricRows?[_writers.Length];
-        for (var i = 0; i < sorted.Count; i++)
-        {
-            var at = Array.BinarySearch(_cuts, sorted.TsMicros[i]);
-            var range = at >= 0 ? at + 1 : ~at;
-            (ranges[range] ??= new MetricRows(sorted.Count)).AddFrom(sorted, i);
-        }
-        for (var r = 0; r < ranges.Length; r++)
-            if (ranges[r] is { } rows) _writers[r].Append(rows);
-    }
-
-    public IReadOnlyList<(string FileName, WrittenPart Written)> Finish() => [.. _writers.SelectMany(w => w.Finish())];
-
-    public void Dispose()
-    {
-        foreach (var writer in _writers) writer.Dispose();
     }
 }

@@ -163,6 +163,30 @@ public class LakeActorsTests(ITestOutputHelper output) : LakeTestKit(output)
     }
 
     [Fact]
+    public void A_shard_day_writer_cuts_a_live_day_written_whole_at_its_slice_cuts_keeping_the_older_part_final()
+    {
+        using var lake = new LakeFixture(withCold: false);
+        var day = new DateOnly(2026, 11, 20);
+        var dayStart = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var meta = new Core.Parquet.PartMetadata("run-9", CommitKind.Backfill, null, DateTimeOffset.UtcNow);
+        var scratch = Path.Combine(Path.GetDirectoryName(lake.Roots.Hot)!, "tmp", "cut.run");
+        var settings = new ShardDayWriter.Settings(new Core.Replication.ShardDay(day, 0), LakeLocation.Hot, lake.Roots.Hot, PartKind.Backfill, meta, 1_000, 1L << 30, [], scratch,
+            SliceCuts: [dayStart.AddMinutes(10), dayStart.AddMinutes(15)]);
+        var writer = Sys.ActorOf(ShardDayWriter.Props(settings, FaultPoints.None));
+        var rows = new Core.Parquet.MetricRows();
+        foreach (var minute in new[] { 0, 9, 10, 14, 15, 16 })
+            foreach (var (id, ts, value) in LakeFixture.FiveSensorsAt(day, minute)) rows.Add(id, ts, value, 1, null, null);
+
+        writer.Tell(new ShardDayWriter.Append([rows]));
+        writer.Tell(ShardDayWriter.Flush.Instance);
+
+        var parts = ExpectMsg<ShardDayWriter.Flushed>(TimeSpan.FromSeconds(10)).Parts;
+        Assert.Equal([(10L, PartFile.FinalLevel, 0), (10L, 0, 10), (10L, 0, 15)],
+            parts.Select(p => (p.Written.Rows, p.Level, (int)(Core.Timestamps.FromMicros(p.Written.MinTsMicros) - dayStart).TotalMinutes)));
+        Assert.Equal(3, parts.Select(p => p.FileName).Distinct().Count());
+    }
+
+    [Fact]
     public async Task A_shard_day_writer_stopped_while_its_spill_waits_for_a_write_slot_never_writes_it()
     {
         using var lake = new LakeFixture(withCold: false);

@@ -146,9 +146,23 @@ public class SourceEdgeCaseTests(PostgresFixture postgres)
         var log = File.ReadAllText(lake.LogFile);
         Assert.Matches(@"Backfilled \S+ through \S+ in one pass", log);
         Assert.Contains("spilled to the scratch path", log);
-        var filesPerShardDay = lake.Manifest.Metrics.Partitions.Values.SelectMany(p => p.Shards.Values).Select(s => s.Files.Count).ToList();
-        Assert.Equal(22, filesPerShardDay.Count);
-        Assert.All(filesPerShardDay, n => Assert.Equal(1, n));
+        Assert.Equal(22, AssertOneFinalFilePerShardDay(lake));
+    }
+
+    /// <summary>
+    /// One final file per shard-day, and beside it, in a day still live, the last minutes in
+    /// 5-minute slices (readings re-sent for them rewrite a slice, not the day); how many shard-days.
+    /// </summary>
+    private static int AssertOneFinalFilePerShardDay(LakeUnderTest lake)
+    {
+        var shardDays = lake.Manifest.Metrics.Partitions.Values.SelectMany(p => p.Shards.Values).Select(s => s.Files).ToList();
+        Assert.All(shardDays, files => Assert.Single(files, f => f.Level == PartFile.FinalLevel));
+        Assert.All(shardDays.SelectMany(files => files.Where(f => f.Level != PartFile.FinalLevel)), slice =>
+        {
+            Assert.True(slice.MaxTs - slice.MinTs < TimeSpan.FromMinutes(5), $"{slice.Name} spans {slice.MinTs:O} to {slice.MaxTs:O}");
+            Assert.True(slice.MinTs >= T0.AddMinutes(-30), $"{slice.Name} starts at {slice.MinTs:O}");
+        });
+        return shardDays.Count;
     }
 
     [Fact]
@@ -208,7 +222,7 @@ public class SourceEdgeCaseTests(PostgresFixture postgres)
 
         lake.RunOnce();
 
-        Assert.All(lake.Manifest.Metrics.Partitions.Values.SelectMany(p => p.Shards.Values), s => Assert.Single(s.Files));
+        AssertOneFinalFilePerShardDay(lake);
         Assert.Contains(lake.Manifest.Files(), f => f.File.Rows > 10_000);
         await lake.AssertLakeEqualsSourceAsync(source);
         lake.AssertFilesAreWellFormed();

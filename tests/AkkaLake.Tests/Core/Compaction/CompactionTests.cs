@@ -91,6 +91,27 @@ public class CompactionTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_live_day_written_whole_is_cut_where_the_planner_would_cut_it_and_then_left_alone()
+    {
+        var midnight = new DateTimeOffset(Today.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var now = midnight.AddHours(20).AddSeconds(30);
+        double[] Hours(IEnumerable<DateTimeOffset> cuts) => [.. cuts.Select(c => (c - midnight).TotalHours)];
+
+        Assert.Equal([17.5, 18, 18.5, 19, 19.5, 20], Hours(TwoHours.SliceCuts(Today, now)));
+        Assert.Equal([19 + 40 / 60.0, 19.75, 19 + 50 / 60.0, 19 + 55 / 60.0, 20], Hours(CompactionPolicy.Default.SliceCuts(Today, now)));
+        Assert.Empty(CompactionPolicy.Default.SliceCuts(Today.AddDays(-1), now));
+        // Ten minutes past midnight the day before is still live: its last slices are cut, and the new day's first.
+        Assert.Equal([-10 / 60.0, -5 / 60.0], Hours(CompactionPolicy.Default.SliceCuts(Today.AddDays(-1), midnight.AddMinutes(10))));
+        Assert.Equal([5 / 60.0, 10 / 60.0], Hours(CompactionPolicy.Default.SliceCuts(Today, midnight.AddMinutes(10))));
+
+        // Written so (the older part final, a file per slice), the planner has nothing to cut or merge.
+        var cuts = TwoHours.SliceCuts(Today, now);
+        var files = new List<PartFile> { new("backfill-x-0000.parquet", 630_000, 4_000_000, midnight, cuts[0].AddSeconds(-10), null, null, 1, "B", PartFile.FinalLevel) };
+        files.AddRange(cuts.Take(cuts.Count - 1).Select((c, i) => new PartFile($"backfill-x-{100 * (i + 1):D4}.parquet", 18_000, 120_000, c, c.AddMinutes(30).AddSeconds(-10), null, null, 1, "B")));
+        Assert.Null(PlanToday(files, TwoHours, now));
+    }
+
+    [Fact]
     public void Older_readings_merge_in_size_tiers_above_the_newest_final_file()
     {
         // Files of 00:00-00:08 are old at noon: three of similar size merge, as in a live slice.
