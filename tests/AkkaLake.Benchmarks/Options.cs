@@ -9,7 +9,8 @@ namespace AkkaLake.Benchmarks;
 /// <param name="Steady">The steady phase's share of re-sent readings, how far back they lie, and how long it runs.</param>
 /// <param name="At">The UTC time of day the run starts at (libfaketime), so that today's partition holds as much as it does then; null: the real clock.</param>
 /// <param name="Noisy">Readings with noise, two decimals, as real sensors report (the steady phase's, always); else a smooth curve.</param>
-internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, string? DatabaseUrl, string? Out, bool BySensor, bool Jitter, IReadOnlySet<string> Phases, SteadyKnobs Steady, TimeOnly? At, bool Noisy)
+/// <param name="Streams">The daemon's <c>backfill-streams</c>; null: its default.</param>
+internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, string? DatabaseUrl, string? Out, bool BySensor, bool Jitter, IReadOnlySet<string> Phases, SteadyKnobs Steady, TimeOnly? At, bool Noisy, int? Streams)
 {
     public static readonly string[] AllPhases = ["backfill", "memory", "incremental", "day"];
 
@@ -47,7 +48,8 @@ internal sealed record Options(long Rows, int Sensors, int Cadence, int Runs, st
                 Duration(Value("--resent-within") ?? "2h"),
                 TimeSpan.FromMinutes(double.Parse(Value("--minutes") ?? "10", CultureInfo.InvariantCulture))),
             Value("--at") is { } at ? TimeOnly.Parse(at, CultureInfo.InvariantCulture) : null,
-            args.Contains("--noisy") || phases.Contains("steady"));
+            args.Contains("--noisy") || phases.Contains("steady"),
+            Value("--streams") is { } streams ? int.Parse(streams, CultureInfo.InvariantCulture) : null);
     }
 
     /// <summary>"5m", "2h" or seconds.</summary>

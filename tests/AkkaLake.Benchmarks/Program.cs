@@ -70,7 +70,8 @@ try
     var today = DateOnly.FromDateTime(DateTime.UtcNow);
     var conf = Path.Combine(work, "bench.conf");
     // Reconciliation off: each phase measures one kind of work (its pass is measured on its own).
-    File.WriteAllText(conf, "akkalake { replication-lag-seconds = 0\nhot-retention-days = 90\nreconcile-interval-seconds = 0 }");
+    File.WriteAllText(conf, "akkalake { replication-lag-seconds = 0\nhot-retention-days = 90\nreconcile-interval-seconds = 0" +
+        (options.Streams is { } streams ? $"\nbackfill-streams = {streams}" : "") + " }");
     var exe = Path.Combine(AppContext.BaseDirectory, "akkalake.dll");
     LakeSettings Lake(string name) => LakeSettingsParser.Parse(new Dictionary<string, string?> { ["data-root"] = Path.Combine(work, name), ["database-url"] = database, ["replication-lag-seconds"] = "0" });
     ProcessRun Backfill(LakeSettings lake, string config, string what)

@@ -57,6 +57,9 @@ internal sealed class StepExports(NpgsqlDataSource dataSource, LakeSettings sett
     private SourceExport Read(SourceTable table, SourceWindow window, RowRouter router)
     {
         var source = new MetricsSource(dataSource, table, ChunkRows, DayScan);
-        return SourceExport.Start(() => source.Open(window, router), materializer);
+        // A pass over the whole table reads it in pieces, several at once; a day is one read.
+        return window is SourceWindow.BackfillDays { IsOneDay: false }
+            ? SourceExport.Start(() => source.OpenPieces(window, router, settings.BackfillStreams), materializer)
+            : SourceExport.Start(() => source.Open(window, router), materializer);
     }
 }

@@ -40,6 +40,15 @@ public sealed record LakeSettings
     /// <summary>How a first backfill reads PostgreSQL (see <see cref="Source.BackfillPass"/>).</summary>
     public BackfillRead FirstBackfillRead { get; init; }
 
+    /// <summary>
+    /// COPY streams a first backfill read in one pass uses at once, each a connection reading pieces
+    /// of the table under one snapshot; by default a quarter of the cores (1 to 4), leaving the rest
+    /// to PostgreSQL, the writers and the controller.
+    /// </summary>
+    public int BackfillStreams { get; init; } = DefaultBackfillStreams;
+
+    public static int DefaultBackfillStreams => Math.Clamp(Environment.ProcessorCount / 4, 1, 4);
+
     /// <summary>Where each setting's value came from (<c>--shards</c>, <c>CORE_ANALYSIS_LAKE_SHARDS</c>, a file, the default), by key, for messages about it.</summary>
     public IReadOnlyDictionary<string, string> Origins { get; init; } = new Dictionary<string, string>();
 
@@ -57,7 +66,7 @@ public sealed record LakeSettings
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"DataRoot = {DataRoot}, HotPath = {HotPath}, ColdPath = {ColdPath}, TmpPath = {TmpPath}, Shards = {Shards}, HotRetentionDays = {HotRetentionDays}, " +
             $"LateWindowHours = {LateWindowHours}, ReplicationInterval = {ReplicationInterval}, ReplicationLag = {ReplicationLag}, DeleteGrace = {DeleteGrace}, " +
-            $"HotMaxBytes = {HotMaxBytes}, MetricsPort = {MetricsPort}, ReconcileInterval = {ReconcileInterval}, ReconcileRecentInterval = {ReconcileRecentInterval}, StallAfter = {StallAfter}, DatabaseUrl = {Source.DatabaseUrl.Redacted(DatabaseUrl)}, MaxBufferedRows = {MaxBufferedRows}, RowGroupRows = {RowGroupRows}, FirstBackfillRead = {FirstBackfillRead}");
+            $"HotMaxBytes = {HotMaxBytes}, MetricsPort = {MetricsPort}, ReconcileInterval = {ReconcileInterval}, ReconcileRecentInterval = {ReconcileRecentInterval}, StallAfter = {StallAfter}, DatabaseUrl = {Source.DatabaseUrl.Redacted(DatabaseUrl)}, MaxBufferedRows = {MaxBufferedRows}, RowGroupRows = {RowGroupRows}, FirstBackfillRead = {FirstBackfillRead}, BackfillStreams = {BackfillStreams}");
         return true;
     }
 }

@@ -42,12 +42,13 @@ public static class LakeSettingsParser
     public static readonly Setting MaxBufferedRows = new("max-buffered-rows", null);
     public static readonly Setting RowGroupRows = new("row-group-rows", null);
     public static readonly Setting FirstBackfillRead = new("first-backfill-read", null);
+    public static readonly Setting BackfillStreams = new("backfill-streams", null);
 
     public static IReadOnlyList<Setting> All { get; } =
     [
         DataRoot, HotPath, ColdPath, TmpPath, Shards, HotRetentionDays, LateWindowHours,
         ReplicationIntervalSeconds, ReplicationLagSeconds, DeleteGraceSeconds, HotMaxBytes,
-        DatabaseUrl, MetricsPort, ReconcileIntervalSeconds, ReconcileRecentIntervalSeconds, StallAfterSeconds, MaxBufferedRows, RowGroupRows, FirstBackfillRead,
+        DatabaseUrl, MetricsPort, ReconcileIntervalSeconds, ReconcileRecentIntervalSeconds, StallAfterSeconds, MaxBufferedRows, RowGroupRows, FirstBackfillRead, BackfillStreams,
     ];
 
     /// <summary>
@@ -91,6 +92,7 @@ public static class LakeSettingsParser
             MaxBufferedRows = reader.Integer(MaxBufferedRows, 10_000, 100_000_000),
             RowGroupRows = reader.Integer(RowGroupRows, 1_000, 10_000_000),
             FirstBackfillRead = reader.OneOf(FirstBackfillRead, BackfillRead.Auto, ("auto", BackfillRead.Auto), ("by-day", BackfillRead.ByDay), ("one-pass", BackfillRead.OnePass)),
+            BackfillStreams = reader.Text(BackfillStreams) is null ? LakeSettings.DefaultBackfillStreams : reader.Integer(BackfillStreams, 1, 32),
         };
 
         if (settings.ColdPath is { } cold && IsSameOrInside(cold, settings.HotPath))

@@ -25,6 +25,9 @@ public sealed class RowRouter(int shards, Func<DateOnly, LakeLocation?> location
     /// </summary>
     public const int BlockRows = 8_192;
 
+    /// <summary>A router of its own for another thread: a router keeps caches and buffers, and is used by one thread at a time.</summary>
+    public RowRouter Another() => new(shards, locationFor);
+
     private const int MaxCachedSensors = 100_000;
     private readonly Dictionary<string, int> _shardOf = new(StringComparer.Ordinal);
     private readonly Dictionary<DateOnly, LakeLocation?> _locationOf = [];

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Data;
+using System.Runtime.ExceptionServices;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Replication;
 using Npgsql;
@@ -14,8 +17,13 @@ public sealed record SourceChunk(RoutedRows Rows, SkippedRows Skipped, long NonF
 /// </summary>
 public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table, int chunkRows = 65_536, DayScan? dayScan = null)
 {
+    private NpgsqlDataSource DataSource => dataSource;
+    private SourceTable Table => table;
+    private int ChunkRows => chunkRows;
+
     /// <param name="dayScan">How a day is selected; by ts alone when not given.</param>
-    public static string BuildCopySql(SourceTable table, SourceWindow window, DayScan? dayScan = null)
+    /// <param name="piece">One piece of the table to read, not all of it.</param>
+    public static string BuildCopySql(SourceTable table, SourceWindow window, DayScan? dayScan = null, TablePiece? piece = null)
     {
         var samples = table.HasSamples ? "samples::int4" : "NULL::int4";
         var source = table.HasSource ? "source::text" : "NULL::text";
@@ -27,12 +35,24 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
                 $"{(dayScan ?? ByTs).Condition(b)} AND (inserted_at <= {Literal(b.Cursor)} OR inserted_at IS NULL)",
             _ => throw new ArgumentOutOfRangeException(nameof(window)),
         };
-        return $"COPY (SELECT sensor_id::text, ts, value::float8, quality::int4, {samples}, {source}, inserted_at FROM {table.QuotedName} WHERE {where}) TO STDOUT (FORMAT BINARY)";
+        var from = piece is null ? table.QuotedName : $"ONLY {piece.Relation}";
+        if (piece is not null) where = $"{piece.Condition} AND {where}";
+        return $"COPY (SELECT sensor_id::text, ts, value::float8, quality::int4, {samples}, {source}, inserted_at FROM {from} WHERE {where}) TO STDOUT (FORMAT BINARY)";
     }
 
     /// <summary>Starts the COPY of a window; it is read a chunk at a time with <see cref="Reader.Next"/>.</summary>
-    public Reader Open(SourceWindow window, RowRouter router) =>
-        new(dataSource.OpenConnection(), window is SourceWindow.BackfillDays { IsOneDay: true } ? dayScan : null, BuildCopySql(table, window, dayScan), router, chunkRows);
+    public Reader Open(SourceWindow window, RowRouter router)
+    {
+        var scan = window is SourceWindow.BackfillDays { IsOneDay: true } ? dayScan : null;
+        return new(dataSource.OpenConnection(), c => scan?.BeginRead(c), BuildCopySql(table, window, dayScan), router, chunkRows);
+    }
+
+    /// <summary>
+    /// Reads a window as pieces of the table (<see cref="TablePieces"/>), <paramref name="streams"/>
+    /// at once, each on a connection of its own, all under one snapshot; one stream reads as <see cref="Open"/> does.
+    /// </summary>
+    public IChunkReader OpenPieces(SourceWindow window, RowRouter router, int streams, long smallestPieceBlocks = TablePieces.SmallestPieceBlocks) =>
+        streams <= 1 ? Open(window, router) : new PiecesReader(this, window, router, streams, smallestPieceBlocks);
 
     /// <summary>
     /// Decodes the COPY stream with synchronous reads (most fields are already buffered, and
@@ -52,12 +72,13 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
         private readonly MetricRows _rows;
         private bool _ended;
 
-        internal Reader(NpgsqlConnection connection, DayScan? dayScan, string copySql, RowRouter router, int chunkRows)
+        /// <param name="begin">Begins the transaction the COPY runs in, if it needs one.</param>
+        internal Reader(NpgsqlConnection connection, Func<NpgsqlConnection, NpgsqlTransaction?> begin, string copySql, RowRouter router, int chunkRows)
         {
             _connection = connection;
             try
             {
-                _transaction = dayScan?.BeginRead(connection);
+                _transaction = begin(connection);
                 _raw = connection.BeginRawBinaryCopy(copySql);
                 _copy = new BinaryCopyReader(_raw);
                 _copy.ReadHeader();
@@ -145,6 +166,121 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
             _raw.Dispose();
             _transaction?.Dispose();
             _connection.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The pieces of a window read by several streams, each a thread with a connection of its own
+    /// taking the next piece as it finishes one. One transaction exports its snapshot
+    /// (<c>pg_export_snapshot()</c>) and stays open until every piece is read; each piece's
+    /// transaction reads in that snapshot, so rows inserted, updated (moved to another row
+    /// location) or deleted meanwhile are neither doubled nor lost. Chunks come in the order the
+    /// streams read them; a failed stream stops the others and fails the read.
+    /// </summary>
+    private sealed class PiecesReader : IChunkReader
+    {
+        private readonly NpgsqlConnection _exporter;
+        private readonly NpgsqlTransaction _snapshot;
+        private readonly BlockingCollection<SourceChunk> _chunks;
+        private readonly CancellationTokenSource _stop = new();
+        private readonly ConcurrentDictionary<Reader, bool> _reading = new();
+        private readonly Task _streams;
+        private Exception? _failure;
+
+        public PiecesReader(MetricsSource source, SourceWindow window, RowRouter router, int streams, long smallestPieceBlocks)
+        {
+            _exporter = source.DataSource.OpenConnection();
+            string snapshot;
+            IReadOnlyList<TablePiece> pieces;
+            try
+            {
+                _snapshot = _exporter.BeginTransaction(IsolationLevel.RepeatableRead);
+                using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", _exporter, _snapshot))
+                    snapshot = (string)export.ExecuteScalar()!;
+                pieces = TablePieces.Plan(TablePieces.RelationsAsync(_exporter, source.Table, _snapshot, CancellationToken.None).GetAwaiter().GetResult(), streams, smallestPieceBlocks);
+            }
+            catch
+            {
+                _exporter.Dispose();
+                throw;
+            }
+            var queue = new ConcurrentQueue<TablePiece>(pieces);
+            _chunks = new BlockingCollection<SourceChunk>(streams);
+            _streams = Task.WhenAll(Enumerable.Range(0, Math.Min(streams, pieces.Count)).Select(_ => Task.Factory.StartNew(
+                () => Stream(source, window, router.Another(), snapshot, queue), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)))
+                .ContinueWith(_ => _chunks.CompleteAdding(), TaskScheduler.Default);
+        }
+
+        private void Stream(MetricsSource source, SourceWindow window, RowRouter router, string snapshot, ConcurrentQueue<TablePiece> pieces)
+        {
+            try
+            {
+                while (!_stop.IsCancellationRequested && pieces.TryDequeue(out var piece))
+                {
+                    using var reader = new Reader(source.DataSource.OpenConnection(), c => InSnapshot(c, snapshot),
+                        BuildCopySql(source.Table, window, null, piece), router, source.ChunkRows);
+                    _reading[reader] = true;
+                    try
+                    {
+                        while (reader.Next() is { } chunk) _chunks.Add(chunk, _stop.Token);
+                    }
+                    finally
+                    {
+                        _reading.TryRemove(reader, out _);
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                if (!_stop.IsCancellationRequested) Interlocked.CompareExchange(ref _failure, e, null);
+                Cancel();
+            }
+        }
+
+        private static NpgsqlTransaction InSnapshot(NpgsqlConnection connection, string snapshot)
+        {
+            var transaction = connection.BeginTransaction(IsolationLevel.RepeatableRead);
+            using var set = new NpgsqlCommand($"SET TRANSACTION SNAPSHOT '{snapshot.Replace("'", "''", StringComparison.Ordinal)}'", connection, transaction);
+            set.ExecuteNonQuery();
+            return transaction;
+        }
+
+        public SourceChunk? Next()
+        {
+            try
+            {
+                if (_chunks.TryTake(out var chunk, Timeout.Infinite, _stop.Token)) return chunk;
+            }
+            catch (OperationCanceledException) when (Volatile.Read(ref _failure) is not null)
+            {
+            }
+            if (Volatile.Read(ref _failure) is { } failure) ExceptionDispatchInfo.Throw(failure);
+            _stop.Token.ThrowIfCancellationRequested();
+            return null;
+        }
+
+        public void Cancel()
+        {
+            try
+            {
+                _stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            foreach (var reader in _reading.Keys) reader.Cancel();
+        }
+
+        public void Dispose()
+        {
+            Cancel();
+            // The streams stop at once when cancelled; their connections go back to the pool as they do.
+            _streams.Wait(TimeSpan.FromSeconds(30));
+            _snapshot.Dispose();
+            _exporter.Dispose();
+            _chunks.Dispose();
+            _stop.Dispose();
         }
     }
 
