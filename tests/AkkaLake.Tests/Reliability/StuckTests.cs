@@ -65,7 +65,7 @@ public class StuckTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.ServiceUnavailable, stuck.Code);
         Assert.Contains($"held by session {holder.ProcessID}", stuck.Replication);
         Assert.Contains("LOCK TABLE metrics IN ACCESS EXCLUSIVE MODE", stuck.Replication);
-        var status = CliRunner.Run(lake.Args("status"));
+        var status = await StatusOnceDownAsync(lake);
         Assert.Equal(2, status.ExitCode);
         Assert.Contains($"held by session {holder.ProcessID}", status.Output);
         Assert.DoesNotContain("Exception while reading from stream", status.Output);
@@ -96,12 +96,24 @@ public class StuckTests(PostgresFixture postgres)
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, down.Code);
         Assert.Contains("is unreachable: nothing accepts connections there", down.Replication);
-        var status = CliRunner.Run(lake.Args("status"));
+        var status = await StatusOnceDownAsync(lake);
         Assert.Equal(2, status.ExitCode);
         Assert.Contains("DOWN", status.Output);
         Assert.Contains("is unreachable: nothing accepts connections there", status.Output);
         Assert.False(daemon.HasExited);
         daemon.Signal("TERM");
         Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(30)));
+    }
+
+    /// <summary>
+    /// `status` once it says down (exit 2), or its last answer after 30 s: the daemon writes what
+    /// `status` reads after it has judged itself down, off the actor's thread, so a little after its health endpoint says so.
+    /// </summary>
+    private static async Task<CliResult> StatusOnceDownAsync(LakeUnderTest lake)
+    {
+        var status = CliRunner.Run(lake.Args("status"));
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); status.ExitCode != 2 && DateTime.UtcNow < deadline; status = CliRunner.Run(lake.Args("status")))
+            await Task.Delay(200);
+        return status;
     }
 }
