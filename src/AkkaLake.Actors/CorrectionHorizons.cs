@@ -14,4 +14,8 @@ public sealed class CorrectionHorizons : ExtensionIdProvider<CorrectionHorizons.
     public override Extension CreateExtension(ExtendedActorSystem system) => new();
 
     public static CorrectionHorizon For(ActorSystem system) => system.WithExtension<Extension, CorrectionHorizons>().Horizon;
+
+    /// <summary><paramref name="policy"/> with the horizon learned so far, unless it fixes one.</summary>
+    public static CompactionPolicy Applied(ActorSystem system, CompactionPolicy policy, DateTimeOffset now) =>
+        policy.Horizon is null ? policy with { Horizon = For(system).Current(now) } : policy;
 }

@@ -158,7 +158,7 @@ public sealed class CompactionActor : ReceiveActor, IWithTimers
     {
         if (_latest is null) return;
         var now = DateTimeOffset.UtcNow;
-        var policy = _policy.Horizon is null ? _policy with { Horizon = CorrectionHorizons.For(Context.System).Current(now) } : _policy;
+        var policy = CorrectionHorizons.Applied(Context.System, _policy, now);
         var jobs = CompactionPlanner.Plan(_latest, now, policy).Where(j => j.Location == LakeLocation.Hot || _settings.ColdPath is not null).ToList();
         WarnAboutFileBudget(_latest, jobs);
         if (jobs.FirstOrDefault() is not { } job) return;

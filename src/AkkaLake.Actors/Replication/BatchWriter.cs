@@ -161,7 +161,7 @@ public sealed class BatchWriter : ReceiveActor
     {
         if (_job.Step is ReplicationStep.Incremental) return [];
         var now = DateTimeOffset.UtcNow;
-        return (CompactionPolicy.Default with { Horizon = CorrectionHorizons.For(Context.System).Current(now) }).SliceCuts(date, now);
+        return CorrectionHorizons.Applied(Context.System, CompactionPolicy.Default, now).SliceCuts(date, now);
     }
 
     /// <summary>
