@@ -153,7 +153,8 @@ public sealed class BatchWriter : ReceiveActor
         var head = LiveLayout.OpenHead(committed.Select(c => c.File)) is { } open ? committed.Single(c => c.File == open) : null;
         return new ShardDayWriter.Settings(shardDay, location, root, _job.Step.PartKind,
             new PartMetadata(_job.RunId, _job.Step.CommitKind, from, to), _settings.RowGroupRows, CompactionPolicy.Default.TargetFileBytes,
-            [.. committed.Where(c => c != head)], _spill.FileFor(_job.RunId, shardDay), head, SliceCuts(shardDay.Date));
+            [.. committed.Where(c => c != head)], _spill.FileFor(_job.RunId, shardDay), head, SliceCuts(shardDay.Date),
+            _job.Step is ReplicationStep.Incremental { HoldsCorrections: true });
     }
 
     /// <summary>A day written whole while still live is cut into the recent zone's slices; replication's parts are small already.</summary>
@@ -194,7 +195,7 @@ public sealed class BatchWriter : ReceiveActor
                 _parts.AddRange(f.Rewrite.Copies);
                 _replaced.AddRange(f.Rewrite.Removes);
                 if (f.AbsorbedHead is { } head) _replaced.Add(new FileRemove(f.ShardDay.Date, f.ShardDay.Shard, head.Name));
-                _tally.Flushed(f.Rewrite.SupersededRows, f.Unchanged, f.Rewrite.PlacedRows);
+                _tally.Flushed(f.Rewrite.SupersededRows, f.Unchanged, f.Rewrite.PlacedRows, f.Held);
                 if (f.Rewrite.OldestPlaced is { } oldest) CorrectionHorizons.For(Context.System).Observe(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow - oldest);
                 rowsInParts += f.Parts.Sum(p => p.Written.Rows) - f.HeadRowsKept;
                 if (--awaiting > 0) return;
@@ -208,7 +209,7 @@ public sealed class BatchWriter : ReceiveActor
     /// <summary>
     /// Every writer flushed: the batch is reported written only if its parts (the rows of heads
     /// they absorbed aside) hold every row it read that the lake did not already hold and that
-    /// was not placed into a committed file.
+    /// was not placed into a committed file or held for a later batch (<see cref="CorrectionHold"/>).
     /// </summary>
     private void Report(long rowsInParts)
     {

@@ -35,6 +35,9 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
     private int _daysRead;
     private DateTimeOffset? _dayWorkStarted;
 
+    /// <summary>The daemon's re-sent and late readings held to be placed together; a one-off job places them at once.</summary>
+    public CorrectionHold Hold { get; } = new(job.Repeats ? settings.HoldCorrections : TimeSpan.Zero);
+
     /// <summary>Days asked for by hand done of those asked for; null for the daemon's own steps.</summary>
     public (int Done, int Total)? ManualProgress =>
         _manualDays is null ? null : (_manualDaysTotal - _manualDays.Count, _manualDaysTotal);
@@ -88,9 +91,11 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
             {
                 if (ManualBackfill.StepFor(manifest, LakeLayout.ParseDateKey(key), placement) is not { } repair) continue;
                 log.Info("Rebuilding {Date} from PostgreSQL because it differs from it ({Reason}); incremental replication continues right after", key, marks[key].Reason);
+                Hold.Drop();
                 return new Decision.Export(repair);
             }
         }
+        step = Hold.Plan(step, now);
         switch (step)
         {
             case ReplicationStep.UpToDate u:

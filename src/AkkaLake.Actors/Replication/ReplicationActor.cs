@@ -209,6 +209,8 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     private void RequestCommit(ReplicationBatch batch, BatchWriter.Written written)
     {
         var commit = ReplicationPlanner.CommitFor(batch.Step, batch.RunId, batch.StartedAt);
+        if (batch.Step is ReplicationStep.Incremental incremental)
+            commit = commit with { Watermark = _planner.Hold.WatermarkAfter(incremental, written.Tally.Held) };
         _coordinator.Tell(new Commit(commit with { Removes = commit.Removes.AddRange(written.Replaced) }, written.Parts, batch.Report(written, DateTimeOffset.UtcNow)));
         _watchdog.Tell(new ReplicationWatchdog.Entered(ReplicationWatchdog.Stage.Committing, $"committing run {batch.RunId}"));
         Become(() => Committing(batch, written));
@@ -218,6 +220,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         Receive<CommitSucceeded>(c =>
         {
+            _planner.Hold.Committed(batch.Step, written.Tally.Held, DateTimeOffset.UtcNow);
             var progress = _planner.ProgressAfter(batch.Step, batch.StartedAt, written.Tally.Rows, _noRowsBefore ?? default);
             if (progress is not null) _listener?.Tell(progress);
             _report.Committed(batch, written, c.Manifest, progress);
@@ -252,6 +255,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
     {
         _log.Info("Run {RunId} is planned again: {Reason}", batch.RunId, why);
         _planner.Retry(batch.Step);
+        _planner.Hold.Drop();
         EndBatch(batch, "replanned");
         StartStep();
     }
@@ -273,6 +277,7 @@ public sealed class ReplicationActor : ReceiveActor, IWithTimers
         _report.Abandoned(message, _job.Repeats ? delay : null, _failures);
         _watchdog.Tell(new ReplicationWatchdog.CycleFailed(message));
         _exports.Drop();
+        _planner.Hold.Drop();
         var now = DateTimeOffset.UtcNow;
         if (batch is not null) EndBatch(batch, "failed");
         _coordinator.Tell(new RecordFailure(batch?.Report(null, now) ?? RunReport.BeforeAnyBatch(now), message));

@@ -22,7 +22,7 @@ internal sealed record ReplicationBatch(ReplicationStep Step, string RunId, Sour
     /// <summary>The run as <c>replication.json</c> records it; a batch that was not written reports no rows.</summary>
     public RunReport Report(BatchWriter.Written? written, DateTimeOffset finishedAt)
     {
-        var (from, to) = Step.CursorRange;
+        var (from, to) = Step is ReplicationStep.Incremental i ? (i.Window.After, i.Window.Through) : Step.CursorRange;
         return new RunReport(RunId, Step.CommitKind.Name, StartedAt, finishedAt, written?.Tally.Rows ?? 0, written?.Parts.Count ?? 0,
             written?.Parts.Sum(p => p.Written.Bytes) ?? 0, from, to,
             written?.Tally.MaxInsertedAtMicros is { } m ? Timestamps.FromMicros(m) : null);

@@ -82,6 +82,9 @@ internal sealed class ReplicationLog(ILoggingAdapter log, LakeSettings settings)
             log.Info("Backfill of {From} to {To} complete: rows inserted up to {Watermark} are in the lake; incremental replication continues from there",
                 last.After.FromDate, last.After.ToDate, Timestamps.Format(last.After.Cursor));
         RowsOfNote(batch, written);
+        if (written.Tally.Held > 0)
+            log.Info("Held {Held} re-sent or late readings whose time falls in files already committed, to place them together with later ones within {HoldSeconds} s " +
+                "(hold-corrections-seconds); the watermark stays at {Watermark} until then; run {RunId}", written.Tally.Held, settings.HoldCorrections.TotalSeconds, watermark, batch.RunId);
     }
 
     private void RowsOfNote(ReplicationBatch batch, BatchWriter.Written written)

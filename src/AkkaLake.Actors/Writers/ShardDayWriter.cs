@@ -31,8 +31,9 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     /// <param name="ScratchFile">Where its spilled runs go.</param>
     /// <param name="Head">The shard-day's open head, to absorb into the part (<see cref="LiveLayout.OpenHead"/>); null when there is none.</param>
     /// <param name="SliceCuts">Where a whole live day's part is cut into the recent zone's slices (<see cref="CompactionPolicy.SliceCuts"/>).</param>
+    /// <param name="HoldsCorrections">Readings whose time falls in committed files are left for a later batch (<see cref="CorrectionHold"/>).</param>
     public sealed record Settings(ShardDay ShardDay, LakeLocation Location, string Root, PartKind Kind, PartMetadata Metadata, int RowGroupRows, long TargetFileBytes,
-        IReadOnlyList<CommittedPart> Committed, string ScratchFile, CommittedPart? Head = null, IReadOnlyList<DateTimeOffset>? SliceCuts = null)
+        IReadOnlyList<CommittedPart> Committed, string ScratchFile, CommittedPart? Head = null, IReadOnlyList<DateTimeOffset>? SliceCuts = null, bool HoldsCorrections = false)
     {
         /// <summary>
         /// Days written whole start at the final compaction level, but for a live day's recent
@@ -60,9 +61,9 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     /// <summary>
     /// The run's parts, plus the committed files written anew with its older readings and those
     /// files; how many of its rows were left out as unchanged; the head it absorbed, and how many
-    /// of the head's rows its parts hold.
+    /// of the head's rows its parts hold; how many of its rows it left for a later batch.
     /// </summary>
-    public sealed record Flushed(ShardDay ShardDay, IReadOnlyList<StagedPart> Parts, Rewrite Rewrite, long Unchanged, PartFile? AbsorbedHead = null, long HeadRowsKept = 0);
+    public sealed record Flushed(ShardDay ShardDay, IReadOnlyList<StagedPart> Parts, Rewrite Rewrite, long Unchanged, PartFile? AbsorbedHead = null, long HeadRowsKept = 0, long Held = 0);
 
     /// <param name="Conflict">The lake changed under the batch (a file it checks keys against is gone): plan it again.</param>
     public sealed record WriteFailed(ShardDay ShardDay, string Error, bool Conflict);
@@ -95,7 +96,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     {
         _settings = settings;
         _faults = faults;
-        _upserts = new Upserts(settings.Committed);
+        _upserts = new Upserts(settings.Committed, holdCorrections: settings.HoldsCorrections);
         _files = new TaskFiles(_limiter);
         Accepting();
     }
@@ -250,7 +251,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         Stash.UnstashAll();
     }
 
-    private Flushed FlushedNow() => new(_settings.ShardDay, _parts.ToList(), _rewrite, _upserts.Unchanged, _parts.Count > 0 ? _settings.Head?.File : null, _headRowsKept);
+    private Flushed FlushedNow() => new(_settings.ShardDay, _parts.ToList(), _rewrite, _upserts.Unchanged, _parts.Count > 0 ? _settings.Head?.File : null, _headRowsKept, _upserts.Held);
 
     /// <summary>Parts never committed are still <c>.tmp</c> and go, with the scratch file; a write still under way deletes its own.</summary>
     protected override void PostStop() => _files.DeleteAll();

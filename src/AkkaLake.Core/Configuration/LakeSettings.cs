@@ -29,6 +29,12 @@ public sealed record LakeSettings
 
     /// <summary>How long replication may make no progress (or keep failing) before the daemon reports it stuck, naming what it waits on.</summary>
     public required TimeSpan StallAfter { get; init; }
+
+    /// <summary>
+    /// How long the daemon may hold re-sent and late readings, to place them into the files holding
+    /// them together instead of rewriting those files every tick (<see cref="Replication.CorrectionHold"/>); zero places them at once.
+    /// </summary>
+    public required TimeSpan HoldCorrections { get; init; }
     public string? DatabaseUrl { get; init; }
 
     /// <summary>Rows buffered across all shard-day writers before the largest is flushed; bounds memory.</summary>
@@ -66,7 +72,7 @@ public sealed record LakeSettings
         builder.Append(System.Globalization.CultureInfo.InvariantCulture,
             $"DataRoot = {DataRoot}, HotPath = {HotPath}, ColdPath = {ColdPath}, TmpPath = {TmpPath}, Shards = {Shards}, HotRetentionDays = {HotRetentionDays}, " +
             $"LateWindowHours = {LateWindowHours}, ReplicationInterval = {ReplicationInterval}, ReplicationLag = {ReplicationLag}, DeleteGrace = {DeleteGrace}, " +
-            $"HotMaxBytes = {HotMaxBytes}, MetricsPort = {MetricsPort}, ReconcileInterval = {ReconcileInterval}, ReconcileRecentInterval = {ReconcileRecentInterval}, StallAfter = {StallAfter}, DatabaseUrl = {Source.DatabaseUrl.Redacted(DatabaseUrl)}, MaxBufferedRows = {MaxBufferedRows}, RowGroupRows = {RowGroupRows}, FirstBackfillRead = {FirstBackfillRead}, BackfillStreams = {BackfillStreams}");
+            $"HotMaxBytes = {HotMaxBytes}, MetricsPort = {MetricsPort}, ReconcileInterval = {ReconcileInterval}, ReconcileRecentInterval = {ReconcileRecentInterval}, StallAfter = {StallAfter}, HoldCorrections = {HoldCorrections}, DatabaseUrl = {Source.DatabaseUrl.Redacted(DatabaseUrl)}, MaxBufferedRows = {MaxBufferedRows}, RowGroupRows = {RowGroupRows}, FirstBackfillRead = {FirstBackfillRead}, BackfillStreams = {BackfillStreams}");
         return true;
     }
 }

@@ -39,6 +39,7 @@ public static class LakeSettingsParser
     public static readonly Setting ReconcileIntervalSeconds = new("reconcile-interval-seconds", null);
     public static readonly Setting ReconcileRecentIntervalSeconds = new("reconcile-recent-interval-seconds", null);
     public static readonly Setting StallAfterSeconds = new("stall-after-seconds", null);
+    public static readonly Setting HoldCorrectionsSeconds = new("hold-corrections-seconds", null);
     public static readonly Setting MaxBufferedRows = new("max-buffered-rows", null);
     public static readonly Setting RowGroupRows = new("row-group-rows", null);
     public static readonly Setting FirstBackfillRead = new("first-backfill-read", null);
@@ -48,7 +49,7 @@ public static class LakeSettingsParser
     [
         DataRoot, HotPath, ColdPath, TmpPath, Shards, HotRetentionDays, LateWindowHours,
         ReplicationIntervalSeconds, ReplicationLagSeconds, DeleteGraceSeconds, HotMaxBytes,
-        DatabaseUrl, MetricsPort, ReconcileIntervalSeconds, ReconcileRecentIntervalSeconds, StallAfterSeconds, MaxBufferedRows, RowGroupRows, FirstBackfillRead, BackfillStreams,
+        DatabaseUrl, MetricsPort, ReconcileIntervalSeconds, ReconcileRecentIntervalSeconds, StallAfterSeconds, HoldCorrectionsSeconds, MaxBufferedRows, RowGroupRows, FirstBackfillRead, BackfillStreams,
     ];
 
     /// <summary>
@@ -88,6 +89,7 @@ public static class LakeSettingsParser
             ReconcileInterval = TimeSpan.FromSeconds(reader.Integer(ReconcileIntervalSeconds, 0, 30 * 86_400)),
             ReconcileRecentInterval = TimeSpan.FromSeconds(reader.Integer(ReconcileRecentIntervalSeconds, 1, 86_400)),
             StallAfter = TimeSpan.FromSeconds(reader.Integer(StallAfterSeconds, 1, 3_600)),
+            HoldCorrections = TimeSpan.FromSeconds(reader.Integer(HoldCorrectionsSeconds, 0, 3_600)),
             DatabaseUrl = reader.Text(DatabaseUrl),
             MaxBufferedRows = reader.Integer(MaxBufferedRows, 10_000, 100_000_000),
             RowGroupRows = reader.Integer(RowGroupRows, 1_000, 10_000_000),

@@ -33,11 +33,15 @@ public sealed class BatchTally
             MaxInsertedAtMicros = m;
     }
 
-    public void Flushed(long supersededRows, long unchanged, long placed)
+    /// <summary>Readings whose time falls in committed files, left for a later batch (<see cref="CorrectionHold"/>).</summary>
+    public long Held { get; private set; }
+
+    public void Flushed(long supersededRows, long unchanged, long placed, long held = 0)
     {
         SupersededRows += supersededRows;
         Unchanged += unchanged;
         Placed += placed;
+        Held += held;
     }
 
     /// <summary>
@@ -46,7 +50,8 @@ public sealed class BatchTally
     /// primary key leaves no other duplicates to collapse). Null when they agree.
     /// </summary>
     public string? Discrepancy(long rowsInParts) =>
-        rowsInParts == Rows - Unchanged - Placed
+        rowsInParts == Rows - Unchanged - Placed - Held
             ? null
-            : $"its parts hold {rowsInParts:N0} rows, but it read {Rows:N0} of which the lake held {Unchanged:N0} unchanged and {Placed:N0} went into committed files, so {Rows - Unchanged - Placed:N0} were to be written";
+            : $"its parts hold {rowsInParts:N0} rows, but it read {Rows:N0} of which the lake held {Unchanged:N0} unchanged, {Placed:N0} went into committed files " +
+              $"and {Held:N0} were left for a later batch, so {Rows - Unchanged - Placed - Held:N0} were to be written";
 }

@@ -19,10 +19,14 @@ public abstract record ReplicationStep
         public SourceWindow.BackfillDays Window => new(FirstDay ?? Day, Day, OpenEnded, After.Cursor);
     }
 
-    /// <summary>Rows inserted in (After, Bound.Through].</summary>
-    public sealed record Incremental(DateTimeOffset After, CursorBound Bound) : ReplicationStep
+    /// <summary>
+    /// Rows inserted in (After, Bound.Through], After the watermark. Holding corrections
+    /// (<see cref="CorrectionHold"/>), it leaves readings whose time falls in committed files for a
+    /// later batch, and reads only rows after <see cref="ReadFrom"/> when earlier batches read up to there.
+    /// </summary>
+    public sealed record Incremental(DateTimeOffset After, CursorBound Bound, DateTimeOffset? ReadFrom = null, bool HoldsCorrections = false) : ReplicationStep
     {
-        public SourceWindow.Inserted Window => new(After, Bound.Through);
+        public SourceWindow.Inserted Window => new(ReadFrom ?? After, Bound.Through);
     }
 
     /// <summary>
@@ -53,10 +57,15 @@ public abstract record ReplicationStep
     /// <summary>The kind of the step's commit, in its part files' metadata and the run report.</summary>
     public CommitKind CommitKind => this is Incremental ? CommitKind.Replication : CommitKind.Backfill;
 
-    /// <summary>The inserted_at range the step covers: (From, To], From null for a whole day.</summary>
+    /// <summary>
+    /// The inserted_at range the step's files cover: (From, To], From null for a whole day. A batch
+    /// holding corrections may leave the watermark where it is, so its files claim no more than that:
+    /// a rebuild at the watermark replaces them, and a manifest rebuilt from the files reads them again.
+    /// </summary>
     public (DateTimeOffset? From, DateTimeOffset? To) CursorRange => this switch
     {
         Backfill b => (null, b.After.Cursor),
+        Incremental { HoldsCorrections: true } i => (i.After, i.After),
         Incremental i => (i.After, i.Bound.Through),
         Rebuild r => (null, r.Cursor),
         _ => (null, null),

@@ -42,8 +42,11 @@ public sealed record CommittedPart(PartFile File, string Path)
 /// file is read only when a reading may be in it: inside the sensor's ts range in its footer, or
 /// inside the file's ts range when the footer has none. So a re-sent reading costs the rewrite of
 /// the file holding it, and a layout that keeps recent readings in small files keeps that cheap.
+/// Holding corrections (<see cref="CorrectionHold"/>), every reading as old as the newest committed
+/// row is left for a later batch, unread and uncounted but in <see cref="Held"/>: each is a reading
+/// to place, or one the lake holds already.
 /// </summary>
-public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRows = 65_536)
+public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRows = 65_536, bool holdCorrections = false)
 {
     private readonly List<CommittedPart> _byStart = [.. committed.OrderBy(p => p.File.MinTs)];
     // Readings after this need no look-up: no committed row is as late.
@@ -62,6 +65,9 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
     /// <summary>The batch's rows placed into committed files.</summary>
     public long Placed { get; private set; }
 
+    /// <summary>Readings left for a later batch (holding corrections).</summary>
+    public long Held { get; private set; }
+
     /// <summary>Committed files read in full to look for the batch's keys.</summary>
     public int FilesRead { get; private set; }
 
@@ -71,6 +77,7 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
     public MetricRows Resolve(MetricRows sorted)
     {
         if (sorted.Count == 0 || committed.Count == 0 || Earliest(sorted) > _latest) return sorted;
+        if (holdCorrections) return WithoutHeld(sorted);
         var holders = Holders(sorted);
         var toPart = new MetricRows(sorted.Count);
         for (var i = 0; i < sorted.Count; i++)
@@ -91,6 +98,15 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
             else
                 toPart.AddFrom(sorted, i);
         }
+        return toPart;
+    }
+
+    private MetricRows WithoutHeld(MetricRows sorted)
+    {
+        var toPart = new MetricRows(sorted.Count);
+        for (var i = 0; i < sorted.Count; i++)
+            if (sorted.TsMicros[i] <= _latest) Held++;
+            else toPart.AddFrom(sorted, i);
         return toPart;
     }
 

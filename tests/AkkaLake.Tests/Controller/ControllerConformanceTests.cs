@@ -142,7 +142,8 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
     public async Task While_the_daemon_replicates_compacts_and_takes_upserts_the_controller_never_sees_a_row_twice()
     {
         var source = await SourceAsync(postgres);
-        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, extraConfig: "delete-grace-seconds = 2");
+        // Re-sent readings are held a little and placed together, as the daemon does by default.
+        using var lake = new LakeUnderTest(source.ConnectionString, shards: 2, extraConfig: "delete-grace-seconds = 2\nhold-corrections-seconds = 15");
         lake.RunOnce();
         using var daemon = DaemonProcess.Start(lake.Args("run"));
         var until = DateTime.UtcNow.AddSeconds(45);
@@ -160,11 +161,12 @@ public class ControllerConformanceTests(PostgresFixture postgres, Xunit.Abstract
             samples++;
             await Task.Delay(100);
         }
-        await lake.EventuallyEqualsSourceAsync(source, TimeSpan.FromSeconds(30));
+        await lake.EventuallyEqualsSourceAsync(source, TimeSpan.FromSeconds(90));
         await AssertReadsSourceAsync(lake, source);
         daemon.Signal("TERM");
         Assert.Equal(0, daemon.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.True(lake.Manifest.Metrics.Partitions.Values.Any(p => p.LastCompactedAt is not null), "no compaction ran during the test");
+        Assert.Contains("(hold-corrections-seconds)", File.ReadAllText(lake.LogFile));
         output.WriteLine($"{samples} reads as the controller reads, {failedReads} failed because a commit took a listed file out before it was opened");
     }
 }

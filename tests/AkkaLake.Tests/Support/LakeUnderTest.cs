@@ -27,10 +27,11 @@ public sealed class LakeUnderTest : IDisposable
     /// <summary>
     /// Rewrites the lake's configuration file, as an operator changing settings between runs would.
     /// A first backfill reads a day at a time unless a test says otherwise: left to the estimates,
-    /// the choice would turn on whether autovacuum has analyzed the table yet.
+    /// the choice would turn on whether autovacuum has analyzed the table yet. Re-sent readings are
+    /// placed at every tick unless a test says otherwise, so a test waits for them no longer than a tick.
     /// </summary>
     public void Reconfigure(string extraConfig) =>
-        File.WriteAllText(ConfigFile, $"akkalake {{ replication-lag-seconds = {_lagSeconds}, replication-interval-seconds = 10, first-backfill-read = by-day\n{extraConfig} }}");
+        File.WriteAllText(ConfigFile, $"akkalake {{ replication-lag-seconds = {_lagSeconds}, replication-interval-seconds = 10, first-backfill-read = by-day, hold-corrections-seconds = 0\n{extraConfig} }}");
 
     public string DataRoot => _dir.Path;
     public string HotPath { get; }

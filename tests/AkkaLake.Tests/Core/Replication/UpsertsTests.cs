@@ -57,6 +57,23 @@ public class UpsertsTests : IDisposable
     }
 
     [Fact]
+    public void Holding_corrections_every_reading_as_old_as_the_newest_committed_row_is_held_unread_and_the_later_ones_are_the_parts()
+    {
+        var a = Committed("part-a.parquet", ("s1", T, 1), ("s1", T + 10, 2));
+        var b = Committed("part-b.parquet", ("s2", T + 20, 4));
+        File.Delete(a.Path);
+        File.Delete(b.Path);
+        var upserts = new Upserts([a, b], holdCorrections: true);
+
+        // A re-sent reading (s1 at T + 10), one unchanged (s2 at T + 20), a late new one (s3 at T + 5): none is looked up (the files are gone).
+        var kept = upserts.Resolve(Batch(("s1", T + 10, 20), ("s2", T + 20, 4), ("s3", T + 5, 6), ("s2", T + 21, 5)));
+
+        Assert.Equal([("s2", T + 21)], Enumerable.Range(0, kept.Count).Select(i => (kept.SensorIds[i], kept.TsMicros[i])));
+        Assert.Equal((3L, 0L, 0L, 0L, 0), (upserts.Held, upserts.Unchanged, upserts.Superseded, upserts.Placed, upserts.FilesRead));
+        Assert.False(upserts.HasPlacements);
+    }
+
+    [Fact]
     public void A_reading_new_to_the_lake_and_older_than_the_newest_file_goes_into_the_file_its_time_falls_in()
     {
         var a = Committed("part-a.parquet", ("s1", T, 1), ("s2", T + 50, 2));
