@@ -197,7 +197,7 @@ public sealed class MetricsSource(NpgsqlDataSource dataSource, SourceTable table
                 _snapshot = _exporter.BeginTransaction(IsolationLevel.RepeatableRead);
                 using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", _exporter, _snapshot))
                     snapshot = (string)export.ExecuteScalar()!;
-                pieces = TablePieces.Plan(TablePieces.RelationsAsync(_exporter, source.Table, _snapshot, CancellationToken.None).GetAwaiter().GetResult(), streams, smallestPieceBlocks);
+                pieces = TablePieces.Plan(TablePieces.Relations(_exporter, source.Table, _snapshot), streams, smallestPieceBlocks);
             }
             catch
             {

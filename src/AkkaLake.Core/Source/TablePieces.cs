@@ -31,9 +31,9 @@ public static class TablePieces
     public const long SmallestPieceBlocks = 1024;
 
     /// <summary>Every relation of the table holding rows, with its size in blocks.</summary>
-    public static async Task<IReadOnlyList<(string Relation, long Blocks)>> RelationsAsync(NpgsqlConnection connection, SourceTable table, NpgsqlTransaction? transaction, CancellationToken ct)
+    public static IReadOnlyList<(string Relation, long Blocks)> Relations(NpgsqlConnection connection, SourceTable table, NpgsqlTransaction? transaction)
     {
-        await using var command = new NpgsqlCommand("""
+        using var command = new NpgsqlCommand("""
             WITH RECURSIVE tree(oid) AS (
               SELECT @table::regclass::oid
               UNION ALL
@@ -45,8 +45,8 @@ public static class TablePieces
             """, connection, transaction);
         command.Parameters.AddWithValue("table", table.QuotedName);
         var relations = new List<(string, long)>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
             relations.Add((reader.GetString(0), reader.GetInt64(1)));
         return relations;
     }
@@ -58,7 +58,7 @@ public static class TablePieces
     public static IReadOnlyList<TablePiece> Plan(IReadOnlyList<(string Relation, long Blocks)> relations, int streams, long smallestBlocks = SmallestPieceBlocks)
     {
         var total = relations.Sum(r => r.Blocks);
-        var pieceBlocks = Math.Max(smallestBlocks, (total + streams * PiecesPerStream - 1) / Math.Max(1, streams * PiecesPerStream));
+        var pieceBlocks = Math.Max(smallestBlocks, (total + streams * PiecesPerStream - 1) / (streams * PiecesPerStream));
         var pieces = new List<TablePiece>();
         foreach (var (relation, blocks) in relations)
         {

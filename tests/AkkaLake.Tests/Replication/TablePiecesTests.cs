@@ -132,7 +132,7 @@ public class TablePiecesTests(PostgresFixture postgres)
     {
         await using var connection = await data.OpenConnectionAsync();
         var table = await SourceTable.DescribeAsync(connection, CancellationToken.None);
-        var pieces = TablePieces.Plan(await TablePieces.RelationsAsync(connection, table, null, CancellationToken.None), streams, smallestBlocks: 1).Count;
+        var pieces = TablePieces.Plan(TablePieces.Relations(connection, table, null), streams, smallestBlocks: 1).Count;
         using var reader = new MetricsSource(data, table, chunkRows: 500).OpenPieces(Everything, new RowRouter(2, _ => LakeLocation.Hot), streams, smallestPieceBlocks: 1);
         var rows = new List<(string, long, double)>();
         while (reader.Next() is { } chunk) rows.AddRange(Keys(chunk));
