@@ -196,7 +196,9 @@ public sealed class BatchWriter : ReceiveActor
                 _replaced.AddRange(f.Rewrite.Removes);
                 if (f.AbsorbedHead is { } head) _replaced.Add(new FileRemove(f.ShardDay.Date, f.ShardDay.Shard, head.Name));
                 _tally.Flushed(f.Rewrite.SupersededRows, f.Unchanged, f.Rewrite.PlacedRows, f.Held);
-                if (f.Rewrite.OldestPlaced is { } oldest) CorrectionHorizons.For(Context.System).Observe(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow - oldest);
+                // Held readings count as soon as they are seen, so compaction cuts the files they will be placed into before they are.
+                foreach (var oldest in new[] { f.Rewrite.OldestPlaced, f.OldestHeld }.OfType<DateTimeOffset>())
+                    CorrectionHorizons.For(Context.System).Observe(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow - oldest);
                 rowsInParts += f.Parts.Sum(p => p.Written.Rows) - f.HeadRowsKept;
                 if (--awaiting > 0) return;
                 Report(rowsInParts);

@@ -61,9 +61,10 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
     /// <summary>
     /// The run's parts, plus the committed files written anew with its older readings and those
     /// files; how many of its rows were left out as unchanged; the head it absorbed, and how many
-    /// of the head's rows its parts hold; how many of its rows it left for a later batch.
+    /// of the head's rows its parts hold; how many of its rows it left for a later batch, and the oldest of those.
     /// </summary>
-    public sealed record Flushed(ShardDay ShardDay, IReadOnlyList<StagedPart> Parts, Rewrite Rewrite, long Unchanged, PartFile? AbsorbedHead = null, long HeadRowsKept = 0, long Held = 0);
+    public sealed record Flushed(ShardDay ShardDay, IReadOnlyList<StagedPart> Parts, Rewrite Rewrite, long Unchanged, PartFile? AbsorbedHead = null, long HeadRowsKept = 0,
+        long Held = 0, DateTimeOffset? OldestHeld = null);
 
     /// <param name="Conflict">The lake changed under the batch (a file it checks keys against is gone): plan it again.</param>
     public sealed record WriteFailed(ShardDay ShardDay, string Error, bool Conflict);
@@ -251,7 +252,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
         Stash.UnstashAll();
     }
 
-    private Flushed FlushedNow() => new(_settings.ShardDay, _parts.ToList(), _rewrite, _upserts.Unchanged, _parts.Count > 0 ? _settings.Head?.File : null, _headRowsKept, _upserts.Held);
+    private Flushed FlushedNow() => new(_settings.ShardDay, _parts.ToList(), _rewrite, _upserts.Unchanged, _parts.Count > 0 ? _settings.Head?.File : null, _headRowsKept, _upserts.Held, _upserts.OldestHeld);
 
     /// <summary>Parts never committed are still <c>.tmp</c> and go, with the scratch file; a write still under way deletes its own.</summary>
     protected override void PostStop() => _files.DeleteAll();

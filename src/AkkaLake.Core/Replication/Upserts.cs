@@ -55,6 +55,7 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
     private readonly long _newestStart = committed.Count == 0 ? long.MinValue : committed.Max(p => Timestamps.ToMicros(p.File.MinTs));
     private readonly Dictionary<string, MetricRows> _placed = new(StringComparer.Ordinal);
     private long _oldestPlaced = long.MaxValue;
+    private long _oldestHeld = long.MaxValue;
 
     /// <summary>New rows identical to committed ones, dropped.</summary>
     public long Unchanged { get; private set; }
@@ -67,6 +68,9 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
 
     /// <summary>Readings left for a later batch (holding corrections).</summary>
     public long Held { get; private set; }
+
+    /// <summary>The time of the oldest reading left for a later batch; null when none was.</summary>
+    public DateTimeOffset? OldestHeld => Held > 0 ? Timestamps.FromMicros(_oldestHeld) : null;
 
     /// <summary>Committed files read in full to look for the batch's keys.</summary>
     public int FilesRead { get; private set; }
@@ -105,7 +109,11 @@ public sealed class Upserts(IReadOnlyList<CommittedPart> committed, int batchRow
     {
         var toPart = new MetricRows(sorted.Count);
         for (var i = 0; i < sorted.Count; i++)
-            if (sorted.TsMicros[i] <= _latest) Held++;
+            if (sorted.TsMicros[i] <= _latest)
+            {
+                Held++;
+                _oldestHeld = Math.Min(_oldestHeld, sorted.TsMicros[i]);
+            }
             else toPart.AddFrom(sorted, i);
         return toPart;
     }

@@ -70,6 +70,7 @@ public class UpsertsTests : IDisposable
 
         Assert.Equal([("s2", T + 21)], Enumerable.Range(0, kept.Count).Select(i => (kept.SensorIds[i], kept.TsMicros[i])));
         Assert.Equal((3L, 0L, 0L, 0L, 0), (upserts.Held, upserts.Unchanged, upserts.Superseded, upserts.Placed, upserts.FilesRead));
+        Assert.Equal(Timestamps.FromMicros(T + 5), upserts.OldestHeld);
         Assert.False(upserts.HasPlacements);
     }
 
