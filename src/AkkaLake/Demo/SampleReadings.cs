@@ -39,7 +39,11 @@ public static class SampleReadings
     /// </summary>
     public static double NoisyValueAt(int sensor, DateTimeOffset ts)
     {
-        var hash = (uint)HashCode.Combine(sensor, ts.UtcTicks) % 20_001;
+        // The same noise in every process (HashCode is seeded per process), so benchmark runs generate the same table.
+        Span<byte> key = stackalloc byte[12];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(key, sensor);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(key[4..], ts.UtcTicks);
+        var hash = System.IO.Hashing.XxHash3.HashToUInt64(key) % 20_001;
         return Math.Round(ValueAt(sensor, ts) + (hash / 10_000.0 - 1), 2);
     }
 
