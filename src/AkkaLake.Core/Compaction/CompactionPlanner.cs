@@ -87,6 +87,10 @@ public static class CompactionPlanner
             var pair = Enumerable.Range(0, movable.Count - 1).MinBy(i => movable[i].Rows + movable[i + 1].Rows);
             return Job(movable[pair..(pair + 2)], Level(movable[pair..(pair + 2)]), $"{files.Count} files, over the budget of {policy.MaxFiles}");
         }
+        // Still over (the day's older part is final, its recent slices one file each): the slice holding the most files merges,
+        // a backfill's short slices or the minutes of the one filling; a slice is one time range, so nothing cuts it again.
+        if (files.Count > policy.MaxFiles && recent.GroupBy(f => Slice(f.MinTs)).Where(g => g.Count() >= 2).MaxBy(g => g.Count()) is { } crowded)
+            return Job([.. crowded], Level([.. crowded]), $"{files.Count} files, over the budget of {policy.MaxFiles}");
         return null;
 
         CompactionJob Job(List<PartFile> inputs, int level, string reason) => new(date, shard, location, inputs, level, reason);

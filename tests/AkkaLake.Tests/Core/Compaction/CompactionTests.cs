@@ -162,6 +162,28 @@ public class CompactionTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Over_the_budget_with_nothing_older_to_merge_the_slice_holding_the_most_files_merges()
+    {
+        // A final older part, four 30-minute slices of one file each, and a slice still filling with five minute files
+        // of halving sizes (no tier) and an open head: 11 files, as a backfilled day cut into slices was seen to hold.
+        var start = LakeFixture.T0;
+        var older = new PartFile("backfill-0.parquet", 100_000, 100_000, start.AddHours(-10), start.AddTicks(-10), null, null, 1, "B", PartFile.FinalLevel);
+        var slices = Enumerable.Range(0, 4).Select(i => new PartFile($"compact-{i}.parquet", 20_000, 20_000, start.AddMinutes(30 * i), start.AddMinutes(30 * i + 30).AddTicks(-10), null, null, 2 + i, "C", 1)).ToList();
+        var filling = Parts(start.AddMinutes(120), 16, 8, 4, 2, 1);
+        var head = new PartFile("part-head.parquet", 1, 1024, start.AddMinutes(130), start.AddMinutes(130).AddSeconds(30), null, null, 99, "H");
+        List<PartFile> files = [older, .. slices, .. filling, head];
+        var now = head.MaxTs.AddSeconds(1);
+
+        var job = PlanToday(files, now: now);
+
+        Assert.NotNull(job);
+        Assert.Equal(filling.Select(f => f.Name), job.Inputs.Select(f => f.Name));
+        Assert.Equal("11 files, over the budget of 10", job.Reason);
+        Assert.Empty(job.SplitAt);
+        Assert.Null(PlanToday([older, .. slices, .. filling[..4], head], now: now));
+    }
+
+    [Fact]
     public void Planner_leaves_files_at_the_size_target_alone()
     {
         var morning = Parts(new DateTimeOffset(Today.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero), Enumerable.Repeat(20L, 5).ToArray());
