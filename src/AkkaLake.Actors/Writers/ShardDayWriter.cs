@@ -190,18 +190,21 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
             var strings = new SharedStrings();
             var inputRows = SortedMerge.InputBatchRows(runs.Count + (settings.Head is null ? 1 : 2));
             List<MergeInput> inputs = [.. runs.Select(r => new MergeInput(RunFile.Read(r, inputRows, strings), 1)), new MergeInput(rest.Batches(inputRows), 1)];
+            // The batch's rows are resolved against the committed files before the head joins them: the head's rows
+            // are the lake's already, never to be held or placed (held, they were lost with the head the commit removes).
+            var batch = (inputs.Count == 1 ? rest.Batches(MergeBatchRows) : SortedMerge.Merge(inputs, MergeBatchRows, newestOnly: true)).Select(upserts.Resolve);
+            var merge = new MergeTally();
+            var sorted = batch;
             if (settings.Head is { } absorbed)
             {
                 head = new PartReader(absorbed.ReadablePath());
-                inputs.Add(new MergeInput(head.ReadBatches(inputRows), 0));
+                sorted = SortedMerge.Merge([new MergeInput(batch, 1), new MergeInput(head.ReadBatches(inputRows), 0)], MergeBatchRows, newestOnly: true, merge);
             }
-            var merge = new MergeTally();
-            var sorted = inputs.Count == 1 ? rest.Batches(MergeBatchRows) : SortedMerge.Merge(inputs, MergeBatchRows, newestOnly: true, merge);
             foreach (var chunk in sorted)
             {
                 stopped.ThrowIfCancellationRequested();
                 if (faults.Skips("writer.append")) continue;
-                output.Append(upserts.Resolve(chunk));
+                output.Append(chunk);
             }
             var parts = output.Finish().Select(o => new StagedPart(settings.ShardDay.Date, settings.ShardDay.Shard, settings.Location, o.FileName, o.Written, settings.Metadata, settings.LevelOf(o.Range))).ToList();
             return (parts, settings.Head is { } h ? h.File.Rows - merge.Superseded : 0);

@@ -187,6 +187,50 @@ public class LakeActorsTests(ITestOutputHelper output) : LakeTestKit(output)
     }
 
     [Fact]
+    public void A_shard_day_writer_holding_corrections_keeps_every_row_of_the_head_it_absorbs_even_one_as_old_as_a_committed_file()
+    {
+        using var lake = new LakeFixture(withCold: false);
+        var day = new DateOnly(2026, 11, 20);
+        var t = LakeLayout.StartMicros(day) + 3_600_000_000L;
+        const long s = 1_000_000;
+        // A committed file ending at 01:00:10, and the open head holding a reading of another sensor at 01:00:10 too
+        // (it came in a later batch than the file's, as a late sensor's does), so the head starts before the file ends.
+        var committed = WrittenPart(lake, "part-a.parquet", ("s1", t, 1), ("s1", t + 10 * s, 2));
+        var head = WrittenPart(lake, "part-b.parquet", ("s2", t + 10 * s, 3), ("s2", t + 20 * s, 4));
+        var scratch = Path.Combine(Path.GetDirectoryName(lake.Roots.Hot)!, "tmp", "hold.run");
+        var settings = new ShardDayWriter.Settings(new Core.Replication.ShardDay(day, 0), LakeLocation.Hot, lake.Roots.Hot, PartKind.Incremental,
+            new Core.Parquet.PartMetadata("run-7", CommitKind.Replication, null, null), 1_000, 1L << 30, [committed], scratch, head, HoldsCorrections: true);
+        var writer = Sys.ActorOf(ShardDayWriter.Props(settings, FaultPoints.None));
+        var rows = new Core.Parquet.MetricRows();
+        rows.Add("s1", t + 30 * s, 5, 0, null, null);
+        // A re-sent reading of the committed file's time: held for a later batch.
+        rows.Add("s3", t, 6, 0, null, null);
+
+        writer.Tell(new ShardDayWriter.Append([rows]));
+        writer.Tell(ShardDayWriter.Flush.Instance);
+
+        var flushed = ExpectMsg<ShardDayWriter.Flushed>(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, flushed.Held);
+        Assert.Equal(head.File, flushed.AbsorbedHead);
+        Assert.Equal(2, flushed.HeadRowsKept);
+        var part = Assert.Single(flushed.Parts);
+        Assert.Equal([("s1", t + 30 * s), ("s2", t + 10 * s), ("s2", t + 20 * s)],
+            LakeDuckDb.ReadFile(part.Written.TmpPath).Select(r => (r.SensorId, Core.Timestamps.ToMicros(new DateTimeOffset(r.Ts, TimeSpan.Zero)))));
+    }
+
+    private static Core.Replication.CommittedPart WrittenPart(LakeFixture lake, string name, params (string Id, long Ts, double Value)[] rows)
+    {
+        var data = new Core.Parquet.MetricRows();
+        foreach (var (id, ts, v) in rows) data.Add(id, ts, v, 0, null, null);
+        data.Sort();
+        var path = Path.Combine(Path.GetDirectoryName(lake.Roots.Hot)!, name);
+        var written = Core.Parquet.PartWriter.Write(path + ".tmp", data, new Core.Parquet.PartMetadata("R0", CommitKind.Replication, null, DateTimeOffset.UnixEpoch), 1000);
+        File.Move(written.TmpPath, path);
+        return new Core.Replication.CommittedPart(new PartFile(name, written.Rows, written.Bytes, Core.Timestamps.FromMicros(written.MinTsMicros),
+            Core.Timestamps.FromMicros(written.MaxTsMicros), null, DateTimeOffset.UnixEpoch, 1, "R0"), path);
+    }
+
+    [Fact]
     public async Task A_shard_day_writer_stopped_while_its_spill_waits_for_a_write_slot_never_writes_it()
     {
         using var lake = new LakeFixture(withCold: false);
