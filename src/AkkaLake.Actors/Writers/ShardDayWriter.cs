@@ -190,9 +190,10 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
             var strings = new SharedStrings();
             var inputRows = SortedMerge.InputBatchRows(runs.Count + (settings.Head is null ? 1 : 2));
             List<MergeInput> inputs = [.. runs.Select(r => new MergeInput(RunFile.Read(r, inputRows, strings), 1)), new MergeInput(rest.Batches(inputRows), 1)];
-            // The batch's rows are resolved against the committed files before the head joins them: the head's rows
-            // are the lake's already, never to be held or placed (held, they were lost with the head the commit removes).
-            var batch = (inputs.Count == 1 ? rest.Batches(MergeBatchRows) : SortedMerge.Merge(inputs, MergeBatchRows, newestOnly: true)).Select(upserts.Resolve);
+            var batch = inputs.Count == 1 ? rest.Batches(MergeBatchRows) : SortedMerge.Merge(inputs, MergeBatchRows, newestOnly: true);
+            // Holding, only the batch's rows are resolved: the head's are the lake's already, and held they were lost
+            // with the head the commit removes. Placing, the head's are resolved too, so a row placed elsewhere leaves the part.
+            if (settings.HoldsCorrections) batch = batch.Select(upserts.Resolve);
             var merge = new MergeTally();
             var sorted = batch;
             if (settings.Head is { } absorbed)
@@ -200,6 +201,7 @@ internal sealed class ShardDayWriter : ReceiveActor, IWithStash
                 head = new PartReader(absorbed.ReadablePath());
                 sorted = SortedMerge.Merge([new MergeInput(batch, 1), new MergeInput(head.ReadBatches(inputRows), 0)], MergeBatchRows, newestOnly: true, merge);
             }
+            if (!settings.HoldsCorrections) sorted = sorted.Select(upserts.Resolve);
             foreach (var chunk in sorted)
             {
                 stopped.ThrowIfCancellationRequested();
