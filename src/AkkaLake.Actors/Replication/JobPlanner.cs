@@ -91,8 +91,7 @@ internal sealed class JobPlanner(ReplicationJob job, LakeSettings settings, ILog
             {
                 if (ManualBackfill.StepFor(manifest, LakeLayout.ParseDateKey(key), placement) is not { } repair) continue;
                 log.Info("Rebuilding {Date} from PostgreSQL because it differs from it ({Reason}); incremental replication continues right after", key, marks[key].Reason);
-                Hold.Drop();
-                return new Decision.Export(repair);
+                return new Decision.Export(Hold.Plan(repair, now));
             }
         }
         step = Hold.Plan(step, now);
