@@ -11,6 +11,13 @@ public sealed record LakeRow(string SensorId, DateTime Ts, double Value, int? Qu
 /// <summary>Reads a lake back with DuckDB, the way analysts will, to check what was written.</summary>
 public static class LakeDuckDb
 {
+    /// <summary>
+    /// The read listed a file (or read a manifest naming one) that a commit renamed before DuckDB
+    /// opened it: a directory reader's race with compaction, to be read again, not a wrong answer.
+    /// </summary>
+    public static bool IsRenameRace(DuckDBException e) =>
+        e.Message.Contains("No files found", StringComparison.Ordinal) || e.Message.Contains("No such file", StringComparison.Ordinal);
+
     /// <summary>Every committed part file under a root, by hive-partitioned glob (what a naive reader sees).</summary>
     public static IReadOnlyList<LakeRow> ReadGlob(string root) =>
         Read($"read_parquet('{Escape(Path.Combine(root, LakeLayout.Dataset))}/*/*/*.parquet', hive_partitioning = true, hive_types_autocast = false)");

@@ -73,7 +73,7 @@ internal static class ControllerView
             {
                 seen = reader.Points(Sensors, start, end);
             }
-            catch (DuckDB.NET.Data.DuckDBException e) when (failedReads < 5 && (e.Message.Contains("No files found", StringComparison.Ordinal) || e.Message.Contains("No such file", StringComparison.Ordinal)))
+            catch (DuckDB.NET.Data.DuckDBException e) when (failedReads < 5 && LakeDuckDb.IsRenameRace(e))
             {
                 failedReads++;
             }

@@ -92,7 +92,7 @@ public class HeldCorrectionsTests(PostgresFixture postgres, ITestOutputHelper ou
             {
                 return read();
             }
-            catch (DuckDB.NET.Data.DuckDBException) when (attempt < 20)
+            catch (DuckDB.NET.Data.DuckDBException e) when (attempt < 20 && LakeDuckDb.IsRenameRace(e))
             {
                 Thread.Sleep(50);
             }
