@@ -195,8 +195,8 @@ public class LakeActorsTests(ITestOutputHelper output) : LakeTestKit(output)
         const long s = 1_000_000;
         // A committed file ending at 01:00:10, and the open head holding a reading of another sensor at 01:00:10 too
         // (it came in a later batch than the file's, as a late sensor's does), so the head starts before the file ends.
-        var committed = WrittenPart(lake, "part-a.parquet", ("s1", t, 1), ("s1", t + 10 * s, 2));
-        var head = WrittenPart(lake, "part-b.parquet", ("s2", t + 10 * s, 3), ("s2", t + 20 * s, 4));
+        var committed = CommittedParts.Write(Path.Combine(Path.GetDirectoryName(lake.Roots.Hot)!, "part-a.parquet"), 0, ("s1", t, 1), ("s1", t + 10 * s, 2));
+        var head = CommittedParts.Write(Path.Combine(Path.GetDirectoryName(lake.Roots.Hot)!, "part-b.parquet"), 0, ("s2", t + 10 * s, 3), ("s2", t + 20 * s, 4));
         var scratch = Path.Combine(Path.GetDirectoryName(lake.Roots.Hot)!, "tmp", "hold.run");
         var settings = new ShardDayWriter.Settings(new Core.Replication.ShardDay(day, 0), LakeLocation.Hot, lake.Roots.Hot, PartKind.Incremental,
             new Core.Parquet.PartMetadata("run-7", CommitKind.Replication, null, null), 1_000, 1L << 30, [committed], scratch, head, HoldsCorrections: true);
@@ -216,18 +216,6 @@ public class LakeActorsTests(ITestOutputHelper output) : LakeTestKit(output)
         var part = Assert.Single(flushed.Parts);
         Assert.Equal([("s1", t + 30 * s), ("s2", t + 10 * s), ("s2", t + 20 * s)],
             LakeDuckDb.ReadFile(part.Written.TmpPath).Select(r => (r.SensorId, Core.Timestamps.ToMicros(new DateTimeOffset(r.Ts, TimeSpan.Zero)))));
-    }
-
-    private static Core.Replication.CommittedPart WrittenPart(LakeFixture lake, string name, params (string Id, long Ts, double Value)[] rows)
-    {
-        var data = new Core.Parquet.MetricRows();
-        foreach (var (id, ts, v) in rows) data.Add(id, ts, v, 0, null, null);
-        data.Sort();
-        var path = Path.Combine(Path.GetDirectoryName(lake.Roots.Hot)!, name);
-        var written = Core.Parquet.PartWriter.Write(path + ".tmp", data, new Core.Parquet.PartMetadata("R0", CommitKind.Replication, null, DateTimeOffset.UnixEpoch), 1000);
-        File.Move(written.TmpPath, path);
-        return new Core.Replication.CommittedPart(new PartFile(name, written.Rows, written.Bytes, Core.Timestamps.FromMicros(written.MinTsMicros),
-            Core.Timestamps.FromMicros(written.MaxTsMicros), null, DateTimeOffset.UnixEpoch, 1, "R0"), path);
     }
 
     [Fact]

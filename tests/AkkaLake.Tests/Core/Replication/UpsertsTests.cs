@@ -3,6 +3,7 @@ using AkkaLake.Core.Manifest;
 using AkkaLake.Core.Parquet;
 using AkkaLake.Core.Replication;
 using AkkaLake.Testing;
+using AkkaLake.Tests.Support;
 using Xunit;
 
 namespace AkkaLake.Core.Tests.Replication;
@@ -15,17 +16,8 @@ public class UpsertsTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private CommittedPart Committed(string name, params (string Id, long Ts, double Value)[] rows)
-    {
-        var data = new MetricRows();
-        foreach (var (id, ts, v) in rows) data.Add(id, ts, v, 0, null, null);
-        data.Sort();
-        var path = _dir.Combine(name);
-        var written = PartWriter.Write(path + ".tmp", data, new PartMetadata("R0", CommitKind.Replication, null, DateTimeOffset.UnixEpoch), 1000);
-        File.Move(written.TmpPath, path);
-        return new CommittedPart(new PartFile(name, written.Rows, written.Bytes, Timestamps.FromMicros(written.MinTsMicros), Timestamps.FromMicros(written.MaxTsMicros),
-            null, DateTimeOffset.UnixEpoch, 1, "R0", 0, 7), path);
-    }
+    private CommittedPart Committed(string name, params (string Id, long Ts, double Value)[] rows) =>
+        CommittedParts.Write(_dir.Combine(name), 7, rows);
 
     private static MetricRows Batch(params (string Id, long Ts, double Value)[] rows)
     {
